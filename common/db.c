@@ -1,0 +1,424 @@
+/* db: asynchronous libpq connections driven by libevent (see db.h). Each connection runs one
+ * statement at a time; the pool hands queued statements to whichever connection is idle. */
+#include "db.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#define DB_CONNECT_TIMEOUT_MS 5000
+#define DB_BACKOFF_MIN_MS 100
+#define DB_BACKOFF_MAX_MS 1000
+#define DB_SWEEP_MS 100
+
+enum db_state { DB_STATE_DOWN, DB_STATE_CONNECTING, DB_STATE_READY };
+
+struct db_query {
+	TAILQ_ENTRY(db_query) next;
+	char *sql;
+	int nparams;
+	char **params;
+	int64_t deadline_ms; /* 0 = none */
+	db_result_cb cb;
+	void *arg;
+};
+TAILQ_HEAD(db_query_list, db_query);
+
+struct db_conn {
+	struct db_pool *pool;
+	int index;
+	PGconn *pg;
+	enum db_state state;
+	struct event *io;
+	short io_what;
+	int io_fd;
+	struct event *timer;  /* reconnect back-off, connect and statement time-outs */
+	int backoff_ms;
+	bool logged_down;     /* log an outage once, not at every retry */
+	struct db_query *current;
+	PGresult *first;      /* first result of current, kept until the last one is drained */
+};
+
+struct db_pool {
+	struct event_base *base;
+	char *conninfo;
+	int size;
+	struct db_conn *conns;
+	struct db_query_list queue;
+	struct event *sweep;
+	db_connect_cb on_connect;
+	void *on_connect_arg;
+};
+
+static void conn_start(struct db_conn *c);
+static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
+static void pool_dispatch(struct db_pool *pool);
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void query_free(struct db_query *q)
+{
+	for (int i = 0; i < q->nparams; i++)
+		free(q->params[i]);
+	free(q->params);
+	free(q->sql);
+	free(q);
+}
+
+static void query_finish(struct db_query *q, PGresult *res)
+{
+	q->cb(res, q->arg);
+	query_free(q);
+}
+
+static void timer_arm(struct db_conn *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	evtimer_add(c->timer, &tv);
+}
+
+/* Watch the socket for what libpq needs. The socket can change during PQconnectPoll (libpq
+ * tries several addresses), so the event is re-created whenever fd or interest differ. */
+static void conn_watch(struct db_conn *c, short what)
+{
+	int fd = PQsocket(c->pg);
+	if (c->io && c->io_fd == fd && c->io_what == what)
+		return;
+	if (c->io)
+		event_free(c->io);
+	c->io = event_new(c->pool->base, fd, what | EV_PERSIST, conn_io_cb, c);
+	c->io_fd = fd;
+	c->io_what = what;
+	event_add(c->io, NULL);
+}
+
+static void conn_close(struct db_conn *c)
+{
+	if (c->io)
+		event_free(c->io);
+	c->io = NULL;
+	evtimer_del(c->timer);
+	if (c->pg)
+		PQfinish(c->pg);
+	c->pg = NULL;
+	if (c->first)
+		PQclear(c->first);
+	c->first = NULL;
+}
+
+/* The connection is unusable: fail its statement, and everything queued when no other
+ * connection is up (callers answer 503 rather than wait), then retry after a back-off. */
+static void conn_fail(struct db_conn *c, const char *why)
+{
+	struct db_query *q = c->current;
+
+	if (!c->logged_down)
+		log_warn("PostgreSQL connection %d lost: %s", c->index, why);
+	c->logged_down = true;
+	c->current = NULL;
+	conn_close(c);
+	c->state = DB_STATE_DOWN;
+	if (q)
+		query_finish(q, NULL);
+	if (db_pool_ready(c->pool) == 0) {
+		while ((q = TAILQ_FIRST(&c->pool->queue)) != NULL) {
+			TAILQ_REMOVE(&c->pool->queue, q, next);
+			query_finish(q, NULL);
+		}
+	}
+	timer_arm(c, c->backoff_ms);
+	c->backoff_ms = c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : c->backoff_ms * 2;
+}
+
+static void conn_notice(void *arg, const char *message)
+{
+	struct db_conn *c = arg;
+	log_debug("PostgreSQL notice on connection %d: %s", c->index, message);
+}
+
+static void conn_ready(struct db_conn *c)
+{
+	evtimer_del(c->timer);
+	if (PQsetnonblocking(c->pg, 1) != 0) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	PQsetNoticeProcessor(c->pg, conn_notice, c);
+	c->state = DB_STATE_READY;
+	c->backoff_ms = DB_BACKOFF_MIN_MS;
+	if (c->logged_down)
+		log_info("PostgreSQL connection %d is back", c->index);
+	c->logged_down = false;
+	conn_watch(c, EV_READ);
+	if (c->pool->on_connect)
+		c->pool->on_connect(c->pool->on_connect_arg);
+	pool_dispatch(c->pool);
+}
+
+static void conn_poll(struct db_conn *c)
+{
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		conn_watch(c, EV_READ);
+		break;
+	case PGRES_POLLING_WRITING:
+		conn_watch(c, EV_WRITE);
+		break;
+	case PGRES_POLLING_OK:
+		conn_ready(c);
+		break;
+	default:
+		conn_fail(c, PQerrorMessage(c->pg));
+		break;
+	}
+}
+
+static void conn_start(struct db_conn *c)
+{
+	c->pg = PQconnectStart(c->pool->conninfo);
+	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_fail(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		return;
+	}
+	c->state = DB_STATE_CONNECTING;
+	timer_arm(c, DB_CONNECT_TIMEOUT_MS);
+	conn_watch(c, EV_WRITE);
+}
+
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (c->state == DB_STATE_DOWN)
+		conn_start(c);
+	else if (c->state == DB_STATE_CONNECTING)
+		conn_fail(c, "connection timed out");
+	else if (c->current)
+		conn_fail(c, "statement timed out");
+}
+
+/* Keep results until libpq returns NULL: a statement is finished only then, and the next one
+ * may not be sent before. */
+static void conn_drain(struct db_conn *c)
+{
+	while (c->current && !PQisBusy(c->pg)) {
+		PGresult *res = PQgetResult(c->pg);
+		if (res == NULL) {
+			struct db_query *q = c->current;
+			PGresult *first = c->first;
+			c->current = NULL;
+			c->first = NULL;
+			evtimer_del(c->timer);
+			query_finish(q, first);
+			PQclear(first);
+			pool_dispatch(c->pool);
+			return;
+		}
+		if (c->first == NULL)
+			c->first = res;
+		else
+			PQclear(res);
+	}
+}
+
+static void conn_flush(struct db_conn *c)
+{
+	int r = PQflush(c->pg);
+	if (r < 0)
+		conn_fail(c, PQerrorMessage(c->pg));
+	else
+		conn_watch(c, r == 1 ? EV_READ | EV_WRITE : EV_READ);
+}
+
+static void conn_readable(struct db_conn *c)
+{
+	if (!PQconsumeInput(c->pg)) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	/* Notifications are not used yet; drop them so they do not pile up. */
+	PGnotify *n;
+	while ((n = PQnotifies(c->pg)) != NULL)
+		PQfreemem(n);
+	if (c->current)
+		conn_drain(c);
+	else if (PQstatus(c->pg) == CONNECTION_BAD)
+		conn_fail(c, PQerrorMessage(c->pg));
+}
+
+static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	(void)fd;
+	if (c->state == DB_STATE_CONNECTING) {
+		conn_poll(c);
+		return;
+	}
+	if (what & EV_WRITE) {
+		conn_flush(c);
+		if (c->state != DB_STATE_READY)
+			return;
+	}
+	if (what & EV_READ)
+		conn_readable(c);
+}
+
+static void conn_send(struct db_conn *c, struct db_query *q)
+{
+	c->current = q;
+	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->params,
+			       NULL, NULL, 0)) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (q->deadline_ms) {
+		int64_t left = q->deadline_ms - now_ms();
+		timer_arm(c, left > 0 ? (int)left : 1);
+	}
+	conn_flush(c);
+}
+
+static void pool_dispatch(struct db_pool *pool)
+{
+	for (int i = 0; i < pool->size && !TAILQ_EMPTY(&pool->queue); i++) {
+		struct db_conn *c = &pool->conns[i];
+		if (c->state != DB_STATE_READY || c->current)
+			continue;
+		struct db_query *q = TAILQ_FIRST(&pool->queue);
+		TAILQ_REMOVE(&pool->queue, q, next);
+		conn_send(c, q);
+	}
+}
+
+/* Statements waiting for a busy connection also honour their time-out. */
+static void pool_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_pool *pool = arg;
+	int64_t now = now_ms();
+	struct db_query_list expired;
+	struct db_query *q = TAILQ_FIRST(&pool->queue), *next;
+	(void)fd;
+	(void)what;
+	/* Unlink first, call back afterwards: a callback may queue or fail other statements. */
+	TAILQ_INIT(&expired);
+	for (; q != NULL; q = next) {
+		next = TAILQ_NEXT(q, next);
+		if (q->deadline_ms && q->deadline_ms <= now) {
+			TAILQ_REMOVE(&pool->queue, q, next);
+			TAILQ_INSERT_TAIL(&expired, q, next);
+		}
+	}
+	while ((q = TAILQ_FIRST(&expired)) != NULL) {
+		TAILQ_REMOVE(&expired, q, next);
+		query_finish(q, NULL);
+	}
+}
+
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
+			    db_connect_cb on_connect, void *arg)
+{
+	struct db_pool *pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return NULL;
+	pool->base = base;
+	pool->size = size;
+	pool->on_connect = on_connect;
+	pool->on_connect_arg = arg;
+	pool->conninfo = strdup(conninfo);
+	pool->conns = calloc((size_t)size, sizeof(*pool->conns));
+	TAILQ_INIT(&pool->queue);
+	pool->sweep = event_new(base, -1, EV_PERSIST, pool_sweep_cb, pool);
+	if (!pool->conninfo || !pool->conns || !pool->sweep) {
+		db_pool_free(pool);
+		return NULL;
+	}
+	struct timeval tv = { 0, DB_SWEEP_MS * 1000 };
+	event_add(pool->sweep, &tv);
+	for (int i = 0; i < size; i++) {
+		struct db_conn *c = &pool->conns[i];
+		c->pool = pool;
+		c->index = i + 1;
+		c->backoff_ms = DB_BACKOFF_MIN_MS;
+		c->timer = evtimer_new(base, conn_timer_cb, c);
+		conn_start(c);
+	}
+	return pool;
+}
+
+void db_pool_free(struct db_pool *pool)
+{
+	struct db_query *q;
+	if (!pool)
+		return;
+	for (int i = 0; pool->conns && i < pool->size; i++) {
+		struct db_conn *c = &pool->conns[i];
+		if (c->current)
+			query_free(c->current);
+		c->current = NULL;
+		conn_close(c);
+		if (c->timer)
+			event_free(c->timer);
+	}
+	while ((q = TAILQ_FIRST(&pool->queue)) != NULL) {
+		TAILQ_REMOVE(&pool->queue, q, next);
+		query_free(q);
+	}
+	if (pool->sweep)
+		event_free(pool->sweep);
+	free(pool->conns);
+	free(pool->conninfo);
+	free(pool);
+}
+
+int db_pool_ready(const struct db_pool *pool)
+{
+	int n = 0;
+	for (int i = 0; i < pool->size; i++)
+		n += pool->conns[i].state == DB_STATE_READY;
+	return n;
+}
+
+static struct db_query *query_new(const char *sql, int nparams, const char *const *params)
+{
+	struct db_query *q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->sql = strdup(sql);
+	q->params = nparams ? calloc((size_t)nparams, sizeof(char *)) : NULL;
+	q->nparams = nparams;
+	bool ok = q->sql && (nparams == 0 || q->params);
+	for (int i = 0; ok && i < nparams; i++) {
+		/* NULL stays NULL: it is SQL NULL for libpq. */
+		if (params[i] && !(q->params[i] = strdup(params[i])))
+			ok = false;
+	}
+	if (!ok) {
+		query_free(q);
+		return NULL;
+	}
+	return q;
+}
+
+bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params,
+	      int timeout_ms, db_result_cb cb, void *arg)
+{
+	if (db_pool_ready(pool) == 0)
+		return false;
+	struct db_query *q = query_new(sql, nparams, params);
+	if (!q)
+		return false;
+	q->cb = cb;
+	q->arg = arg;
+	q->deadline_ms = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	TAILQ_INSERT_TAIL(&pool->queue, q, next);
+	pool_dispatch(pool);
+	return true;
+}

@@ -1,0 +1,34 @@
+/* db: asynchronous PostgreSQL connections on a libevent loop. A connection connects with
+ * PQconnectStart/PQconnectPoll, runs in non-blocking mode, queues queries, drains every result,
+ * and reconnects with back-off; nothing here ever blocks the loop. A pool spreads queries over
+ * database.pool_size connections. */
+#ifndef HG_DB_H
+#define HG_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+struct db_pool;
+
+/* Called once per query with its result (the first non-NULL PGresult; NULL if the connection
+ * failed before an answer). The callee must not PQclear it; it is freed after the callback. */
+typedef void (*db_result_cb)(PGresult *res, void *arg);
+/* Called after every successful (re)connect of any connection, e.g. to re-LISTEN and flush caches. */
+typedef void (*db_connect_cb)(void *arg);
+
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
+			    db_connect_cb on_connect, void *arg);
+void db_pool_free(struct db_pool *pool);
+
+/* Queue a parameterized statement (text parameters). Returns false when no connection is up
+ * (the callback is then not called). timeout_ms > 0 fails the query (callback with NULL) and
+ * drops that connection when PostgreSQL does not answer in time. */
+bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params,
+	      int timeout_ms, db_result_cb cb, void *arg);
+/* Number of connections currently up. */
+int db_pool_ready(const struct db_pool *pool);
+
+#endif

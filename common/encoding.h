@@ -1,0 +1,28 @@
+/* encoding: base62 (token text), base32 (RFC 4648, TOTP secrets) and hex.
+ * Pure functions on caller-owned buffers; nothing here allocates. */
+#ifndef HG_ENCODING_H
+#define HG_ENCODING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Base62 of a big-endian number held in bytes, written as exactly width characters of
+ * [0-9A-Za-z] (zero-padded with '0'). Returns false if the number does not fit in width or
+ * out is too small (needs width + 1 for the NUL). */
+bool base62_encode(const unsigned char *bytes, size_t nbytes, char *out, size_t width);
+/* The reverse: text of length len into exactly nbytes big-endian bytes; false on a bad
+ * character or a value that does not fit. */
+bool base62_decode(const char *text, size_t len, unsigned char *bytes, size_t nbytes);
+
+/* RFC 4648 base32, uppercase, without '=' padding. Returns the length written (excluding NUL)
+ * or 0 if outlen is too small. */
+size_t base32_encode(const unsigned char *in, size_t inlen, char *out, size_t outlen);
+/* Accepts upper/lower case, ignores '=' padding, spaces and '-'; returns bytes written or
+ * (size_t)-1 on a bad character or overflow. */
+size_t base32_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen);
+
+/* Lowercase hex; out needs 2*inlen+1. */
+void hex_encode(const unsigned char *in, size_t inlen, char *out);
+bool hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,13 @@
+/* schema: the migration level these binaries need. hookgated refuses to start against a
+ * database whose hookgate.schema_migrations does not reach it; raise it with each new
+ * sql/NNN_*.sql file. */
+#ifndef HG_SCHEMA_H
+#define HG_SCHEMA_H
+
+#define HG_SCHEMA_VERSION 1
+
+/* SQLSTATE raised by the five-token trigger (sql/001_schema.sql); callers map it, never the text. */
+#define HG_SQLSTATE_TOKEN_LIMIT "HG001"
+#define HG_TOKEN_LIMIT 5
+
+#endif

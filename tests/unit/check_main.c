@@ -1,0 +1,18 @@
+/* The unit-test runner: every module suite in one SRunner, TAP on stdout for automake's
+ * tap-driver. CK_SILENT keeps Check's own summary off stdout so the stream stays pure TAP. */
+#include "suites.h"
+
+#include <stdlib.h>
+
+int main(void)
+{
+	SRunner *sr = srunner_create(make_suite_config());
+	srunner_add_suite(sr, make_suite_encoding());
+	srunner_add_suite(sr, make_suite_crypto());
+	srunner_add_suite(sr, make_suite_token());
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

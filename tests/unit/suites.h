@@ -1,0 +1,13 @@
+/* suites: the Check suites of the unit-test binary, one per common/ module; check_main.c runs
+ * them all in one SRunner. */
+#ifndef HG_TEST_SUITES_H
+#define HG_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *make_suite_config(void);
+Suite *make_suite_encoding(void);
+Suite *make_suite_crypto(void);
+Suite *make_suite_token(void);
+
+#endif
