@@ -3,6 +3,7 @@
 #include "db.h"
 #include "log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -50,6 +51,9 @@ struct db_pool {
 	struct event *sweep;
 	db_connect_cb on_connect;
 	void *on_connect_arg;
+	char *listen_sql; /* "LISTEN \"channel\"", run first on every new connection */
+	db_notify_cb on_notify;
+	void *on_notify_arg;
 };
 
 static void conn_start(struct db_conn *c);
@@ -143,6 +147,32 @@ static void conn_notice(void *arg, const char *message)
 	log_debug("PostgreSQL notice on connection %d: %s", c->index, message);
 }
 
+static void conn_send(struct db_conn *c, struct db_query *q);
+
+static void listen_done(PGresult *res, void *arg)
+{
+	struct db_conn *c = arg;
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_warn("PostgreSQL connection %d: LISTEN failed", c->index);
+}
+
+/* LISTEN goes ahead of every queued statement, so nothing is answered from a stale cache
+ * between a reconnect and the moment notifications flow again. */
+static void conn_send_listen(struct db_conn *c)
+{
+	struct db_query *q = calloc(1, sizeof(*q));
+	if (q)
+		q->sql = strdup(c->pool->listen_sql);
+	if (q == NULL || q->sql == NULL) {
+		free(q);
+		conn_fail(c, "out of memory");
+		return;
+	}
+	q->cb = listen_done;
+	q->arg = c;
+	conn_send(c, q);
+}
+
 static void conn_ready(struct db_conn *c)
 {
 	evtimer_del(c->timer);
@@ -159,7 +189,10 @@ static void conn_ready(struct db_conn *c)
 	conn_watch(c, EV_READ);
 	if (c->pool->on_connect)
 		c->pool->on_connect(c->pool->on_connect_arg);
-	pool_dispatch(c->pool);
+	if (c->pool->listen_sql)
+		conn_send_listen(c);
+	else
+		pool_dispatch(c->pool);
 }
 
 static void conn_poll(struct db_conn *c)
@@ -244,10 +277,14 @@ static void conn_readable(struct db_conn *c)
 		conn_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
-	/* Notifications are not used yet; drop them so they do not pile up. */
 	PGnotify *n;
-	while ((n = PQnotifies(c->pg)) != NULL)
+	while ((n = PQnotifies(c->pg)) != NULL) {
+		if (c->pool->on_notify)
+			c->pool->on_notify(n->relname, n->extra, c->pool->on_notify_arg);
 		PQfreemem(n);
+	}
+	if (c->state != DB_STATE_READY)
+		return; /* a notify handler may not drop the connection, but be safe */
 	if (c->current)
 		conn_drain(c);
 	else if (PQstatus(c->pg) == CONNECTION_BAD)
@@ -375,6 +412,7 @@ void db_pool_free(struct db_pool *pool)
 		event_free(pool->sweep);
 	free(pool->conns);
 	free(pool->conninfo);
+	free(pool->listen_sql);
 	free(pool);
 }
 
@@ -420,5 +458,21 @@ bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *co
 	q->deadline_ms = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	TAILQ_INSERT_TAIL(&pool->queue, q, next);
 	pool_dispatch(pool);
+	return true;
+}
+
+bool db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg)
+{
+	size_t len = strlen(channel) + sizeof("LISTEN \"\"");
+	/* Our channel names are constants of [a-z_]; refuse anything that would need quoting. */
+	if (channel[strspn(channel, "abcdefghijklmnopqrstuvwxyz_0123456789")] != '\0')
+		return false;
+	free(pool->listen_sql);
+	pool->listen_sql = malloc(len);
+	if (pool->listen_sql == NULL)
+		return false;
+	snprintf(pool->listen_sql, len, "LISTEN \"%s\"", channel);
+	pool->on_notify = cb;
+	pool->on_notify_arg = arg;
 	return true;
 }

@@ -19,9 +19,17 @@ typedef void (*db_result_cb)(PGresult *res, void *arg);
 /* Called after every successful (re)connect of any connection, e.g. to re-LISTEN and flush caches. */
 typedef void (*db_connect_cb)(void *arg);
 
+/* A NOTIFY received on any connection: channel and payload are valid during the call only. */
+typedef void (*db_notify_cb)(const char *channel, const char *payload, void *arg);
+
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
 			    db_connect_cb on_connect, void *arg);
 void db_pool_free(struct db_pool *pool);
+
+/* Every connection runs LISTEN channel as soon as it is up (before any other statement), so a
+ * notification can arrive on several connections: handlers must be idempotent. Call right after
+ * db_pool_new. on_connect (above) tells when notifications may have been missed. */
+bool db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg);
 
 /* Queue a parameterized statement (text parameters). Returns false when no connection is up
  * (the callback is then not called). timeout_ms > 0 fails the query (callback with NULL) and

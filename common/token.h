@@ -15,7 +15,7 @@
 #define TOKEN_CHECK_CHARS 6
 #define TOKEN_LEN (TOKEN_PREFIX_LEN + TOKEN_RANDOM_CHARS + TOKEN_CHECK_CHARS)
 
-/* Public id: "tk_" + 16 base62 chars (96 random bits, independent of the token). */
+/* Public id: "tk_" + 16 base62 chars (95 random bits, independent of the token; 62^16 < 2^96). */
 #define TOKEN_PUBLIC_ID_LEN 19
 /* Extension app ids "app_" + 16 base62; appkeys "hga_" + 32 base62 (190 bits). */
 #define TOKEN_APP_ID_LEN 20

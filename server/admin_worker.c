@@ -5,17 +5,15 @@
 
 #include <string.h>
 
-static void admin_route(struct worker *w, struct evhttp_request *req)
+static void admin_route(struct worker *w, struct http_request *req)
 {
-	char buf[1024];
-	const char *path = http_request_path(req, buf, sizeof(buf));
+	const char *path = req->path;
 
-	if (path && strcmp(path, "/healthz") == 0 &&
-	    evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+	if (strcmp(path, "/healthz") == 0 && req->method == HTTP_METHOD_GET) {
 		worker_healthz(w, req);
 		return;
 	}
-	http_reply_error(w, req, 404, "not_found", "no such endpoint");
+	http_respond_error(req, 404, "not_found", "no such endpoint");
 }
 
 int admin_worker_main(const struct hg_config *cfg, int listen_fd, int parent_fd)

@@ -5,21 +5,20 @@
 
 #include <string.h>
 
-static void webhook_route(struct worker *w, struct evhttp_request *req)
+static void webhook_route(struct worker *w, struct http_request *req)
 {
-	char buf[1024];
-	const char *path = http_request_path(req, buf, sizeof(buf));
+	const char *path = req->path;
 
-	if (path && strcmp(path, "/healthz") == 0) {
-		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
-			http_reply_error(w, req, 405, "method_not_allowed", "use GET");
+	if (strcmp(path, "/healthz") == 0) {
+		if (req->method != HTTP_METHOD_GET) {
+			http_add_header(req, "Allow", "GET");
+			http_respond_error(req, 405, "method_not_allowed", "use GET");
 			return;
 		}
 		worker_healthz(w, req);
 		return;
 	}
-	http_reply_error(w, req, 404, "not_found", "no such endpoint");
+	http_respond_error(req, 404, "not_found", "no such endpoint");
 }
 
 int webhook_worker_main(const struct hg_config *cfg, int index, int listen_fd, int parent_fd)

@@ -2,58 +2,55 @@
 #include "worker.h"
 #include "httputil.h"
 #include "log.h"
+#include "tls.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
-
 #define HEALTHZ_TIMEOUT_MS 900
-#define HTTP_IDLE_TIMEOUT_S 30
-#define DRAIN_FLUSH_MS 100
+#define DRAIN_POLL_MS 20
 
-static void worker_stop_accepting(struct worker *w)
+static int64_t now_ms(void)
 {
-	if (w->bound) {
-		/* Closes only this process's copy; the master and other workers keep theirs. */
-		evhttp_del_accept_socket(w->http, w->bound);
-		w->bound = NULL;
-	}
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The last answer has been queued: give the loop a moment to write it out, then leave. */
-static void worker_maybe_exit(struct worker *w)
-{
-	if (w->draining && w->inflight == 0) {
-		struct timeval tv = { 0, DRAIN_FLUSH_MS * 1000 };
-		event_base_loopexit(w->base, &tv);
-	}
-}
-
-static void worker_deadline_cb(evutil_socket_t fd, short what, void *arg)
+/* Leaves once every connection has finished its last answer, or at shutdown_timeout. */
+static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	(void)fd;
 	(void)what;
-	log_warn("shutdown timeout: leaving with %d request(s) unanswered", w->inflight);
-	event_base_loopbreak(w->base);
+	int conns = http_server_connections(w->http);
+	if (conns == 0) {
+		event_base_loopexit(w->base, NULL);
+	} else if (now_ms() >= w->drain_deadline_ms) {
+		log_warn("shutdown timeout: leaving with %d request(s) unanswered on %d connection(s)",
+			 http_server_inflight(w->http), conns);
+		event_base_loopexit(w->base, NULL);
+	}
 }
 
 static void worker_drain(struct worker *w, const char *why)
 {
 	if (w->draining)
 		return;
-	log_info("%s: stopping gracefully (%d request(s) in flight)", why, w->inflight);
+	log_info("%s: stopping gracefully (%d request(s) in flight)", why,
+		 http_server_inflight(w->http));
 	w->draining = true;
-	worker_stop_accepting(w);
-	struct timeval tv = { w->cfg->shutdown_timeout_ms / 1000,
-			      (w->cfg->shutdown_timeout_ms % 1000) * 1000 };
-	w->ev_deadline = evtimer_new(w->base, worker_deadline_cb, w);
-	evtimer_add(w->ev_deadline, &tv);
-	worker_maybe_exit(w);
+	http_server_stop_accepting(w->http);
+	w->drain_deadline_ms = now_ms() + w->cfg->shutdown_timeout_ms;
+	w->ev_drain = event_new(w->base, -1, EV_PERSIST, worker_drain_cb, w);
+	struct timeval tv = { 0, DRAIN_POLL_MS * 1000 };
+	if (w->ev_drain)
+		event_add(w->ev_drain, &tv);
+	else
+		event_base_loopexit(w->base, NULL);
 }
 
 static void worker_signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -87,79 +84,54 @@ static void worker_parent_cb(evutil_socket_t fd, short what, void *arg)
 	worker_drain(w, "master gone");
 }
 
-void worker_reply(struct worker *w, struct evhttp_request *req, int status, const char *content_type,
-		  const char *body, size_t len)
-{
-	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
-	struct evbuffer *buf = evbuffer_new();
-
-	if (content_type)
-		evhttp_add_header(headers, "Content-Type", content_type);
-	if (w->draining)
-		evhttp_add_header(headers, "Connection", "close");
-	if (buf && len)
-		evbuffer_add(buf, body, len);
-	evhttp_send_reply(req, status, NULL, buf);
-	if (buf)
-		evbuffer_free(buf);
-	w->inflight--;
-	worker_maybe_exit(w);
-}
-
-struct healthz_call {
-	struct worker *w;
-	struct evhttp_request *req;
-};
-
 static void healthz_done(PGresult *res, void *arg)
 {
-	struct healthz_call *call = arg;
+	struct http_request *req = arg;
 	if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		static const char ok[] = "{\"status\":\"ok\"}";
-		worker_reply(call->w, call->req, 200, "application/json", ok, sizeof(ok) - 1);
+		http_respond(req, 200, "application/json", ok, sizeof(ok) - 1);
 	} else {
-		http_reply_unavailable(call->w, call->req, "PostgreSQL is not answering");
+		http_reply_unavailable(req, "PostgreSQL is not answering");
 	}
-	free(call);
 }
 
-void worker_healthz(struct worker *w, struct evhttp_request *req)
+void worker_healthz(struct worker *w, struct http_request *req)
 {
-	struct healthz_call *call = malloc(sizeof(*call));
-	if (call == NULL) {
-		http_reply_unavailable(w, req, "out of memory");
-		return;
-	}
-	call->w = w;
-	call->req = req;
-	if (!db_query(w->db, "SELECT 1", 0, NULL, HEALTHZ_TIMEOUT_MS, healthz_done, call)) {
-		free(call);
-		http_reply_unavailable(w, req, "no connection to PostgreSQL");
-	}
+	if (!db_query(w->db, "SELECT 1", 0, NULL, HEALTHZ_TIMEOUT_MS, healthz_done, req))
+		http_reply_unavailable(req, "no connection to PostgreSQL");
 }
 
-static void worker_dispatch(struct evhttp_request *req, void *arg)
+static void worker_dispatch(struct http_request *req, void *arg)
 {
 	struct worker *w = arg;
-	w->inflight++;
 	w->route(w, req);
+}
+
+static void worker_on_db_connect(void *arg)
+{
+	struct worker *w = arg;
+	if (w->on_db_connect)
+		w->on_db_connect(w);
 }
 
 static bool worker_setup_http(struct worker *w)
 {
-	w->http = evhttp_new(w->base);
-	if (w->http == NULL)
-		return false;
-	evhttp_set_max_headers_size(w->http, 8192);
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)w->cfg->max_body_size);
-	evhttp_set_timeout(w->http, HTTP_IDLE_TIMEOUT_S);
-	evhttp_set_gencb(w->http, worker_dispatch, w);
-	w->bound = evhttp_accept_socket_with_handle(w->http, w->listen_fd);
-	if (w->bound == NULL) {
-		log_error("cannot accept on the listening socket");
+	char err[512];
+	const bool webhook = w->kind == WORKER_KIND_WEBHOOK;
+	struct http_limits limits = {
+		.max_body = webhook ? w->cfg->max_body_size : 64 * 1024,
+		.head_timeout_ms = 8000,
+		.idle_timeout_ms = 60000,
+		.body_timeout_ms = 30000,
+		.max_connections = 4096,
+	};
+	w->ssl_ctx = tls_context_new(w->cfg, err, sizeof(err));
+	if (w->ssl_ctx == NULL && err[0]) {
+		log_error("%s", err);
 		return false;
 	}
-	return true;
+	w->http = http_server_new(w->base, w->listen_fd, w->ssl_ctx, &limits, worker_dispatch, w);
+	return w->http != NULL;
 }
 
 static struct event *worker_signal(struct worker *w, int sig)
@@ -172,6 +144,11 @@ static struct event *worker_signal(struct worker *w, int sig)
 
 static bool worker_setup(struct worker *w)
 {
+	char err[512];
+	if (!crypto_load_keys(w->cfg->secret_key_file, &w->keys, err, sizeof(err))) {
+		log_error("%s", err);
+		return false;
+	}
 	w->base = event_base_new();
 	if (w->base == NULL)
 		return false;
@@ -183,8 +160,10 @@ static bool worker_setup(struct worker *w)
 	if (!w->ev_term || !w->ev_int || !w->ev_quit || !w->ev_hup || !w->ev_parent)
 		return false;
 	event_add(w->ev_parent, NULL);
-	w->db = db_pool_new(w->base, w->cfg->conninfo, w->cfg->pool_size, NULL, NULL);
+	w->db = db_pool_new(w->base, w->cfg->conninfo, w->cfg->pool_size, worker_on_db_connect, w);
 	if (w->db == NULL)
+		return false;
+	if (w->setup && !w->setup(w))
 		return false;
 	return worker_setup_http(w);
 }
@@ -198,21 +177,24 @@ static void worker_free_event(struct event **ev)
 
 static void worker_teardown(struct worker *w)
 {
-	if (w->http)
-		evhttp_free(w->http);
+	http_server_free(w->http);
 	w->http = NULL;
-	w->bound = NULL;
+	if (w->teardown)
+		w->teardown(w);
 	db_pool_free(w->db);
 	w->db = NULL;
+	SSL_CTX_free(w->ssl_ctx);
+	w->ssl_ctx = NULL;
 	worker_free_event(&w->ev_term);
 	worker_free_event(&w->ev_int);
 	worker_free_event(&w->ev_quit);
 	worker_free_event(&w->ev_hup);
 	worker_free_event(&w->ev_parent);
-	worker_free_event(&w->ev_deadline);
+	worker_free_event(&w->ev_drain);
 	if (w->base)
 		event_base_free(w->base);
 	w->base = NULL;
+	crypto_keys_wipe(&w->keys);
 }
 
 int worker_run(struct worker *w)

@@ -1,0 +1,707 @@
+/* http: see http.h.
+ *
+ * A connection is a small state machine: HEAD (collecting the request head), BODY (collecting
+ * Content-Length bytes), HANDLING (the handler owns the request; input is left in the buffer,
+ * so pipelined requests wait), CLOSING (the last answer is being written). One coarse timer per
+ * server enforces the deadlines, rather than a timer per connection. */
+#include "http.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+
+#include <cjson/cJSON.h>
+
+#define HTTP_SWEEP_MS 200
+#define HTTP_WRITE_TIMEOUT_US 10000000
+#define HTTP_MAX_RESPONSE_HEADERS 16
+
+enum conn_state { CONN_HEAD, CONN_BODY, CONN_HANDLING, CONN_CLOSING };
+
+struct http_conn {
+	TAILQ_ENTRY(http_conn) next;
+	struct http_server *srv;
+	struct bufferevent *bev; /* NULL once the peer is gone */
+	enum conn_state state;
+	int64_t deadline_us;     /* 0 = none */
+	bool got_bytes;          /* some of the current head has arrived */
+	bool keep_alive;
+	struct http_request *req;
+	size_t body_need;
+	char client_addr[64];
+	bool tls;
+};
+TAILQ_HEAD(http_conn_list, http_conn);
+
+struct http_server {
+	struct event_base *base;
+	struct evconnlistener *listener;
+	SSL_CTX *ssl_ctx;
+	struct http_limits limits;
+	http_handler handler;
+	void *arg;
+	struct http_conn_list conns;
+	int nconns;
+	int inflight;
+	bool stopping;
+	struct event *sweep;
+};
+
+/* What the request owns besides its public part: the head text it points into, the body and
+ * the answer's extra headers. */
+struct request_impl {
+	struct http_request pub;
+	char *head;
+	char *path; /* the target up to '?', when there is a query */
+	unsigned char *body;
+	char *resp_headers[HTTP_MAX_RESPONSE_HEADERS];
+	int nresp;
+};
+
+static void conn_process(struct http_conn *c);
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *status_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 423: return "Locked";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+static void request_free(struct request_impl *r)
+{
+	if (r == NULL)
+		return;
+	for (int i = 0; i < r->nresp; i++)
+		free(r->resp_headers[i]);
+	free(r->head);
+	free(r->path);
+	free(r->body);
+	free(r);
+}
+
+static void conn_free(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+	TAILQ_REMOVE(&srv->conns, c, next);
+	srv->nconns--;
+	if (c->bev)
+		bufferevent_free(c->bev);
+	if (c->state != CONN_HANDLING)
+		request_free((struct request_impl *)c->req);
+	free(c);
+}
+
+/* The peer went away or broke the protocol below HTTP. A request the handler still owns keeps
+ * the connection struct alive until http_respond. */
+static void conn_drop(struct http_conn *c)
+{
+	if (c->state == CONN_HANDLING) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		c->bev = NULL;
+		return;
+	}
+	conn_free(c);
+}
+
+static void http_date(char *buf, size_t len)
+{
+	static time_t cached_sec;
+	static char cached[40];
+	time_t now = time(NULL);
+	if (now != cached_sec) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(cached, sizeof(cached), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		cached_sec = now;
+	}
+	snprintf(buf, len, "%s", cached);
+}
+
+static void conn_write(struct http_conn *c, int status, const char *content_type,
+		       char *const *extra, int nextra, const void *body, size_t len, bool head_only)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char date[40];
+
+	http_date(date, sizeof(date));
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: hookgate\r\n", status,
+			    status_reason(status), date);
+	if (content_type)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
+	for (int i = 0; i < nextra; i++)
+		evbuffer_add_printf(out, "%s\r\n", extra[i]);
+	if (status != 204 && status != 304)
+		evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
+	if (!c->keep_alive)
+		evbuffer_add(out, "Connection: close\r\n", 19);
+	evbuffer_add(out, "\r\n", 2);
+	if (len && !head_only && status != 204 && status != 304)
+		evbuffer_add(out, body, len);
+}
+
+static void json_error_body(const char *code, const char *message, char *buf, size_t len)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "code", code);
+	cJSON_AddStringToObject(o, "message", message);
+	if (o == NULL || !cJSON_PrintPreallocated(o, buf, (int)len, 0))
+		snprintf(buf, len, "{\"code\":\"%s\",\"message\":\"\"}", code);
+	cJSON_Delete(o);
+}
+
+/* Protocol errors found before any handler ran: answer and close. */
+static void conn_reject(struct http_conn *c, int status, const char *code, const char *message)
+{
+	char body[512];
+	json_error_body(code, message, body, sizeof(body));
+	c->keep_alive = false;
+	conn_write(c, status, "application/json", NULL, 0, body, strlen(body), false);
+	c->state = CONN_CLOSING;
+	c->deadline_us = mono_us() + HTTP_WRITE_TIMEOUT_US;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static enum http_method method_parse(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum http_method method;
+	} methods[] = {
+		{ "GET", HTTP_METHOD_GET },	{ "HEAD", HTTP_METHOD_HEAD },
+		{ "POST", HTTP_METHOD_POST },	{ "PUT", HTTP_METHOD_PUT },
+		{ "PATCH", HTTP_METHOD_PATCH }, { "DELETE", HTTP_METHOD_DELETE },
+		{ "OPTIONS", HTTP_METHOD_OPTIONS },
+	};
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(m, methods[i].name) == 0)
+			return methods[i].method;
+	return HTTP_METHOD_OTHER;
+}
+
+static bool is_tchar(unsigned char ch)
+{
+	return isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+/* "METHOD SP target SP HTTP/1.x"; splits the line in place. */
+static bool parse_request_line(char *line, struct http_request *req, bool *http10)
+{
+	char *sp1 = strchr(line, ' ');
+	char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (!sp1 || !sp2 || sp1 == line || sp2 == sp1 + 1 || strchr(sp2 + 1, ' '))
+		return false;
+	*sp1 = *sp2 = '\0';
+	for (char *p = line; *p; p++)
+		if (!is_tchar((unsigned char)*p))
+			return false;
+	const char *version = sp2 + 1;
+	if (strcmp(version, "HTTP/1.1") != 0 && strcmp(version, "HTTP/1.0") != 0)
+		return false;
+	*http10 = version[7] == '0';
+	char *target = sp1 + 1;
+	for (char *p = target; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f)
+			return false;
+	if (target[0] != '/')
+		return false;
+	req->method_text = line;
+	req->method = method_parse(line);
+	req->target = target;
+	return true;
+}
+
+static char *trim(char *s, char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+static bool parse_header_line(char *line, struct http_request *req)
+{
+	char *colon = strchr(line, ':');
+	if (colon == NULL || colon == line || req->nheaders == HTTP_MAX_HEADERS)
+		return false;
+	for (char *p = line; p < colon; p++)
+		if (!is_tchar((unsigned char)*p))
+			return false;
+	*colon = '\0';
+	char *value = colon + 1;
+	for (char *p = value; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || (unsigned char)*p == 0x7f)
+			return false;
+	req->headers[req->nheaders].name = line;
+	req->headers[req->nheaders].value = trim(value, value + strlen(value));
+	req->nheaders++;
+	return true;
+}
+
+const char *http_header(const struct http_request *req, const char *name, int *count)
+{
+	const char *found = NULL;
+	int n = 0;
+	for (int i = 0; i < req->nheaders; i++) {
+		if (strcasecmp(req->headers[i].name, name) == 0) {
+			if (found == NULL)
+				found = req->headers[i].value;
+			n++;
+		}
+	}
+	if (count)
+		*count = n;
+	return found;
+}
+
+/* Splits the head into lines and parses them; NUL bytes and bare CR are refused because
+ * they are how request smuggling and header injection start. */
+static bool parse_head(char *head, size_t len, struct http_request *req, bool *http10)
+{
+	if (memchr(head, '\0', len))
+		return false;
+	char *line = head, *end = head + len;
+	bool first = true;
+	while (line < end) {
+		char *eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL || eol == line || eol[-1] != '\r')
+			return false;
+		eol[-1] = '\0';
+		if (eol - 1 == line)
+			break; /* the empty line */
+		if (memchr(line, '\r', (size_t)(eol - 1 - line)) || *line == ' ' || *line == '\t')
+			return false; /* bare CR, obsolete line folding */
+		if (first ? !parse_request_line(line, req, http10) : !parse_header_line(line, req))
+			return false;
+		first = false;
+		line = eol + 1;
+	}
+	return !first;
+}
+
+static bool parse_content_length(const char *v, size_t *out)
+{
+	size_t n = 0;
+	if (*v == '\0')
+		return false;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9' || n > (SIZE_MAX - 9) / 10)
+			return false;
+		n = n * 10 + (size_t)(*v - '0');
+	}
+	*out = n;
+	return true;
+}
+
+static bool header_has_token(const char *value, const char *token)
+{
+	size_t tl = strlen(token);
+	for (const char *p = value; p && *p;) {
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (strncasecmp(p, token, tl) == 0 && (p[tl] == '\0' || p[tl] == ',' || p[tl] == ' '))
+			return true;
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+static void conn_dispatch(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+	c->state = CONN_HANDLING;
+	c->deadline_us = 0;
+	srv->inflight++;
+	srv->handler(c->req, srv->arg);
+}
+
+/* Framing: exactly one well-formed Content-Length (or none); Transfer-Encoding is refused, as
+ * is a size over the limit (the handler still sees the request, flagged). */
+static void conn_framing(struct http_conn *c, bool http10)
+{
+	struct http_request *req = c->req;
+	int ncl, nte;
+	const char *cl = http_header(req, "Content-Length", &ncl);
+	const char *conn_hdr = http_header(req, "Connection", NULL);
+
+	http_header(req, "Transfer-Encoding", &nte);
+	if (nte > 0) {
+		conn_reject(c, ncl ? 400 : 411, ncl ? "invalid_request" : "length_required",
+			    ncl ? "Transfer-Encoding together with Content-Length"
+				: "chunked bodies are not accepted; send Content-Length");
+		return;
+	}
+	if (ncl > 1 || (cl && !parse_content_length(cl, &c->body_need))) {
+		conn_reject(c, 400, "invalid_request", ncl > 1 ? "duplicate Content-Length"
+								  : "malformed Content-Length");
+		return;
+	}
+	if (cl == NULL)
+		c->body_need = 0;
+	c->keep_alive = http10 ? header_has_token(conn_hdr, "keep-alive")
+			       : !header_has_token(conn_hdr, "close");
+	if (c->srv->stopping)
+		c->keep_alive = false;
+	if (c->body_need > c->srv->limits.max_body) {
+		req->body_too_large = true;
+		c->keep_alive = false;
+		c->body_need = 0;
+		conn_dispatch(c);
+		return;
+	}
+	const char *expect = http_header(req, "Expect", NULL);
+	if (expect && c->body_need > 0 && strcasecmp(expect, "100-continue") == 0)
+		evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	c->state = CONN_BODY;
+	c->deadline_us = mono_us() + (int64_t)c->srv->limits.body_timeout_ms * 1000;
+	conn_process(c);
+}
+
+static void conn_head(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	size_t avail = evbuffer_get_length(in);
+
+	if (avail > 0 && !c->got_bytes) {
+		c->got_bytes = true;
+		c->deadline_us = mono_us() + (int64_t)c->srv->limits.head_timeout_ms * 1000;
+	}
+	if (end.pos < 0) {
+		if (avail > HTTP_MAX_HEAD)
+			conn_reject(c, 431, "invalid_request", "request head over 8 KiB");
+		return;
+	}
+	size_t len = (size_t)end.pos + 4;
+	if (len > HTTP_MAX_HEAD) {
+		conn_reject(c, 431, "invalid_request", "request head over 8 KiB");
+		return;
+	}
+	struct request_impl *r = calloc(1, sizeof(*r));
+	char *head = r ? malloc(len + 1) : NULL;
+	if (head == NULL) {
+		free(r);
+		conn_reject(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	evbuffer_remove(in, head, len);
+	head[len] = '\0';
+	r->head = head;
+	r->pub.conn = c;
+	r->pub.tls = c->tls;
+	r->pub.body = (const unsigned char *)"";
+	memcpy(r->pub.client_addr, c->client_addr, sizeof(r->pub.client_addr));
+	c->req = &r->pub;
+	bool http10 = false;
+	if (!parse_head(head, len, &r->pub, &http10)) {
+		conn_reject(c, 400, "invalid_request", "malformed request head");
+		return;
+	}
+	const char *q = strchr(r->pub.target, '?');
+	r->path = q ? strndup(r->pub.target, (size_t)(q - r->pub.target)) : NULL;
+	if (q && r->path == NULL) {
+		conn_reject(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	r->pub.path = q ? r->path : r->pub.target;
+	r->pub.query = q ? q + 1 : NULL;
+	conn_framing(c, http10);
+}
+
+static void conn_body(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct request_impl *r = (struct request_impl *)c->req;
+
+	if (evbuffer_get_length(in) < c->body_need)
+		return;
+	r->body = malloc(c->body_need + 1);
+	if (r->body == NULL) {
+		conn_reject(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	evbuffer_remove(in, r->body, c->body_need);
+	r->body[c->body_need] = '\0';
+	r->pub.body = r->body;
+	r->pub.body_len = c->body_need;
+	r->pub.started_us = mono_us();
+	conn_dispatch(c);
+}
+
+static void conn_process(struct http_conn *c)
+{
+	if (c->bev == NULL)
+		return;
+	if (c->state == CONN_HEAD)
+		conn_head(c);
+	else if (c->state == CONN_BODY)
+		conn_body(c);
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+	(void)bev;
+	if (c->state == CONN_CLOSING)
+		conn_free(c);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_drop(arg);
+}
+
+static void conn_next_request(struct http_conn *c)
+{
+	c->req = NULL;
+	c->state = CONN_HEAD;
+	c->got_bytes = false;
+	c->body_need = 0;
+	c->deadline_us = mono_us() + (int64_t)c->srv->limits.idle_timeout_ms * 1000;
+	/* A pipelined request may already be buffered; parse it from the loop, not from inside
+	 * the handler's call stack. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+bool http_add_header(struct http_request *req, const char *name, const char *value)
+{
+	struct request_impl *r = (struct request_impl *)req;
+	if (r->nresp == HTTP_MAX_RESPONSE_HEADERS || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+		return false;
+	size_t len = strlen(name) + strlen(value) + 3;
+	char *h = malloc(len);
+	if (h == NULL)
+		return false;
+	snprintf(h, len, "%s: %s", name, value);
+	r->resp_headers[r->nresp++] = h;
+	return true;
+}
+
+void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
+		  size_t len)
+{
+	struct request_impl *r = (struct request_impl *)req;
+	struct http_conn *c = req->conn;
+	struct http_server *srv = c->srv;
+
+	srv->inflight--;
+	if (c->bev == NULL) { /* the client left while we worked */
+		request_free(r);
+		c->req = NULL;
+		c->state = CONN_CLOSING;
+		conn_free(c);
+		return;
+	}
+	if (srv->stopping)
+		c->keep_alive = false;
+	conn_write(c, status, content_type, r->resp_headers, r->nresp, body, len,
+		   req->method == HTTP_METHOD_HEAD);
+	request_free(r);
+	if (c->keep_alive) {
+		conn_next_request(c);
+	} else {
+		c->req = NULL;
+		c->state = CONN_CLOSING;
+		c->deadline_us = mono_us() + HTTP_WRITE_TIMEOUT_US;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+void http_respond_error(struct http_request *req, int status, const char *code, const char *message)
+{
+	char body[1024];
+	json_error_body(code, message, body, sizeof(body));
+	http_respond(req, status, "application/json", body, strlen(body));
+}
+
+static void format_addr(const struct sockaddr *sa, char *out, size_t len)
+{
+	if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+	else
+		snprintf(out, len, "local");
+}
+
+static struct bufferevent *conn_bufferevent(struct http_server *srv, evutil_socket_t fd)
+{
+	int opts = BEV_OPT_CLOSE_ON_FREE;
+	if (srv->ssl_ctx == NULL)
+		return bufferevent_socket_new(srv->base, fd, opts);
+	SSL *ssl = SSL_new(srv->ssl_ctx);
+	if (ssl == NULL)
+		return NULL;
+	struct bufferevent *bev =
+		bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, opts);
+	if (bev == NULL)
+		SSL_free(ssl);
+	return bev;
+}
+
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	struct http_server *srv = arg;
+	(void)lev;
+	(void)salen;
+	struct http_conn *c = calloc(1, sizeof(*c));
+	struct bufferevent *bev = c ? conn_bufferevent(srv, fd) : NULL;
+	if (bev == NULL) {
+		free(c);
+		evutil_closesocket(fd);
+		return;
+	}
+	c->srv = srv;
+	c->bev = bev;
+	c->tls = srv->ssl_ctx != NULL;
+	c->state = CONN_HEAD;
+	/* A new connection must deliver its first request head in time, idle or not. */
+	c->deadline_us = mono_us() + (int64_t)srv->limits.head_timeout_ms * 1000;
+	format_addr(sa, c->client_addr, sizeof(c->client_addr));
+	TAILQ_INSERT_TAIL(&srv->conns, c, next);
+	srv->nconns++;
+	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if (srv->nconns > srv->limits.max_connections)
+		conn_reject(c, 503, "unavailable", "too many connections");
+}
+
+/* Deadlines: a head that drips in, a body that stalls, an idle keep-alive connection, an
+ * answer the peer does not read. */
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *srv = arg;
+	int64_t now = mono_us();
+	struct http_conn *c = TAILQ_FIRST(&srv->conns), *next;
+	(void)fd;
+	(void)what;
+	for (; c; c = next) {
+		next = TAILQ_NEXT(c, next);
+		if (c->bev == NULL || c->deadline_us == 0 || now < c->deadline_us)
+			continue;
+		if (c->state == CONN_CLOSING || (c->state == CONN_HEAD && !c->got_bytes))
+			conn_free(c);
+		else
+			conn_reject(c, 408, "request_timeout", "the request took too long to arrive");
+	}
+}
+
+struct http_server *http_server_new(struct event_base *base, int listen_fd, SSL_CTX *ssl_ctx,
+				    const struct http_limits *limits, http_handler handler, void *arg)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return NULL;
+	srv->base = base;
+	srv->ssl_ctx = ssl_ctx;
+	srv->limits = *limits;
+	srv->handler = handler;
+	srv->arg = arg;
+	TAILQ_INIT(&srv->conns);
+	srv->listener = evconnlistener_new(base, accept_cb, srv, LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd);
+	srv->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, srv);
+	if (srv->listener == NULL || srv->sweep == NULL) {
+		http_server_free(srv);
+		return NULL;
+	}
+	struct timeval tv = { 0, HTTP_SWEEP_MS * 1000 };
+	event_add(srv->sweep, &tv);
+	return srv;
+}
+
+void http_server_stop_accepting(struct http_server *srv)
+{
+	struct http_conn *c = TAILQ_FIRST(&srv->conns), *next;
+	srv->stopping = true;
+	if (srv->listener)
+		evconnlistener_free(srv->listener);
+	srv->listener = NULL;
+	/* Idle keep-alive connections have nothing to finish. */
+	for (; c; c = next) {
+		next = TAILQ_NEXT(c, next);
+		if (c->state == CONN_HEAD && !c->got_bytes)
+			conn_free(c);
+	}
+}
+
+int http_server_inflight(const struct http_server *srv)
+{
+	return srv->inflight;
+}
+
+int http_server_connections(const struct http_server *srv)
+{
+	return srv->nconns;
+}
+
+void http_server_free(struct http_server *srv)
+{
+	struct http_conn *c;
+	if (srv == NULL)
+		return;
+	if (srv->listener)
+		evconnlistener_free(srv->listener);
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL) {
+		if (c->state == CONN_HANDLING)
+			request_free((struct request_impl *)c->req);
+		c->req = NULL;
+		c->state = CONN_CLOSING;
+		conn_free(c);
+	}
+	if (srv->sweep)
+		event_free(srv->sweep);
+	free(srv);
+}

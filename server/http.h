@@ -1,0 +1,93 @@
+/* http: the HTTP/1.1 server every worker runs, on libevent bufferevents (plain or TLS).
+ * It owns connections, request-head parsing and its limits (8 KiB head, a deadline for the
+ * whole head, body size, connection cap, strict Content-Length), keep-alive and answers.
+ * Every protocol error is answered with the JSON error body of SPEC §3 before closing. */
+#ifndef HG_HTTP_H
+#define HG_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#define HTTP_MAX_HEAD 8192
+#define HTTP_MAX_HEADERS 64
+
+enum http_method {
+	HTTP_METHOD_OTHER,
+	HTTP_METHOD_GET,
+	HTTP_METHOD_HEAD,
+	HTTP_METHOD_POST,
+	HTTP_METHOD_PUT,
+	HTTP_METHOD_PATCH,
+	HTTP_METHOD_DELETE,
+	HTTP_METHOD_OPTIONS,
+};
+
+struct http_header {
+	const char *name; /* as received; compare case-insensitively */
+	const char *value; /* leading/trailing blanks removed */
+};
+
+struct http_conn;
+struct http_server;
+
+/* One request. Everything it points to stays valid until http_respond(); the handler may
+ * answer later (after a database round trip) — if the client has gone meanwhile, http_respond
+ * just frees it. */
+struct http_request {
+	struct http_conn *conn;
+	enum http_method method;
+	const char *method_text;
+	const char *target; /* raw request-target, e.g. "/api/v2/bots/x/incoming?zapikey=…" */
+	const char *path;   /* target up to '?', not decoded */
+	const char *query;  /* after '?', not decoded; NULL when absent */
+	struct http_header headers[HTTP_MAX_HEADERS];
+	int nheaders;
+	const unsigned char *body; /* NUL-terminated for convenience; body_len excludes the NUL */
+	size_t body_len;
+	char client_addr[64];      /* "203.0.113.7" or "2001:db8::1" */
+	int64_t started_us;        /* monotonic, when the head was complete */
+	bool tls;
+	/* The declared body is over max_body: it was not read, body is empty, the connection closes
+	 * after the answer. The handler still runs (so a webhook call can be authenticated and
+	 * counted) and must answer 413. */
+	bool body_too_large;
+	void *user;                /* free for the handler */
+};
+
+typedef void (*http_handler)(struct http_request *req, void *arg);
+
+struct http_limits {
+	size_t max_body;          /* larger bodies: 413 payload_too_large */
+	int head_timeout_ms;      /* whole request head, from its first byte (or from accept) */
+	int idle_timeout_ms;      /* keep-alive idle time between requests */
+	int body_timeout_ms;      /* the body, once the head is in */
+	int max_connections;      /* per worker; further connections are closed at once */
+};
+
+/* ssl_ctx NULL = plain HTTP. The server accepts on listen_fd (owned by the caller). */
+struct http_server *http_server_new(struct event_base *base, int listen_fd, SSL_CTX *ssl_ctx,
+				    const struct http_limits *limits, http_handler handler, void *arg);
+/* Stop accepting (the listening fd is left open for the caller); open connections finish
+ * their current request and are closed instead of kept alive. */
+void http_server_stop_accepting(struct http_server *srv);
+/* Requests handed to the handler and not yet answered. */
+int http_server_inflight(const struct http_server *srv);
+int http_server_connections(const struct http_server *srv);
+void http_server_free(struct http_server *srv);
+
+/* Case-insensitive; NULL when absent. count (may be NULL) receives how many times it occurs. */
+const char *http_header(const struct http_request *req, const char *name, int *count);
+
+/* Headers to send with the answer (copied). */
+bool http_add_header(struct http_request *req, const char *name, const char *value);
+/* Sends the answer (Content-Length, Date, Connection handled here) and releases req. */
+void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
+		  size_t len);
+/* {"code":…,"message":…} with application/json. */
+void http_respond_error(struct http_request *req, int status, const char *code, const char *message);
+
+#endif
