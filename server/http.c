@@ -5,6 +5,7 @@
  * so pipelined requests wait), CLOSING (the last answer is being written). One coarse timer per
  * server enforces the deadlines, rather than a timer per connection. */
 #include "http.h"
+#include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -354,6 +355,8 @@ static void conn_dispatch(struct http_conn *c)
 	struct http_server *srv = c->srv;
 	c->state = CONN_HANDLING;
 	c->deadline_us = 0;
+	if (c->req->started_us == 0)
+		c->req->started_us = mono_us();
 	srv->inflight++;
 	srv->handler(c->req, srv->arg);
 }
@@ -467,7 +470,6 @@ static void conn_body(struct http_conn *c)
 	r->body[c->body_need] = '\0';
 	r->pub.body = r->body;
 	r->pub.body_len = c->body_need;
-	r->pub.started_us = mono_us();
 	conn_dispatch(c);
 }
 
@@ -515,6 +517,24 @@ static void conn_next_request(struct http_conn *c)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
+/* The path, never the query string: zapikey and appkey travel there. Quotes in the user agent
+ * are escaped so that a line cannot be forged. */
+static void access_log(const struct http_request *req, int status, size_t len)
+{
+	char ua[160];
+	const char *agent = http_header(req, "User-Agent", NULL);
+	size_t n = 0;
+	for (const char *p = agent ? agent : "-"; *p && n + 2 < sizeof(ua); p++) {
+		if (*p == '"' || *p == '\\')
+			ua[n++] = '\\';
+		ua[n++] = *p;
+	}
+	ua[n] = '\0';
+	double ms = req->started_us ? (double)(mono_us() - req->started_us) / 1000.0 : 0.0;
+	log_info("access: %s \"%s %.200s\" %d %zu %.1fms \"%s\"", req->client_addr,
+		 req->method_text, req->path, status, len, ms, ua);
+}
+
 bool http_add_header(struct http_request *req, const char *name, const char *value)
 {
 	struct request_impl *r = (struct request_impl *)req;
@@ -546,6 +566,8 @@ void http_respond(struct http_request *req, int status, const char *content_type
 	}
 	if (srv->stopping)
 		c->keep_alive = false;
+	if (srv->limits.access_log)
+		access_log(req, status, len);
 	conn_write(c, status, content_type, r->resp_headers, r->nresp, body, len,
 		   req->method == HTTP_METHOD_HEAD);
 	request_free(r);

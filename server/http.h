@@ -66,6 +66,7 @@ struct http_limits {
 	int idle_timeout_ms;      /* keep-alive idle time between requests */
 	int body_timeout_ms;      /* the body, once the head is in */
 	int max_connections;      /* per worker; further connections are closed at once */
+	bool access_log;          /* one log line per answer: never the query (it holds tokens) */
 };
 
 /* ssl_ctx NULL = plain HTTP. The server accepts on listen_fd (owned by the caller). */

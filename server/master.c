@@ -11,6 +11,7 @@
 #include "log.h"
 #include "proctitle.h"
 #include "schema.h"
+#include "tls.h"
 #include "webhook_worker.h"
 
 #include <errno.h>
@@ -126,6 +127,17 @@ static void master_check_keys(const struct hg_config *cfg)
 	if (!crypto_load_keys(cfg->secret_key_file, &keys, err, sizeof(err)))
 		die("%s", err);
 	crypto_keys_wipe(&keys);
+}
+
+/* Workers build their own TLS contexts after fork; checking here turns a bad certificate into
+ * a start-up failure instead of a crash loop. */
+static void master_check_tls(const struct hg_config *cfg)
+{
+	char err[512];
+	SSL_CTX *ctx = tls_context_new(cfg, err, sizeof(err));
+	if (ctx == NULL && err[0])
+		die("%s", err);
+	SSL_CTX_free(ctx);
 }
 
 static void slot_title(const struct master_slot *slot, char *buf, size_t len)
@@ -424,6 +436,7 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 		die("cannot open log file %s: %s", m->cfg.log_file, strerror(errno));
 	log_set_role("master");
 	master_check_keys(&m->cfg);
+	master_check_tls(&m->cfg);
 	m->webhook_fd = listener_open(m->cfg.listen, err, sizeof(err));
 	if (m->webhook_fd < 0)
 		die("%s", err);

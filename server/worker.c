@@ -124,6 +124,7 @@ static bool worker_setup_http(struct worker *w)
 		.idle_timeout_ms = 60000,
 		.body_timeout_ms = 30000,
 		.max_connections = 4096,
+		.access_log = w->cfg->log_access,
 	};
 	w->ssl_ctx = tls_context_new(w->cfg, err, sizeof(err));
 	if (w->ssl_ctx == NULL && err[0]) {
