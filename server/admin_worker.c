@@ -1,23 +1,189 @@
-/* admin_worker: see admin_worker.h. */
+/* admin_worker: see admin_worker.h. The route table of SPEC §5, the session each route needs,
+ * and the worker's own state: the password-check threads and the session pruning timer. */
 #include "admin_worker.h"
+#include "admin_login.h"
+#include "admin_modules.h"
+#include "admin_pwcheck.h"
+#include "admin_session.h"
+#include "admin_tokens.h"
+#include "admin_util.h"
 #include "httputil.h"
+#include "log.h"
 #include "worker.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#define PWCHECK_THREADS 2
+#define PWCHECK_MAX_PENDING 32
+#define PRUNE_INTERVAL_S 600
+
+enum route_auth { ROUTE_NO_SESSION, ROUTE_PRE2FA, ROUTE_FULL, ROUTE_ANY };
+
+/* A pattern is a path whose "*" segment is a token's public id. */
+struct admin_route {
+	const char *pattern;
+	enum http_method method;
+	enum route_auth auth;
+	admin_handler handler;
+};
+
+static const struct admin_route routes[] = {
+	{ "/admin/api/login", HTTP_METHOD_POST, ROUTE_NO_SESSION, admin_login_password },
+	{ "/admin/api/login/totp", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_totp },
+	{ "/admin/api/login/recovery", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_recovery },
+	{ "/admin/api/session", HTTP_METHOD_GET, ROUTE_FULL, admin_login_session },
+	{ "/admin/api/logout", HTTP_METHOD_POST, ROUTE_ANY, admin_login_logout },
+	{ "/admin/api/tokens", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_list },
+	{ "/admin/api/tokens", HTTP_METHOD_POST, ROUTE_FULL, admin_tokens_create },
+	{ "/admin/api/tokens/*", HTTP_METHOD_PATCH, ROUTE_FULL, admin_tokens_update },
+	{ "/admin/api/tokens/*", HTTP_METHOD_DELETE, ROUTE_FULL, admin_tokens_delete },
+	{ "/admin/api/tokens/*/secret", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_secret },
+	{ "/admin/api/tokens/*/usage", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_usage },
+	{ "/admin/api/tokens/*/webhook-url", HTTP_METHOD_GET, ROUTE_FULL,
+	  admin_modules_webhook_url },
+	{ "/admin/api/modules", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_list },
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Matches path against pattern; the "*" segment (non-empty, no '/') goes to id. */
+static bool route_match(const char *pattern, const char *path, char *id, size_t idlen)
+{
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			size_t seg = strcspn(path, "/");
+			if (seg == 0)
+				return false;
+			/* Too long to be a public id: "!" is not one either. */
+			snprintf(id, idlen, "%.*s", seg < idlen ? (int)seg : 1, seg < idlen ? path : "!");
+			path += seg;
+			pattern++;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static const char *method_name(enum http_method m)
+{
+	switch (m) {
+	case HTTP_METHOD_GET: return "GET, HEAD";
+	case HTTP_METHOD_POST: return "POST";
+	case HTTP_METHOD_PATCH: return "PATCH";
+	case HTTP_METHOD_DELETE: return "DELETE";
+	default: return "";
+	}
+}
+
+/* Token ids are checked after the session, so that nobody learns anything before signing in;
+ * a malformed one cannot name a token: 404. */
+static void route_checked(struct admin_ctx *ctx)
+{
+	if (ctx->token_id[0] && !token_public_id_valid(ctx->token_id)) {
+		admin_reply_error(ctx, 404, "not_found", "no such token");
+		return;
+	}
+	ctx->handler(ctx);
+}
+
+static void route_run(struct worker *w, struct http_request *req, const struct admin_route *r,
+		      const char *id)
+{
+	static const enum admin_need needs[] = {
+		[ROUTE_PRE2FA] = ADMIN_NEED_PRE2FA,
+		[ROUTE_FULL] = ADMIN_NEED_FULL,
+		[ROUTE_ANY] = ADMIN_NEED_ANY,
+	};
+	struct admin_ctx *ctx = admin_ctx_new(w, req);
+
+	if (ctx == NULL) {
+		http_respond_error(req, 500, "internal", "out of memory");
+		return;
+	}
+	snprintf(ctx->token_id, sizeof(ctx->token_id), "%s", id);
+	ctx->handler = r->handler;
+	if (r->auth == ROUTE_NO_SESSION)
+		r->handler(ctx);
+	else
+		admin_session_require(ctx, needs[r->auth], route_checked);
+}
 
 static void admin_route(struct worker *w, struct http_request *req)
 {
-	const char *path = req->path;
+	enum http_method method = req->method == HTTP_METHOD_HEAD ? HTTP_METHOD_GET : req->method;
+	char allow[64] = "", id[TOKEN_PUBLIC_ID_LEN + 1] = "";
 
-	if (strcmp(path, "/healthz") == 0 && req->method == HTTP_METHOD_GET) {
+	if (strcmp(req->path, "/healthz") == 0 && method == HTTP_METHOD_GET) {
 		worker_healthz(w, req);
 		return;
 	}
-	http_respond_error(req, 404, "not_found", "no such endpoint");
+	for (size_t i = 0; i < NROUTES; i++) {
+		id[0] = '\0';
+		if (!route_match(routes[i].pattern, req->path, id, sizeof(id)))
+			continue;
+		if (routes[i].method == method) {
+			route_run(w, req, &routes[i], id);
+			return;
+		}
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+			 allow[0] ? ", " : "", method_name(routes[i].method));
+	}
+	http_add_header(req, "Cache-Control", "no-store");
+	if (allow[0]) {
+		http_add_header(req, "Allow", allow);
+		http_respond_error(req, 405, "method_not_allowed", "method not allowed here");
+	} else {
+		http_respond_error(req, 404, "not_found", "no such endpoint");
+	}
+}
+
+static void prune_done(PGresult *res, void *arg)
+{
+	(void)arg;
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		log_debug("admin: pruned %s expired session(s)", PQgetvalue(res, 0, 0));
+}
+
+static void prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	(void)fd;
+	(void)what;
+	db_query(w->db, "SELECT hookgate.prune_sessions()", 0, NULL, ADMIN_DB_TIMEOUT_MS,
+		 prune_done, NULL);
+}
+
+static bool admin_setup(struct worker *w)
+{
+	struct admin_role *role = w->role;
+	struct timeval tv = { PRUNE_INTERVAL_S, 0 };
+
+	role->pwcheck = admin_pwcheck_new(w->base, PWCHECK_THREADS, PWCHECK_MAX_PENDING);
+	if (role->pwcheck == NULL) {
+		log_error("cannot start the password-check threads");
+		return false;
+	}
+	role->prune = event_new(w->base, -1, EV_PERSIST, prune_cb, w);
+	return role->prune != NULL && event_add(role->prune, &tv) == 0;
+}
+
+static bool admin_teardown(struct worker *w)
+{
+	struct admin_role *role = w->role;
+
+	admin_pwcheck_free(role->pwcheck);
+	role->pwcheck = NULL;
+	if (role->prune)
+		event_free(role->prune);
+	role->prune = NULL;
+	return true;
 }
 
 int admin_worker_main(const struct hg_config *cfg, int listen_fd, int parent_fd)
 {
+	struct admin_role role = { 0 };
 	struct worker w = {
 		.kind = WORKER_KIND_ADMIN,
 		.index = 0,
@@ -25,6 +191,9 @@ int admin_worker_main(const struct hg_config *cfg, int listen_fd, int parent_fd)
 		.listen_fd = listen_fd,
 		.parent_fd = parent_fd,
 		.route = admin_route,
+		.setup = admin_setup,
+		.teardown = admin_teardown,
+		.role = &role,
 	};
 	return worker_run(&w);
 }

@@ -10,6 +10,7 @@
 #include "listener.h"
 #include "log.h"
 #include "proctitle.h"
+#include "ratelimit.h"
 #include "schema.h"
 #include "tls.h"
 #include "webhook_worker.h"
@@ -31,6 +32,7 @@
 #define RESPAWN_QUICK_MS 1000   /* a worker that dies sooner counts as a crash loop */
 #define RESPAWN_BACKOFF_MAX_MS 10000
 #define QUIT_WAIT_MS 1000
+#define RATELIMIT_SLOTS 65536
 
 struct master_slot {
 	bool admin;
@@ -49,6 +51,9 @@ struct master {
 	int alive_pipe[2]; /* workers hold the read end: EOF tells them the master died */
 	struct master_slot *slots;
 	int nslots;
+	/* Token buckets shared by every webhook worker, of every generation: made before the
+	 * first fork so that a reload keeps the buckets. */
+	struct ratelimit *ratelimit;
 	pid_t *retiring; /* the previous generation, draining after a reload */
 	int nretiring;
 	bool stopping;
@@ -163,7 +168,7 @@ __attribute__((noreturn)) static void master_child(struct master *m, struct mast
 	log_set_role(role);
 	int status = slot->admin ? admin_worker_main(&m->cfg, m->admin_fd, m->alive_pipe[0])
 				 : webhook_worker_main(&m->cfg, slot->index, m->webhook_fd,
-						       m->alive_pipe[0]);
+						       m->alive_pipe[0], m->ratelimit);
 	free(m->slots);
 	free(m->retiring);
 	cfg_free(&m->cfg);
@@ -450,6 +455,9 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 		die("pipe(): %s", strerror(errno));
 	if (!master_make_slots(m))
 		die("out of memory");
+	m->ratelimit = ratelimit_create(RATELIMIT_SLOTS);
+	if (m->ratelimit == NULL)
+		die("cannot create the shared rate-limit table: %s", strerror(errno));
 }
 
 int master_run(const char *config_path, bool foreground)
@@ -477,6 +485,7 @@ int master_run(const char *config_path, bool foreground)
 	close(m.admin_fd);
 	free(m.slots);
 	free(m.retiring);
+	ratelimit_destroy(m.ratelimit);
 	cfg_free(&m.cfg);
 	log_close();
 	return 0;

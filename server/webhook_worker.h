@@ -4,8 +4,11 @@
 #define HG_WEBHOOK_WORKER_H
 
 #include "config.h"
+#include "ratelimit.h"
 
-/* Runs in the forked child; returns the exit status. */
-int webhook_worker_main(const struct hg_config *cfg, int index, int listen_fd, int parent_fd);
+/* Runs in the forked child; returns the exit status. ratelimit is the table the master
+ * shares between all webhook workers. */
+int webhook_worker_main(const struct hg_config *cfg, int index, int listen_fd, int parent_fd,
+			struct ratelimit *ratelimit);
 
 #endif

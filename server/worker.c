@@ -178,10 +178,12 @@ static void worker_free_event(struct event **ev)
 
 static void worker_teardown(struct worker *w)
 {
-	http_server_free(w->http);
-	w->http = NULL;
+	/* The role answers what it still holds (e.g. 503 for calls waiting for a batch) while
+	 * the connections still exist. */
 	if (w->teardown)
 		w->teardown(w);
+	http_server_free(w->http);
+	w->http = NULL;
 	db_pool_free(w->db);
 	w->db = NULL;
 	SSL_CTX_free(w->ssl_ctx);

@@ -58,17 +58,22 @@ ok "keygen writes a new key file with mode 0600" \
 	test "$RC" = 0 -a "$(stat -c %a "$HG_TMP/new.key")" = 600
 
 # ---- migrate ---------------------------------------------------------------------------------
+# What this source tree ships: every sql/NNN_*.sql, the highest NNN is the schema version.
+SQL_FILES=$(cd "$HG_SRCDIR/sql" && ls [0-9][0-9][0-9]_*.sql)
+SQL_LAST=$(tail -n 1 <<<"$SQL_FILES")
+SQL_VERSION=$((10#${SQL_LAST%%_*}))
+NEXT=$(printf '%03d' $((SQL_VERSION + 1)))
 run_ctl migrate
-is "$RC/$OUT" "0/applied 001_schema.sql
-schema at version 1" "migrate applies 001_schema.sql"
+is "$RC/$OUT" "0/$(sed 's/^/applied /' <<<"$SQL_FILES")
+schema at version $SQL_VERSION" "migrate applies every migration in order"
 before=$(pg_sql "SELECT version, name, sha256, applied_at FROM hookgate.schema_migrations")
-like "$before" '^1\|001_schema\.sql\|[0-9a-f]{64}\|' "schema_migrations records it with its sha256"
+like "$before" '^1\|001_schema\.sql\|[0-9a-f]{64}\|' "schema_migrations records them with their sha256"
 run_ctl migrate
-is "$RC/$OUT" "0/nothing to do, schema at version 1" "a second migrate has nothing to do"
+is "$RC/$OUT" "0/nothing to do, schema at version $SQL_VERSION" "a second migrate has nothing to do"
 is "$(pg_sql "SELECT version, name, sha256, applied_at FROM hookgate.schema_migrations")" \
 	"$before" "a second migrate leaves schema_migrations as it was"
 run_ctl --json migrate
-is "$OUT" '{"applied":[],"version":1}' "migrate --json"
+is "$OUT" "{\"applied\":[],\"version\":$SQL_VERSION}" "migrate --json"
 like "$(pg_sql "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class c
 	JOIN pg_inherits i ON i.inhrelid = c.oid
 	WHERE i.inhparent = 'hookgate.token_usage'::regclass")" \
@@ -84,7 +89,7 @@ for i in 1 2; do
 done
 wait
 is "$(cat "$HG_TMP"/race-migrate.* | grep -c '^applied 001_schema.sql$')/$(psql -X -At -d racedb \
-	-c 'SELECT count(*) FROM hookgate.schema_migrations')" "1/1" \
+	-c 'SELECT count(*) FROM hookgate.schema_migrations')" "1/$(wc -l <<<"$SQL_FILES")" \
 	"two concurrent migrates apply the schema once"
 
 # ---- usage and errors ---------------------------------------------------------------------
@@ -305,25 +310,25 @@ is "$(cat "$HG_TMP"/rr.*.out | grep -c 'could not serialize access')" 5 \
 # ---- migrations that changed or fail (on racedb) ---------------------------------------------
 race_conninfo="host=127.0.0.1 port=$PGPORT dbname=racedb user=hookgate"
 mkdir "$HG_TMP/sql"
-cp "$HG_SRCDIR/sql/001_schema.sql" "$HG_TMP/sql/"
+cp "$HG_SRCDIR"/sql/[0-9][0-9][0-9]_*.sql "$HG_TMP/sql/"
 echo '-- edited after it was applied' >>"$HG_TMP/sql/001_schema.sql"
-printf 'CREATE TABLE hookgate.half_done (x int);\nSELECT 1/0;\n' >"$HG_TMP/sql/002_broken.sql"
+printf 'CREATE TABLE hookgate.half_done (x int);\nSELECT 1/0;\n' >"$HG_TMP/sql/${NEXT}_broken.sql"
 rc=0
 err=$(HOOKGATE_SQL_DIR=$HG_TMP/sql "$HG_BUILDDIR/hookgatectl" --conninfo "$race_conninfo" migrate \
 	2>&1 >/dev/null) || rc=$?
 echo "$err" >>"$CTL_LOG"
 want=$'^1/hookgatectl: warning: 001_schema.sql differs[^\n]*\n'
-want+='hookgatectl: 002_broken.sql: division by zero$'
+want+="hookgatectl: ${NEXT}_broken.sql: division by zero\$"
 like "$rc/$err" "$want" \
 	"an edited applied migration is only warned about; a failing one is refused"
 is "$(psql -X -At -d racedb -c "SELECT count(*), to_regclass('hookgate.half_done') IS NULL
-	FROM hookgate.schema_migrations")" "1|t" "the failing migration left nothing behind"
-rm "$HG_TMP/sql/002_broken.sql"
-printf 'CREATE TABLE hookgate.extra (x int);\n' >"$HG_TMP/sql/002_extra.sql"
+	FROM hookgate.schema_migrations")" "$SQL_VERSION|t" "the failing migration left nothing behind"
+rm "$HG_TMP/sql/${NEXT}_broken.sql"
+printf 'CREATE TABLE hookgate.extra (x int);\n' >"$HG_TMP/sql/${NEXT}_extra.sql"
 out=$(HOOKGATE_SQL_DIR=$HG_TMP/sql "$HG_BUILDDIR/hookgatectl" --conninfo "$race_conninfo" migrate \
 	2>>"$CTL_LOG")
-is "$out" "applied 002_extra.sql
-schema at version 2" "a new migration is applied after the recorded ones"
+is "$out" "applied ${NEXT}_extra.sql
+schema at version $((SQL_VERSION + 1))" "a new migration is applied after the recorded ones"
 
 # ---- sanitizers ------------------------------------------------------------------------------
 if grep -qE 'Sanitizer|runtime error:' "$CTL_LOG"; then

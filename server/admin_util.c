@@ -1,0 +1,345 @@
+/* admin_util: see admin_util.h. */
+#include "admin_util.h"
+#include "encoding.h"
+#include "httputil.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <openssl/evp.h>
+
+struct admin_ctx *admin_ctx_new(struct worker *w, struct http_request *req)
+{
+	struct admin_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (ctx == NULL)
+		return NULL;
+	ctx->w = w;
+	ctx->req = req;
+	return ctx;
+}
+
+void admin_ctx_free(struct admin_ctx *ctx)
+{
+	if (ctx->data_free)
+		ctx->data_free(ctx->data);
+	else
+		free(ctx->data);
+	free(ctx);
+}
+
+void admin_add_header(struct admin_ctx *ctx, const char *name, const char *value)
+{
+	http_add_header(ctx->req, name, value);
+}
+
+/* Nothing the admin API answers may be kept by a cache: sessions, secrets, codes. */
+static void no_store(struct http_request *req)
+{
+	http_add_header(req, "Cache-Control", "no-store");
+}
+
+void admin_reply(struct admin_ctx *ctx, int status, cJSON *body)
+{
+	no_store(ctx->req);
+	if (body == NULL)
+		http_respond_error(ctx->req, 500, "internal", "out of memory");
+	else
+		http_reply_json(ctx->req, status, body);
+	cJSON_Delete(body);
+	admin_ctx_free(ctx);
+}
+
+void admin_reply_error(struct admin_ctx *ctx, int status, const char *code, const char *message)
+{
+	no_store(ctx->req);
+	http_respond_error(ctx->req, status, code, message);
+	admin_ctx_free(ctx);
+}
+
+void admin_reply_empty(struct admin_ctx *ctx, int status)
+{
+	no_store(ctx->req);
+	http_respond(ctx->req, status, NULL, NULL, 0);
+	admin_ctx_free(ctx);
+}
+
+void admin_reply_unavailable(struct admin_ctx *ctx)
+{
+	no_store(ctx->req);
+	http_reply_unavailable(ctx->req, "the database is not available");
+	admin_ctx_free(ctx);
+}
+
+bool admin_query(struct admin_ctx *ctx, const char *sql, int nparams, const char *const *params,
+		 db_result_cb cb)
+{
+	if (db_query(ctx->w->db, sql, nparams, params, ADMIN_DB_TIMEOUT_MS, cb, ctx))
+		return true;
+	admin_reply_unavailable(ctx);
+	return false;
+}
+
+const char *admin_sqlstate(const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state ? state : "";
+}
+
+bool admin_result(struct admin_ctx *ctx, PGresult *res, int min_rows)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (res && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && PQntuples(res) >= min_rows)
+		return true;
+	if (res && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+		log_error("admin: a statement returned %d row(s), expected %d", PQntuples(res),
+			  min_rows);
+	} else if (res) {
+		/* The primary message only: the detail may quote parameter values. */
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		log_error("admin: database error %s: %s", admin_sqlstate(res), msg ? msg : "");
+	}
+	admin_reply_unavailable(ctx);
+	return false;
+}
+
+/* "application/json", optionally with parameters ("; charset=utf-8"). */
+static bool is_json_type(const char *type)
+{
+	size_t n = strlen("application/json");
+
+	if (type == NULL || strncasecmp(type, "application/json", n) != 0)
+		return false;
+	return type[n] == '\0' || type[n] == ';' || type[n] == ' ' || type[n] == '\t';
+}
+
+cJSON *admin_body_object(struct admin_ctx *ctx)
+{
+	const struct http_request *req = ctx->req;
+	int count;
+	const char *type = http_header(req, "Content-Type", &count);
+	cJSON *obj;
+
+	if (count != 1 || !is_json_type(type)) {
+		admin_reply_error(ctx, 415, "unsupported_media_type",
+				  "send a JSON object with Content-Type: application/json");
+		return NULL;
+	}
+	if (memchr(req->body, '\0', req->body_len) ||
+	    (obj = cJSON_ParseWithOpts((const char *)req->body, NULL, 1)) == NULL) {
+		admin_reply_error(ctx, 400, "invalid_request", "the body is not valid JSON");
+		return NULL;
+	}
+	if (!cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		admin_reply_error(ctx, 400, "invalid_request", "the body must be a JSON object");
+		return NULL;
+	}
+	return obj;
+}
+
+const char *admin_json_string(const cJSON *obj, const char *key, bool *bad)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (item == NULL || cJSON_IsNull(item))
+		return NULL;
+	if (!cJSON_IsString(item)) {
+		*bad = true;
+		return NULL;
+	}
+	return item->valuestring;
+}
+
+cJSON *admin_col_string(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return cJSON_CreateNull();
+	return cJSON_CreateString(PQgetvalue(res, row, col));
+}
+
+cJSON *admin_col_number(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return cJSON_CreateNull();
+	return cJSON_CreateNumber(strtod(PQgetvalue(res, row, col), NULL));
+}
+
+bool admin_col_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outlen,
+		     size_t *len)
+{
+	const char *text = PQgetvalue(res, row, col);
+	size_t tl = strlen(text);
+
+	if (PQgetisnull(res, row, col) || tl < 2 || text[0] != '\\' || text[1] != 'x' ||
+	    (tl - 2) % 2 != 0 || (tl - 2) / 2 > outlen)
+		return false;
+	*len = (tl - 2) / 2;
+	return hex_decode(text + 2, tl - 2, out, outlen);
+}
+
+void admin_bytea_text(const unsigned char *data, size_t len, char *out)
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	hex_encode(data, len, out + 2);
+}
+
+const char *admin_client_inet(const struct admin_ctx *ctx)
+{
+	const char *addr = ctx->req->client_addr;
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, addr, buf) == 1 || inet_pton(AF_INET6, addr, buf) == 1)
+		return addr;
+	return NULL;
+}
+
+void admin_interval(int64_t ms, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%lld milliseconds", (long long)ms);
+}
+
+/* Length of the UTF-8 sequence at s and its code point; 0 when invalid (overlong, surrogate,
+ * beyond U+10FFFF, truncated). */
+static size_t utf8_next(const unsigned char *s, unsigned long *cp)
+{
+	static const unsigned long min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 :
+		     (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+
+	if (len == 0)
+		return 0;
+	*cp = len == 1 ? s[0] : s[0] & (0x7F >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3F);
+	}
+	if (*cp < min_cp[len] || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+bool admin_text_valid(const char *text, size_t max_chars)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t chars = 0;
+
+	while (*s) {
+		unsigned long cp;
+		size_t len = utf8_next(s, &cp);
+
+		/* Unicode general category Cc: C0 controls, DEL and the C1 controls. */
+		if (len == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+			return false;
+		s += len;
+		chars++;
+	}
+	return chars >= 1 && chars <= max_chars;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes [in, end) into out; '+' is a space (form encoding). */
+static bool percent_decode(const char *in, const char *end, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; in < end; in++) {
+		int c = (unsigned char)*in;
+
+		if (c == '%') {
+			int hi = end - in >= 3 ? hex_value(in[1]) : -1;
+			int lo = hi >= 0 ? hex_value(in[2]) : -1;
+			if (hi < 0 || lo < 0)
+				return false;
+			c = hi * 16 + lo;
+			in += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (c == 0 || o + 1 >= outlen)
+			return false;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+enum admin_param admin_query_param(const char *query, const char *name, char *out, size_t outlen)
+{
+	size_t nl = strlen(name);
+	enum admin_param found = ADMIN_PARAM_ABSENT;
+
+	for (const char *p = query; p && *p;) {
+		const char *amp = strchr(p, '&');
+		const char *end = amp ? amp : p + strlen(p);
+
+		if ((size_t)(end - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			if (found != ADMIN_PARAM_ABSENT ||
+			    !percent_decode(p + nl + 1, end, out, outlen))
+				return ADMIN_PARAM_BAD;
+			found = ADMIN_PARAM_OK;
+		} else if ((size_t)(end - p) == nl && strncmp(p, name, nl) == 0) {
+			return ADMIN_PARAM_BAD; /* "name" without a value */
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return found;
+}
+
+bool admin_b64url_encode(const char *text, char *out, size_t outlen)
+{
+	size_t len = strlen(text);
+	size_t need = 4 * ((len + 2) / 3) + 1;
+
+	if (need > outlen)
+		return false;
+	int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
+	while (n > 0 && out[n - 1] == '=')
+		n--;
+	out[n] = '\0';
+	for (char *p = out; *p; p++)
+		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	return true;
+}
+
+bool admin_b64url_decode(const char *in, char *out, size_t outlen)
+{
+	size_t len = strlen(in), pad = (4 - len % 4) % 4;
+	char buf[256];
+
+	if (len == 0 || pad == 3 || len + pad >= sizeof(buf) || (len + pad) / 4 * 3 >= outlen)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		if (c == '+' || c == '/' || c == '=')
+			return false;
+		buf[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+	}
+	memset(buf + len, '=', pad);
+	buf[len + pad] = '\0';
+	int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)buf, (int)(len + pad));
+	if (n < 0)
+		return false;
+	n -= (int)pad;
+	out[n] = '\0';
+	return memchr(out, '\0', (size_t)n) == NULL;
+}

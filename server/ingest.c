@@ -1,0 +1,484 @@
+/* ingest: see ingest.h. Calls wait in one FIFO queue; a batch takes up to max_batch of them
+ * from its head. One timer serves the batching delay, the deadline of calls that cannot be
+ * sent yet (every connection busy), and nothing else; another purges idempotency keys. */
+#include "ingest.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+/* While calls wait for a busy connection, their deadlines are checked this often. */
+#define INGEST_RECHECK_US 10000
+/* PostgreSQL abandons a batch this long before we stop waiting for it, which leaves that
+ * much for its commit and answer: a batch answered 503 has then (almost surely) not committed. */
+#define INGEST_COMMIT_MARGIN_MS 100
+#define INGEST_PRUNE_EVERY_S 600
+#define INGEST_PRUNE_TIMEOUT_MS 10000
+
+static const char ingest_sql[] = "SELECT i, http_status, code, message_id"
+				 " FROM hookgate.ingest_batch($1::jsonb, $2::integer)";
+static const char prune_sql[] = "SELECT hookgate.prune_idempotency_keys()";
+
+struct ingest_batch {
+	LIST_ENTRY(ingest_batch) link;
+	struct ingest *ing;
+	int n;
+	struct ingest_call *calls[]; /* index = the call's "i" in the JSON */
+};
+
+struct ingest {
+	struct event_base *base;
+	struct db_pool *pool;
+	int max_batch;
+	int delay_us;
+	struct event *timer;
+	struct ingest_call *head;
+	struct ingest_call **tail;
+	int nqueued;
+	int64_t queued_since_us; /* when the oldest queued call was submitted */
+	LIST_HEAD(, ingest_batch) inflight;
+	int ninflight;
+	struct event *prune;
+	bool prune_running;
+	struct ingest_stats stats;
+};
+
+static void ingest_pump(struct ingest *ing, bool due);
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *module_name(enum ingest_module m)
+{
+	switch (m) {
+	case INGEST_MODULE_CHANNEL:
+		return "channel";
+	case INGEST_MODULE_BOT_INCOMING:
+		return "bot_incoming";
+	case INGEST_MODULE_BOT_MESSAGE:
+		return "bot_message";
+	case INGEST_MODULE_EXTENSION:
+		return "extension";
+	}
+	return "invalid"; /* refused by the database: the batch fails */
+}
+
+/* RFC 3339 in UTC with microseconds. */
+static void format_at(int64_t at_us, char *out, size_t len)
+{
+	time_t secs = (time_t)(at_us / 1000000);
+	unsigned frac = (unsigned)(at_us % 1000000);
+	struct tm tm;
+
+	if (at_us < 0) {
+		secs = 0;
+		frac = 0;
+	}
+	gmtime_r(&secs, &tm);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+/* Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). */
+static bool utf8_valid(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s++, need, min;
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, min = 0x10000;
+		else
+			return false;
+		unsigned cp = c & (0x3f >> need);
+		for (unsigned k = 0; k < need; k++, s++) {
+			if ((*s & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*s & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+	}
+	return true;
+}
+
+/* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
+ * refuse the JSON, i.e. fail every call of the batch. Such a value is sent as null. */
+static bool add_text(cJSON *o, const char *key, const char *value)
+{
+	if (value == NULL || value[0] == '\0' || !utf8_valid((const unsigned char *)value))
+		return cJSON_AddNullToObject(o, key) != NULL;
+	return cJSON_AddStringToObject(o, key, value) != NULL;
+}
+
+/* inet refuses anything but an address: null rather than a failed batch. */
+static bool add_addr(cJSON *o, const char *key, const char *addr)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	if (addr == NULL ||
+	    (inet_pton(AF_INET, addr, buf) != 1 && inet_pton(AF_INET6, addr, buf) != 1))
+		return cJSON_AddNullToObject(o, key) != NULL;
+	return cJSON_AddStringToObject(o, key, addr) != NULL;
+}
+
+/* Where the column is NOT NULL: "" for a missing or invalid value. */
+static bool add_text_nn(cJSON *o, const char *key, const char *value)
+{
+	if (value == NULL || !utf8_valid((const unsigned char *)value))
+		value = "";
+	return cJSON_AddStringToObject(o, key, value) != NULL;
+}
+
+static cJSON *call_json(const struct ingest_call *c, int i, int64_t now_us)
+{
+	char at[96];
+	cJSON *o = cJSON_CreateObject();
+
+	format_at(c->at_us, at, sizeof(at));
+	if (o == NULL || !cJSON_AddNumberToObject(o, "i", i) ||
+	    !cJSON_AddNumberToObject(o, "token_id", (double)c->token_id) ||
+	    !cJSON_AddNumberToObject(o, "user_id", (double)c->user_id) ||
+	    !cJSON_AddNumberToObject(o, "status", c->status) ||
+	    !cJSON_AddStringToObject(o, "module", module_name(c->module)) ||
+	    !add_text_nn(o, "target", c->target) || !add_text(o, "appkey_hash", c->appkey_hash) ||
+	    !add_text_nn(o, "content_type", c->content_type) ||
+	    !cJSON_AddStringToObject(o, "body", c->body ? c->body : "") ||
+	    !add_text(o, "idem_key", c->idem_key) || !add_addr(o, "client_addr", c->client_addr) ||
+	    !add_text(o, "user_agent", c->user_agent) ||
+	    !cJSON_AddNumberToObject(o, "request_bytes", (double)c->request_bytes) ||
+	    !cJSON_AddNumberToObject(o, "latency_us",
+				     c->started_us ? (double)(now_us - c->started_us) : 0) ||
+	    !cJSON_AddStringToObject(o, "at", at)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The batch as the JSON array ingest_batch() takes; NULL when out of memory. */
+static char *batch_json(const struct ingest_batch *b)
+{
+	cJSON *arr = cJSON_CreateArray();
+	int64_t now = mono_us();
+	char *text = NULL;
+
+	for (int i = 0; arr != NULL && i < b->n; i++) {
+		cJSON *o = call_json(b->calls[i], i, now);
+		if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	}
+	if (arr != NULL)
+		text = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	return text;
+}
+
+/* Answers every call of b (503 for those the database did not answer) and frees b. */
+static void batch_finish(struct ingest_batch *b)
+{
+	struct ingest *ing = b->ing;
+	for (int i = 0; i < b->n; i++) {
+		struct ingest_call *c = b->calls[i];
+		if (c->http_status == 0) {
+			c->http_status = 503;
+			c->code = "unavailable";
+			c->message_id = 0;
+			ing->stats.failed_calls++;
+		} else {
+			ing->stats.calls++;
+		}
+		c->done(c, c->arg);
+	}
+	free(b);
+}
+
+static const char *static_code(const char *code)
+{
+	static const char *const known[] = { "token_invalid", "token_disabled", "forbidden",
+					     "not_found" };
+	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+		if (strcmp(code, known[k]) == 0)
+			return known[k];
+	}
+	log_error("ingest_batch answered an unknown code");
+	return NULL;
+}
+
+static void batch_apply_row(struct ingest_batch *b, const PGresult *res, int row)
+{
+	long i = strtol(PQgetvalue(res, row, 0), NULL, 10);
+	struct ingest_call *c;
+
+	if (i < 0 || i >= b->n || PQgetisnull(res, row, 1)) {
+		log_error("ingest_batch answered a row for no call of the batch");
+		return;
+	}
+	c = b->calls[i];
+	c->http_status = (int)strtol(PQgetvalue(res, row, 1), NULL, 10);
+	if (!PQgetisnull(res, row, 2)) {
+		const char *code = static_code(PQgetvalue(res, row, 2));
+		if (code != NULL)
+			c->code = code;
+	}
+	c->message_id = PQgetisnull(res, row, 3) ? 0 : strtoll(PQgetvalue(res, row, 3), NULL, 10);
+}
+
+static void batch_log_failure(const struct ingest_batch *b, const PGresult *res)
+{
+	if (res == NULL) {
+		log_debug("ingest batch of %d calls: no answer from PostgreSQL", b->n);
+		return;
+	}
+	/* The primary message only: DETAIL lines may quote a failing row (message bodies). */
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	/* 57014: the batch ran past its budget (a stalled server), not a bug. */
+	log_msg(state && strcmp(state, "57014") == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR,
+		"ingest batch of %d calls failed: %s (SQLSTATE %s)", b->n,
+		msg ? msg : PQresStatus(PQresultStatus(res)), state ? state : "none");
+}
+
+static void batch_done(PGresult *res, void *arg)
+{
+	struct ingest_batch *b = arg;
+	struct ingest *ing = b->ing;
+
+	LIST_REMOVE(b, link);
+	ing->ninflight--;
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		for (int row = 0; row < PQntuples(res); row++)
+			batch_apply_row(b, res, row);
+	} else {
+		ing->stats.failed_batches++;
+		batch_log_failure(b, res);
+	}
+	batch_finish(b);
+	/* Whatever queued meanwhile has waited long enough: it goes now. */
+	ingest_pump(ing, true);
+}
+
+/* Takes up to max_batch calls from the head of the queue. */
+static struct ingest_batch *batch_take(struct ingest *ing)
+{
+	int n = ing->nqueued < ing->max_batch ? ing->nqueued : ing->max_batch;
+	struct ingest_batch *b = malloc(sizeof(*b) + (size_t)n * sizeof(b->calls[0]));
+	if (b == NULL)
+		return NULL;
+	b->ing = ing;
+	b->n = n;
+	for (int i = 0; i < n; i++) {
+		b->calls[i] = ing->head;
+		ing->head = ing->head->next;
+	}
+	ing->nqueued -= n;
+	if (ing->head == NULL)
+		ing->tail = &ing->head;
+	ing->queued_since_us = mono_us();
+	return b;
+}
+
+/* Milliseconds left before the batch's oldest call must be answered; <= 0 when none. */
+static int batch_time_left_ms(const struct ingest_batch *b)
+{
+	int64_t oldest = 0, now = mono_us();
+	for (int i = 0; i < b->n; i++) {
+		int64_t s = b->calls[i]->started_us;
+		if (s != 0 && (oldest == 0 || s < oldest))
+			oldest = s;
+	}
+	if (oldest == 0)
+		return INGEST_DEADLINE_MS;
+	return (int)((oldest + INGEST_DEADLINE_MS * 1000 - now) / 1000);
+}
+
+static void batch_send(struct ingest *ing, struct ingest_batch *b)
+{
+	int left_ms = batch_time_left_ms(b);
+	char budget[16];
+	char *json = left_ms > INGEST_COMMIT_MARGIN_MS ? batch_json(b) : NULL;
+	const char *params[] = { json, budget };
+
+	snprintf(budget, sizeof(budget), "%d", left_ms - INGEST_COMMIT_MARGIN_MS);
+	LIST_INSERT_HEAD(&ing->inflight, b, link);
+	ing->ninflight++;
+	ing->stats.batches++;
+	/* db_query may fail the statement before returning (connection lost while sending):
+	 * batch_done then already ran, which is why b is in the list before. */
+	if (json == NULL || !db_query(ing->pool, ingest_sql, 2, params, left_ms, batch_done, b)) {
+		LIST_REMOVE(b, link);
+		ing->ninflight--;
+		ing->stats.failed_batches++;
+		batch_finish(b);
+	}
+	free(json);
+}
+
+/* Answers 503 to the queued calls that started before limit_us (all of them for INT64_MAX):
+ * calls that cannot be sent in time get their answer now rather than wait for a connection.
+ * They are unlinked first, since a done callback may submit again. */
+static void ingest_expire_queued(struct ingest *ing, int64_t limit_us)
+{
+	struct ingest_call **pp = &ing->head, *c, *expired = NULL, **etail = &expired;
+
+	while ((c = *pp) != NULL) {
+		if (limit_us != INT64_MAX && (c->started_us == 0 || c->started_us > limit_us)) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		ing->nqueued--;
+		c->next = NULL;
+		*etail = c;
+		etail = &c->next;
+	}
+	ing->tail = pp;
+	while ((c = expired) != NULL) {
+		expired = c->next;
+		c->http_status = 503;
+		c->code = "unavailable";
+		c->message_id = 0;
+		ing->stats.failed_calls++;
+		c->done(c, c->arg);
+	}
+}
+
+static void timer_arm(struct ingest *ing, int64_t us)
+{
+	struct timeval tv = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
+	evtimer_add(ing->timer, &tv);
+}
+
+/* Sends what may be sent: full batches at once, the rest once due (the delay has passed),
+ * never more batches in flight than connections up (at least one, so that a pool with no
+ * connection fails the batch at once instead of holding it). */
+static void ingest_pump(struct ingest *ing, bool due)
+{
+	int ready = db_pool_ready(ing->pool);
+	int limit = ready > 0 ? ready : 1;
+
+	while (ing->nqueued > 0 && ing->ninflight < limit &&
+	       (due || ing->nqueued >= ing->max_batch)) {
+		struct ingest_batch *b = batch_take(ing);
+		if (b == NULL)
+			break;
+		batch_send(ing, b);
+	}
+	if (ing->nqueued == 0) {
+		evtimer_del(ing->timer);
+	} else if (!evtimer_pending(ing->timer, NULL)) {
+		int64_t waited = mono_us() - ing->queued_since_us;
+		timer_arm(ing,
+			  waited >= ing->delay_us ? INGEST_RECHECK_US : ing->delay_us - waited);
+	}
+}
+
+static void ingest_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest *ing = arg;
+	(void)fd;
+	(void)what;
+	ingest_expire_queued(ing, mono_us() - (int64_t)INGEST_DEADLINE_MS * 1000);
+	ingest_pump(ing, true);
+}
+
+void ingest_submit(struct ingest *ing, struct ingest_call *call)
+{
+	call->http_status = 0;
+	call->message_id = 0;
+	call->next = NULL;
+	if (ing->nqueued == 0)
+		ing->queued_since_us = mono_us();
+	*ing->tail = call;
+	ing->tail = &call->next;
+	ing->nqueued++;
+	ingest_pump(ing, false);
+}
+
+static void prune_done(PGresult *res, void *arg)
+{
+	struct ingest *ing = arg;
+	ing->prune_running = false;
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		log_debug("purged %s expired idempotency keys", PQgetvalue(res, 0, 0));
+	else if (res != NULL)
+		log_warn("purging idempotency keys failed: %s",
+			 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+}
+
+static void prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest *ing = arg;
+	(void)fd;
+	(void)what;
+	if (ing->prune_running || db_pool_ready(ing->pool) == 0)
+		return;
+	ing->prune_running =
+		db_query(ing->pool, prune_sql, 0, NULL, INGEST_PRUNE_TIMEOUT_MS, prune_done, ing);
+}
+
+struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,
+			  int delay_us)
+{
+	struct ingest *ing = calloc(1, sizeof(*ing));
+	struct timeval every = { INGEST_PRUNE_EVERY_S, 0 };
+
+	if (ing == NULL)
+		return NULL;
+	ing->base = base;
+	ing->pool = pool;
+	ing->max_batch = max_batch > 0 ? max_batch : 1;
+	ing->delay_us = delay_us > 0 ? delay_us : 0;
+	ing->tail = &ing->head;
+	LIST_INIT(&ing->inflight);
+	ing->timer = evtimer_new(base, ingest_timer_cb, ing);
+	ing->prune = event_new(base, -1, EV_PERSIST, prune_cb, ing);
+	if (ing->timer == NULL || ing->prune == NULL || event_add(ing->prune, &every) != 0) {
+		ingest_free(ing);
+		return NULL;
+	}
+	return ing;
+}
+
+void ingest_free(struct ingest *ing)
+{
+	struct ingest_batch *b;
+	if (ing == NULL)
+		return;
+	while ((b = LIST_FIRST(&ing->inflight)) != NULL) {
+		LIST_REMOVE(b, link);
+		ing->ninflight--;
+		for (int i = 0; i < b->n; i++)
+			b->calls[i]->http_status = 0;
+		batch_finish(b);
+	}
+	ingest_expire_queued(ing, INT64_MAX);
+	if (ing->timer)
+		event_free(ing->timer);
+	if (ing->prune)
+		event_free(ing->prune);
+	free(ing);
+}
+
+void ingest_get_stats(const struct ingest *ing, struct ingest_stats *out)
+{
+	*out = ing->stats;
+}

@@ -1,0 +1,98 @@
+/* webhook_request: the pure checks of a webhook call (SPEC §3) — routing, the query string,
+ * content types, bodies and Idempotency-Key. No I/O and no allocation beyond cJSON's own parse
+ * tree, so everything here is safe on hostile input and testable without a server. */
+#ifndef HG_WEBHOOK_REQUEST_H
+#define HG_WEBHOOK_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WEBHOOK_NAME_MAX 64	    /* channel and bot names: [a-z0-9_]{1,64} */
+#define WEBHOOK_QUERY_VALUE_MAX 128 /* longer zapikey/appkey values are kept as "" (malformed) */
+#define WEBHOOK_TEXT_MAX 10000	    /* code points of a message's "text" */
+#define WEBHOOK_SLIDES_MAX 10
+#define WEBHOOK_BUTTONS_MAX 5
+#define WEBHOOK_IDEM_KEY_MAX 128
+
+enum webhook_module {
+	WEBHOOK_MODULE_CHANNEL,
+	WEBHOOK_MODULE_BOT_INCOMING,
+	WEBHOOK_MODULE_BOT_MESSAGE,
+	WEBHOOK_MODULE_EXTENSION,
+};
+
+struct webhook_route {
+	enum webhook_module module;
+	/* A path of one of the four shapes whose name is not a valid channel/bot name or app id:
+	 * the caller answers 404 not_found once the token is authenticated. */
+	bool name_valid;
+	/* Malformed %xx or %00 anywhere in the path: 400 invalid_request. */
+	bool bad_encoding;
+	/* The lowercased channel/bot name or the app id (case kept); "" unless name_valid. */
+	char target[WEBHOOK_NAME_MAX + 1];
+};
+
+/* path is the raw path (up to '?', not decoded). True when it has one of the four SPEC §3
+ * shapes, exactly (no trailing slash, no extra segment), even if the name is invalid. False for
+ * any other path (404 after authentication) and whenever out->bad_encoding is set, which the
+ * caller checks first. */
+bool webhook_route_parse(const char *path, struct webhook_route *out);
+/* "channel", "bot_incoming", "bot_message", "extension": the module as the SQL side names it. */
+const char *webhook_module_sql_name(enum webhook_module module);
+/* Channel message and bot message take a message object; the others any body. */
+bool webhook_module_is_message(enum webhook_module module);
+
+enum webhook_query_result {
+	WEBHOOK_QUERY_OK,
+	WEBHOOK_QUERY_INVALID_REQUEST, /* 400 invalid_request; out->reason says why */
+};
+
+struct webhook_query {
+	/* Present with an empty value (or one over WEBHOOK_QUERY_VALUE_MAX bytes, kept as "") is
+	 * a malformed token: 401 token_invalid, not token_missing. */
+	bool has_zapikey;
+	char zapikey[WEBHOOK_QUERY_VALUE_MAX + 1];
+	size_t zapikey_len;
+	bool has_appkey;
+	char appkey[WEBHOOK_QUERY_VALUE_MAX + 1];
+	size_t appkey_len;
+	const char *reason; /* static text for the error message; never contains a key */
+};
+
+/* query is the raw text after '?' (NULL when absent). Names and values are percent-decoded
+ * ('+' is a space); unknown parameters are ignored but must be well encoded too. */
+enum webhook_query_result webhook_query_parse(const char *query, struct webhook_query *out);
+
+enum webhook_body_kind {
+	WEBHOOK_BODY_JSON,
+	WEBHOOK_BODY_FORM,
+	WEBHOOK_BODY_TEXT,
+	WEBHOOK_BODY_OTHER, /* also a missing header and any charset other than UTF-8 */
+};
+
+/* The Content-Type header (NULL when absent), media type case-insensitive. */
+enum webhook_body_kind webhook_content_type(const char *header);
+/* Whether the endpoint takes that kind of body; if not, the answer is 415. */
+bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_kind kind);
+
+/* Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) and no NUL
+ * byte: nothing downstream (cJSON strings, PostgreSQL text) can carry one. */
+bool webhook_utf8_valid(const unsigned char *s, size_t len);
+/* Strict JSON text (RFC 8259) without a \u0000 escape, of any value; s must be valid UTF-8. */
+bool webhook_json_valid(const char *s, size_t len);
+
+/* The checks below return 0 when the body is acceptable, otherwise the HTTP status with *code
+ * set to a static code ("invalid_json", "invalid_message", "unsupported_media_type") and msg
+ * (msglen > 0) to a human message naming the rule that failed. */
+
+/* A message endpoint's body: a JSON object with the fields of SPEC §3. */
+int webhook_check_message(const char *body, size_t len, const char **code, char *msg,
+			  size_t msglen);
+/* Any endpoint's body: content kind first (415), then UTF-8 and JSON or message rules. */
+int webhook_check_body(enum webhook_module module, enum webhook_body_kind kind, const char *body,
+		       size_t len, const char **code, char *msg, size_t msglen);
+
+/* 1–128 printable ASCII characters (0x20–0x7E), not starting or ending with a space. */
+bool webhook_idempotency_key_valid(const char *key);
+
+#endif

@@ -1,0 +1,185 @@
+#!/bin/bash
+# shellcheck disable=SC2119
+# Webhook endpoints (SPEC §3): every module, the permission and body rules, every error code
+# of the table, authentication first, idempotency, disable/enable/delete at once on every
+# worker, counters equal to usage rows, and no token in the access log.
+. "$HG_SRCDIR/tests/integration/lib.sh"
+. "$HG_SRCDIR/tests/integration/webhook_lib.sh"
+hg_setup
+plan 74
+
+pg_start
+hg_config '[server]' 'max_body_size = 4k' '[log]' 'access = on'
+hg_migrate >/dev/null || bail_out "migrate failed"
+webhook_fixtures || bail_out "fixtures failed"
+hg_start || bail_out "hookgated does not start"
+
+# ---- success, every module -------------------------------------------------------------------
+post "$(channel_path general "$TOK_A")" '{"text":"hello general"}'
+is "$HTTP_STATUS" 204 "channel message: 204"
+mid=$(msg_id)
+like "$mid" '^[0-9]+$' "channel message: X-Message-Id"
+is "$(pg_sql "SELECT module||' '||target||' '||body FROM hookgate.messages WHERE id = ${mid:-0}")" \
+	'channel general {"text":"hello general"}' "channel message: stored before the answer"
+is "$(pg_sql "SELECT http_status FROM hookgate.token_usage WHERE message_id = ${mid:-0}")" 204 \
+	"channel message: usage row"
+is "$(pg_sql "SELECT invocations FROM hookgate.webhook_tokens WHERE public_id = '$PUB_A'")" 1 \
+	"channel message: invocations counted"
+post "$(channel_path GENERAL "$TOK_A")" '{"text":"upper case name"}'
+is "$HTTP_STATUS" 204 "channel names compare case-insensitively"
+
+post "/api/v2/bots/deploybot/incoming?zapikey=$TOK_A" '{"any":["json",1]}'
+is "$HTTP_STATUS" 204 "bot incoming (owner, JSON): 204"
+post "/api/v2/bots/deploybot/incoming?zapikey=$TOK_C" 'a=1&b=two' \
+	-H 'Content-Type: application/x-www-form-urlencoded'
+is "$HTTP_STATUS" 204 "bot incoming (subscriber, form): 204"
+mid=$(msg_id)
+is "$(pg_sql "SELECT content_type||' '||body FROM hookgate.messages WHERE id = ${mid:-0}")" \
+	'application/x-www-form-urlencoded a=1&b=two' "bot incoming: stored as received with its type"
+post "/api/v2/bots/deploybot/incoming?zapikey=$TOK_A" 'plain words' -H 'Content-Type: text/plain'
+is "$HTTP_STATUS" 204 "bot incoming (text/plain): 204"
+post "/api/v2/bots/deploybot/message?zapikey=$TOK_A" \
+	'{"text":"deployed","bot":{"name":"CI"},"card":{"title":"t"},"buttons":[],"slides":[]}'
+is "$HTTP_STATUS" 204 "bot message with bot/card/buttons/slides: 204"
+
+post "/api/v2/applications/$SB_APP/incoming?appkey=$SB_KEY&zapikey=$TOK_A" '{"n":1}'
+is "$HTTP_STATUS" 204 "extension sandbox: 204"
+mid=$(msg_id)
+is "$(pg_sql "SELECT module FROM hookgate.messages WHERE id = ${mid:-0}")" extension_sandbox \
+	"extension sandbox: module extension_sandbox"
+post "/api/v2/applications/$MP_APP/incoming?appkey=$MP_KEY&zapikey=$TOK_A" '{"n":2}'
+is "$HTTP_STATUS" 204 "extension marketplace: 204"
+mid=$(msg_id)
+is "$(pg_sql "SELECT module FROM hookgate.messages WHERE id = ${mid:-0}")" extension_marketplace \
+	"extension marketplace: module extension_marketplace"
+
+# ---- permissions -------------------------------------------------------------------------------
+post "$(channel_path general "$TOK_B")" '{"text":"x"}'
+is "$HTTP_STATUS" 403 "non-member to a channel: 403"
+like "$HTTP_BODY" '"code":"forbidden"' "non-member: code forbidden"
+post "/api/v2/bots/deploybot/message?zapikey=$TOK_B" '{"text":"x"}'
+is "$HTTP_STATUS" 403 "neither owner nor subscriber to a bot: 403"
+post "/api/v2/applications/$MP_APP/incoming?appkey=$SB_KEY&zapikey=$TOK_A" '{}'
+is "$HTTP_STATUS" 403 "sandbox appkey on the marketplace app id: 403"
+post "/api/v2/applications/$SB_APP/incoming?appkey=$MP_KEY&zapikey=$TOK_A" '{}'
+is "$HTTP_STATUS" 403 "marketplace appkey on the sandbox app id: 403"
+post "/api/v2/applications/$SB_APP/incoming?zapikey=$TOK_A" '{}'
+is "$HTTP_STATUS" 403 "missing appkey: 403"
+
+# ---- authentication first ----------------------------------------------------------------------
+post "$(channel_path nosuchchannel "$TOK_A")" '{"text":"x"}'
+is "$HTTP_STATUS" 404 "unknown channel with a valid token: 404"
+like "$HTTP_BODY" '"code":"not_found"' "unknown channel: code not_found"
+post "/api/v2/bots/nosuchbot/incoming?zapikey=$TOK_A" '{}'
+is "$HTTP_STATUS" 404 "unknown bot: 404"
+post "/api/v2/applications/app_0000000000000000/incoming?appkey=x&zapikey=$TOK_A" '{}'
+is "$HTTP_STATUS" 404 "unknown app id: 404"
+post "/api/v2/nowhere?zapikey=$TOK_A" '{}'
+is "$HTTP_STATUS" 404 "unknown path with a valid token: 404"
+post "/api/v2/channelsbyname/general/message" '{"text":"x"}'
+is "$HTTP_STATUS" 401 "no zapikey: 401"
+like "$HTTP_BODY" '"code":"token_missing"' "no zapikey: token_missing"
+bad=${TOK_A%?}; [[ ${TOK_A: -1} == a ]] && bad+=b || bad+=a
+post "$(channel_path nosuchchannel "$bad")" '{"text":"x"}'
+is "$HTTP_STATUS" 401 "bad checksum on an unknown channel: 401, not 404"
+like "$HTTP_BODY" '"code":"token_invalid"' "bad checksum: token_invalid"
+post "/api/v2/nowhere?zapikey=$bad" '{}'
+is "$HTTP_STATUS" 401 "unknown path with a bad token: 401"
+unknown=$(hgctl --json token create bob --name tmp)
+unknown_pub=$(json_field "$unknown" id)
+unknown_tok=$(json_field "$unknown" secret)
+hgctl token delete "$unknown_pub" >/dev/null
+post "$(channel_path nosuchchannel "$unknown_tok")" '{"text":"x"}'
+is "$HTTP_STATUS" 401 "deleted token: 401"
+like "$HTTP_BODY" '"code":"token_invalid"' "deleted token: token_invalid (like an unknown one)"
+post "$(channel_path general "hgt_short")" '{"text":"x"}'
+like "$HTTP_BODY" '"code":"token_invalid"' "malformed token: token_invalid"
+
+# ---- request errors --------------------------------------------------------------------------
+http_get "http://127.0.0.1:$HG_PORT$(channel_path general "$TOK_A")"
+is "$HTTP_STATUS" 405 "GET on an endpoint: 405"
+like "$HTTP_HEADERS" $'\n''[Aa]llow: POST' "405 carries Allow: POST"
+like "$HTTP_BODY" '"code":"method_not_allowed"' "405: code method_not_allowed"
+post "$(channel_path general "$TOK_A")&zapikey=$TOK_A" '{"text":"x"}'
+is "$HTTP_STATUS" 400 "repeated zapikey: 400"
+like "$HTTP_BODY" '"code":"invalid_request"' "repeated zapikey: invalid_request"
+post "/api/v2/channelsbyname/general/message?zapikey=%zz$TOK_A" '{"text":"x"}'
+is "$HTTP_STATUS" 400 "bad percent-encoding: 400 invalid_request"
+post "/api/v2/channelsbyname/general/message?zapikey=$TOK_A%00" '{"text":"x"}'
+is "$HTTP_STATUS" 400 "NUL in the query: 400"
+post "$(channel_path general "$TOK_A")" "{\"text\":\"$(head -c 5000 /dev/zero | tr '\0' a)\"}"
+is "$HTTP_STATUS" 413 "body over max_body_size: 413"
+like "$HTTP_BODY" '"code":"payload_too_large"' "413: payload_too_large"
+post "$(channel_path general "$TOK_A")" 'text=x' -H 'Content-Type: application/x-www-form-urlencoded'
+is "$HTTP_STATUS" 415 "form body on a message endpoint: 415"
+like "$HTTP_BODY" '"code":"unsupported_media_type"' "415: unsupported_media_type"
+post "/api/v2/bots/deploybot/incoming?zapikey=$TOK_A" 'x' -H 'Content-Type: image/png'
+is "$HTTP_STATUS" 415 "image/png on an incoming endpoint: 415"
+post "$(channel_path general "$TOK_A")" '{"text":'
+is "$HTTP_STATUS" 400 "broken JSON: 400"
+like "$HTTP_BODY" '"code":"invalid_json"' "broken JSON: invalid_json"
+post "$(channel_path general "$TOK_A")" $'{"text":"\xff\xfe"}'
+like "$HTTP_BODY" '"code":"invalid_json"' "invalid UTF-8: invalid_json"
+post "/api/v2/bots/deploybot/incoming?zapikey=$TOK_A" $'caf\xc3' -H 'Content-Type: text/plain'
+like "$HTTP_BODY" '"code":"invalid_json"' "invalid UTF-8 in a text body: invalid_json"
+post "$(channel_path general "$TOK_A")" '{"text":"a\u0000b"}'
+is "$HTTP_STATUS" 400 "\\u0000 in a JSON string: 400"
+post "$(channel_path general "$TOK_A")" '{"nottext":"x"}'
+like "$HTTP_BODY" '"code":"invalid_message"' "message without text: invalid_message"
+post "$(channel_path general "$TOK_A")" '{"text":""}'
+like "$HTTP_BODY" '"code":"invalid_message"' "empty text: invalid_message"
+post "$(channel_path general "$TOK_A")" '{"text":"x","buttons":[1,2,3,4,5,6]}'
+like "$HTTP_BODY" '"code":"invalid_message"' "six buttons: invalid_message"
+post "$(channel_path general "$TOK_A")" '{"text":"x"}' -H 'Idempotency-Key: '"$(head -c 200 /dev/zero | tr '\0' k)"
+is "$HTTP_STATUS" 400 "Idempotency-Key over 128 characters: 400"
+
+# ---- idempotency -----------------------------------------------------------------------------
+before=$(pg_sql "SELECT count(*) FROM hookgate.messages")
+post "$(channel_path general "$TOK_A")" '{"text":"once"}' -H 'Idempotency-Key: deploy-42'
+first=$(msg_id)
+is "$HTTP_STATUS" 204 "idempotent call: 204"
+post "$(channel_path general "$TOK_A")" '{"text":"once"}' -H 'Idempotency-Key: deploy-42'
+is "$HTTP_STATUS" 204 "repeat with the same key: same answer"
+is "$(msg_id)" "$first" "repeat: same X-Message-Id"
+is "$(pg_sql "SELECT count(*) FROM hookgate.messages")" "$((before + 1))" "repeat: nothing new stored"
+post "$(channel_path general "$TOK_A2")" '{"text":"once"}' -H 'Idempotency-Key: deploy-42'
+ok "the same key with another token is a new call" test "$(msg_id)" != "$first"
+
+# ---- disable / enable / delete take effect at once on every worker -------------------------------
+# curl opens a new connection per call, so calls spread over both workers.
+all_status() {
+	local i s out=""
+	for i in 1 2 3 4 5 6; do
+		s=$(http_status "http://127.0.0.1:$HG_PORT$(channel_path general "$1")" -X POST \
+			-H 'Content-Type: application/json' --data-binary '{"text":"x"}')
+		out+="$s "
+	done
+	printf '%s\n' "${out% }"
+}
+is "$(all_status "$TOK_A2")" "204 204 204 204 204 204" "token active: accepted everywhere"
+hgctl token disable "$PUB_A2" >/dev/null
+is "$(all_status "$TOK_A2")" "401 401 401 401 401 401" "right after disable: refused everywhere"
+post "$(channel_path general "$TOK_A2")" '{"text":"x"}'
+like "$HTTP_BODY" '"code":"token_disabled"' "disabled token: token_disabled"
+hgctl token enable "$PUB_A2" >/dev/null
+is "$(all_status "$TOK_A2")" "204 204 204 204 204 204" "right after enable: accepted everywhere"
+hgctl token delete "$PUB_A2" >/dev/null
+is "$(all_status "$TOK_A2")" "401 401 401 401 401 401" "right after delete: refused everywhere"
+post "$(channel_path general "$TOK_A2")" '{"text":"x"}'
+like "$HTTP_BODY" '"code":"token_invalid"' "deleted token: token_invalid"
+is "$(pg_sql "SELECT count(*) > 0 FROM hookgate.token_usage u JOIN hookgate.webhook_tokens t ON t.id = u.token_id WHERE t.public_id = '$PUB_A2'")" t \
+	"usage history survives deletion"
+
+# ---- counters equal usage rows -------------------------------------------------------------------
+is "$(pg_sql "SELECT count(*) FROM hookgate.webhook_tokens t WHERE t.invocations <> (SELECT count(*) FROM hookgate.token_usage u WHERE u.token_id = t.id AND u.http_status NOT IN (401))")" 0 \
+	"invocations equal the usage rows of calls made while active"
+ok "calls with the disabled token are in the usage history" test "$(pg_sql "SELECT count(*) FROM hookgate.token_usage u JOIN hookgate.webhook_tokens t ON t.id = u.token_id WHERE t.public_id = '$PUB_A2' AND u.http_status = 401")" -ge 7
+is "$(pg_sql "SELECT count(*) FROM hookgate.token_usage u JOIN hookgate.webhook_tokens t ON t.id = u.token_id WHERE t.public_id = '$PUB_B'")" 2 \
+	"refused calls of a valid token are recorded (bob: two 403s)"
+is "$(pg_sql "SELECT count(*) FROM hookgate.webhook_tokens WHERE last_invoked_at IS NULL AND invocations > 0")" 0 \
+	"last_invoked_at set with every counted call"
+
+# ---- logs ----------------------------------------------------------------------------------
+ok "access log lines are written" grep -q 'access: 127.0.0.1 "POST /api/v2/' "$HG_TMP/hookgated.log"
+ok "no token appears in the log" bash -c "! grep -q -e '$TOK_A' -e '$TOK_B' -e '$TOK_C' -e 'hgt_' '$HG_TMP/hookgated.log'"
+ok "no appkey appears in the log" bash -c "! grep -q -e '$SB_KEY' -e '$MP_KEY' '$HG_TMP/hookgated.log'"

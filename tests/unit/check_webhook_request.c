@@ -1,0 +1,809 @@
+/* Unit tests of server/webhook_request.c: routing, query strings, content types, UTF-8 (Markus
+ * Kuhn's stress cases), strict JSON, message rules and Idempotency-Key. */
+#include "suites.h"
+
+#include "webhook_request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- routing ---------------------------------------------------------------------------- */
+
+static struct webhook_route route;
+
+static bool parse(const char *path)
+{
+	return webhook_route_parse(path, &route);
+}
+
+START_TEST(test_route_shapes)
+{
+	ck_assert(parse("/api/v2/channelsbyname/general/message"));
+	ck_assert_int_eq(route.module, WEBHOOK_MODULE_CHANNEL);
+	ck_assert(route.name_valid);
+	ck_assert(!route.bad_encoding);
+	ck_assert_str_eq(route.target, "general");
+
+	ck_assert(parse("/api/v2/bots/deploy_bot2/incoming"));
+	ck_assert_int_eq(route.module, WEBHOOK_MODULE_BOT_INCOMING);
+	ck_assert_str_eq(route.target, "deploy_bot2");
+
+	ck_assert(parse("/api/v2/bots/deploybot/message"));
+	ck_assert_int_eq(route.module, WEBHOOK_MODULE_BOT_MESSAGE);
+	ck_assert_str_eq(route.target, "deploybot");
+
+	ck_assert(parse("/api/v2/applications/app_0123456789abcdeF/incoming"));
+	ck_assert_int_eq(route.module, WEBHOOK_MODULE_EXTENSION);
+	ck_assert(route.name_valid);
+	ck_assert_str_eq(route.target, "app_0123456789abcdeF");
+}
+END_TEST
+
+START_TEST(test_route_module_names)
+{
+	ck_assert_str_eq(webhook_module_sql_name(WEBHOOK_MODULE_CHANNEL), "channel");
+	ck_assert_str_eq(webhook_module_sql_name(WEBHOOK_MODULE_BOT_INCOMING), "bot_incoming");
+	ck_assert_str_eq(webhook_module_sql_name(WEBHOOK_MODULE_BOT_MESSAGE), "bot_message");
+	ck_assert_str_eq(webhook_module_sql_name(WEBHOOK_MODULE_EXTENSION), "extension");
+	ck_assert(webhook_module_is_message(WEBHOOK_MODULE_CHANNEL));
+	ck_assert(webhook_module_is_message(WEBHOOK_MODULE_BOT_MESSAGE));
+	ck_assert(!webhook_module_is_message(WEBHOOK_MODULE_BOT_INCOMING));
+	ck_assert(!webhook_module_is_message(WEBHOOK_MODULE_EXTENSION));
+}
+END_TEST
+
+START_TEST(test_route_case_and_encoding)
+{
+	ck_assert(parse("/api/v2/channelsbyname/GeNeRaL/message"));
+	ck_assert(route.name_valid);
+	ck_assert_str_eq(route.target, "general");
+	ck_assert(parse("/api/v2/channelsbyname/%47en%65ral_%5f/message"));
+	ck_assert(route.name_valid);
+	ck_assert_str_eq(route.target, "general__");
+	ck_assert(parse("/api/v2/bots/%44eploy/incoming"));
+	ck_assert_str_eq(route.target, "deploy");
+	/* App ids are base62: case is significant and kept. */
+	ck_assert(parse("/api/v2/applications/%61pp_0123456789ABCDEF/incoming"));
+	ck_assert(route.name_valid);
+	ck_assert_str_eq(route.target, "app_0123456789ABCDEF");
+}
+END_TEST
+
+START_TEST(test_route_invalid_names)
+{
+	char longname[128], path[256];
+	const char *bad[] = {
+		"/api/v2/channelsbyname//message",	   /* empty */
+		"/api/v2/channelsbyname/gen-eral/message", /* '-' */
+		"/api/v2/channelsbyname/gen%20eral/message",
+		"/api/v2/channelsbyname/gen%2Feral/message", /* %2F: still this segment */
+		"/api/v2/channelsbyname/caf%C3%A9/message",  /* non-ASCII */
+		"/api/v2/bots/b.ot/incoming",
+		"/api/v2/bots/%E2%84%AA/message", /* KELVIN SIGN: no Unicode case folding */
+		"/api/v2/applications/app_0123/incoming",
+		"/api/v2/applications/APP_0123456789abcdef/incoming",
+		"/api/v2/applications/app_0123456789abcde_/incoming",
+		"/api/v2/applications/app_0123456789abcdef0/incoming",
+		"/api/v2/applications/general/incoming",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(parse(bad[i]), "%s not routed", bad[i]);
+		ck_assert_msg(!route.name_valid, "%s accepted", bad[i]);
+		ck_assert_msg(!route.bad_encoding, "%s: bad encoding", bad[i]);
+		ck_assert_str_eq(route.target, "");
+	}
+	memset(longname, 'a', 64);
+	longname[64] = '\0';
+	snprintf(path, sizeof(path), "/api/v2/bots/%s/incoming", longname);
+	ck_assert(parse(path));
+	ck_assert(route.name_valid);
+	ck_assert_uint_eq(strlen(route.target), 64);
+	longname[64] = 'A';
+	longname[65] = '\0';
+	snprintf(path, sizeof(path), "/api/v2/bots/%s/incoming", longname);
+	ck_assert(parse(path));
+	ck_assert(!route.name_valid);
+}
+END_TEST
+
+START_TEST(test_route_not_found)
+{
+	const char *paths[] = {
+		"",
+		"/",
+		"/healthz",
+		"/api/v2/channelsbyname/general/message/",
+		"/api/v2/channelsbyname/general/message/extra",
+		"/api/v2/channelsbyname/general/incoming",
+		"/api/v2/channelsbyname/general",
+		"/api/v2/channelsbyname/a/b/message",
+		"/api/v2/bots/x/messages",
+		"/api/v2/bots/x//incoming",
+		"/api/v2/bots/x",
+		"/api/v2/applications/app_0123456789abcdef/message",
+		"/API/v2/bots/x/incoming",
+		"/api/v1/bots/x/incoming",
+		"//api/v2/bots/x/incoming",
+		"/api/v2/%62ots/x/incoming", /* only the name segment is decoded */
+		"/api/v2/bots/x/incoming%2F",
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		ck_assert_msg(!parse(paths[i]), "%s routed", paths[i]);
+		ck_assert_msg(!route.bad_encoding, "%s: bad encoding", paths[i]);
+	}
+	ck_assert(!webhook_route_parse(NULL, &route));
+}
+END_TEST
+
+START_TEST(test_route_bad_encoding)
+{
+	const char *paths[] = {
+		"/api/v2/channelsbyname/gen%zzeral/message",
+		"/api/v2/channelsbyname/general%/message",
+		"/api/v2/channelsbyname/general%4/message",
+		"/api/v2/channelsbyname/general/message%",
+		"/api/v2/channelsbyname/general%00/message",
+		"/api/v2/bots/%00/incoming",
+		"/nowhere/%g0",
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		ck_assert_msg(!parse(paths[i]), "%s routed", paths[i]);
+		ck_assert_msg(route.bad_encoding, "%s: encoding not refused", paths[i]);
+	}
+}
+END_TEST
+
+/* ---- query strings ---------------------------------------------------------------------- */
+
+static struct webhook_query q;
+
+static enum webhook_query_result qparse(const char *query)
+{
+	return webhook_query_parse(query, &q);
+}
+
+START_TEST(test_query_basic)
+{
+	ck_assert_int_eq(qparse(NULL), WEBHOOK_QUERY_OK);
+	ck_assert(!q.has_zapikey && !q.has_appkey);
+	ck_assert_int_eq(qparse(""), WEBHOOK_QUERY_OK);
+	ck_assert(!q.has_zapikey);
+	ck_assert_int_eq(qparse("zapikey=hgt_abc"), WEBHOOK_QUERY_OK);
+	ck_assert(q.has_zapikey);
+	ck_assert_str_eq(q.zapikey, "hgt_abc");
+	ck_assert_uint_eq(q.zapikey_len, 7);
+	ck_assert(!q.has_appkey);
+	ck_assert_int_eq(qparse("appkey=hga_k&zapikey=hgt_t&other=1&&x"), WEBHOOK_QUERY_OK);
+	ck_assert_str_eq(q.zapikey, "hgt_t");
+	ck_assert(q.has_appkey);
+	ck_assert_str_eq(q.appkey, "hga_k");
+	ck_assert_uint_eq(q.appkey_len, 5);
+	ck_assert_ptr_null(q.reason);
+}
+END_TEST
+
+START_TEST(test_query_decoding)
+{
+	ck_assert_int_eq(qparse("zapikey=hgt%5Fa+b%2bc"), WEBHOOK_QUERY_OK);
+	ck_assert_str_eq(q.zapikey, "hgt_a b+c");
+	/* Encoded names count as the same parameter. */
+	ck_assert_int_eq(qparse("zap%69key=x"), WEBHOOK_QUERY_OK);
+	ck_assert_str_eq(q.zapikey, "x");
+	ck_assert_int_eq(qparse("zap%69key=x&zapikey=y"), WEBHOOK_QUERY_INVALID_REQUEST);
+	/* Names are case-sensitive, and near misses are other parameters. */
+	ck_assert_int_eq(qparse("ZAPIKEY=x&zapikey2=y&zapike=z"), WEBHOOK_QUERY_OK);
+	ck_assert(!q.has_zapikey);
+	/* Non-ASCII values are merely malformed tokens, not request errors. */
+	ck_assert_int_eq(qparse("zapikey=%C3%A9"), WEBHOOK_QUERY_OK);
+	ck_assert_str_eq(q.zapikey, "\xc3\xa9");
+}
+END_TEST
+
+START_TEST(test_query_empty_and_long)
+{
+	char query[512];
+	ck_assert_int_eq(qparse("zapikey="), WEBHOOK_QUERY_OK);
+	ck_assert(q.has_zapikey);
+	ck_assert_uint_eq(q.zapikey_len, 0);
+	ck_assert_int_eq(qparse("zapikey"), WEBHOOK_QUERY_OK);
+	ck_assert(q.has_zapikey);
+	ck_assert_str_eq(q.zapikey, "");
+	ck_assert_int_eq(qparse("zapikey=a=b"), WEBHOOK_QUERY_OK);
+	ck_assert_str_eq(q.zapikey, "a=b");
+
+	strcpy(query, "zapikey=");
+	memset(query + 8, 'k', 128);
+	query[8 + 128] = '\0';
+	ck_assert_int_eq(qparse(query), WEBHOOK_QUERY_OK);
+	ck_assert_uint_eq(q.zapikey_len, 128);
+	ck_assert_uint_eq(strlen(q.zapikey), 128);
+	memset(query + 8, 'k', 300);
+	query[8 + 300] = '\0';
+	ck_assert_int_eq(qparse(query), WEBHOOK_QUERY_OK);
+	ck_assert(q.has_zapikey);
+	ck_assert_uint_eq(q.zapikey_len, 0);
+	ck_assert_str_eq(q.zapikey, "");
+	/* A long unknown parameter name is just unknown. */
+	memset(query, 'n', 300);
+	strcpy(query + 300, "=1&zapikey=t");
+	ck_assert_int_eq(qparse(query), WEBHOOK_QUERY_OK);
+	ck_assert_str_eq(q.zapikey, "t");
+}
+END_TEST
+
+START_TEST(test_query_errors)
+{
+	const char *bad[] = {
+		"zapikey=%zzhgt",
+		"zapikey=hgt%",
+		"zapikey=hgt%4",
+		"zapikey=hgt%00",
+		"other=%00",
+		"other=%x1",
+		"%00=1",
+		"na%me=1",
+		"zapikey=a&zapikey=b",
+		"zapikey=&zapikey=",
+		"zapikey&zapikey=a",
+		"appkey=a&appkey=a",
+		"zapikey=a%0Ab",
+		"zapikey=%7F",
+		"appkey=%09",
+		"zapikey=a%1fb",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(qparse(bad[i]) == WEBHOOK_QUERY_INVALID_REQUEST, "%s accepted",
+			      bad[i]);
+		ck_assert_ptr_nonnull(q.reason);
+	}
+	ck_assert_int_eq(qparse("zapikey=a&zapikey=b"), WEBHOOK_QUERY_INVALID_REQUEST);
+	ck_assert_str_eq(q.reason, "zapikey given more than once");
+	ck_assert_int_eq(qparse("zapikey=hgt_x%00"), WEBHOOK_QUERY_INVALID_REQUEST);
+	ck_assert_str_eq(q.reason, "NUL character in the query");
+	ck_assert(strstr(q.reason, "hgt_x") == NULL);
+	ck_assert_int_eq(qparse("x=%G1&zapikey=t"), WEBHOOK_QUERY_INVALID_REQUEST);
+	ck_assert_str_eq(q.reason, "bad percent-encoding in the query");
+	ck_assert_int_eq(qparse("appkey=a%0d"), WEBHOOK_QUERY_INVALID_REQUEST);
+	ck_assert_str_eq(q.reason, "control character in appkey");
+	/* Control characters elsewhere are not our business. */
+	ck_assert_int_eq(qparse("note=a%0Ab&zapikey=t"), WEBHOOK_QUERY_OK);
+}
+END_TEST
+
+/* ---- content types ---------------------------------------------------------------------- */
+
+START_TEST(test_content_types)
+{
+	ck_assert_int_eq(webhook_content_type("application/json"), WEBHOOK_BODY_JSON);
+	ck_assert_int_eq(webhook_content_type("Application/JSON"), WEBHOOK_BODY_JSON);
+	ck_assert_int_eq(webhook_content_type("application/json; charset=utf-8"),
+			 WEBHOOK_BODY_JSON);
+	ck_assert_int_eq(webhook_content_type("application/json;charset=\"UTF-8\""),
+			 WEBHOOK_BODY_JSON);
+	ck_assert_int_eq(webhook_content_type("  application/json ; foo=bar ; charset=Utf-8 "),
+			 WEBHOOK_BODY_JSON);
+	ck_assert_int_eq(webhook_content_type("application/json;"), WEBHOOK_BODY_JSON);
+	ck_assert_int_eq(webhook_content_type("application/x-www-form-urlencoded"),
+			 WEBHOOK_BODY_FORM);
+	ck_assert_int_eq(webhook_content_type("text/plain"), WEBHOOK_BODY_TEXT);
+	ck_assert_int_eq(webhook_content_type("TEXT/Plain; charset=utf-8"), WEBHOOK_BODY_TEXT);
+	ck_assert_int_eq(webhook_content_type("text/plain; format=\"a;b\\\"c\""),
+			 WEBHOOK_BODY_TEXT);
+}
+END_TEST
+
+START_TEST(test_content_types_other)
+{
+	const char *other[] = {
+		"",
+		"application",
+		"application/",
+		"application/jsonx",
+		"application/json5",
+		"application/vnd.api+json",
+		"image/png",
+		"text/html",
+		"text/plain; charset=iso-8859-1",
+		"text/plain; charset=utf-16",
+		"application/json; charset=\"latin1\"",
+		"application/json; charset",
+		"application/json; charset=",
+		"application/json charset=utf-8",
+		"application/json; =utf-8",
+		"application/json; charset=\"utf-8",
+		"application/json; charset=utf-8-but-very-long-indeed",
+		"multipart/form-data; boundary=x",
+	};
+	ck_assert_int_eq(webhook_content_type(NULL), WEBHOOK_BODY_OTHER);
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		ck_assert_msg(webhook_content_type(other[i]) == WEBHOOK_BODY_OTHER, "%s accepted",
+			      other[i]);
+}
+END_TEST
+
+START_TEST(test_body_kind_accepted)
+{
+	enum webhook_module msg[] = { WEBHOOK_MODULE_CHANNEL, WEBHOOK_MODULE_BOT_MESSAGE };
+	enum webhook_module inc[] = { WEBHOOK_MODULE_BOT_INCOMING, WEBHOOK_MODULE_EXTENSION };
+	for (int i = 0; i < 2; i++) {
+		ck_assert(webhook_body_kind_accepted(msg[i], WEBHOOK_BODY_JSON));
+		ck_assert(!webhook_body_kind_accepted(msg[i], WEBHOOK_BODY_FORM));
+		ck_assert(!webhook_body_kind_accepted(msg[i], WEBHOOK_BODY_TEXT));
+		ck_assert(!webhook_body_kind_accepted(msg[i], WEBHOOK_BODY_OTHER));
+		ck_assert(webhook_body_kind_accepted(inc[i], WEBHOOK_BODY_JSON));
+		ck_assert(webhook_body_kind_accepted(inc[i], WEBHOOK_BODY_FORM));
+		ck_assert(webhook_body_kind_accepted(inc[i], WEBHOOK_BODY_TEXT));
+		ck_assert(!webhook_body_kind_accepted(inc[i], WEBHOOK_BODY_OTHER));
+	}
+}
+END_TEST
+
+/* ---- UTF-8 ------------------------------------------------------------------------------ */
+
+/* Checks s both as a whole and embedded at every offset of a longer ASCII text, so that the
+ * eight-byte fast path meets it at every alignment. */
+static bool utf8(const char *s, size_t len)
+{
+	bool whole = webhook_utf8_valid((const unsigned char *)s, len);
+	unsigned char buf[64];
+	ck_assert_uint_le(len, 32);
+	for (size_t off = 0; off < 16; off++) {
+		memset(buf, 'a', sizeof(buf));
+		memcpy(buf + off, s, len);
+		ck_assert_msg(webhook_utf8_valid(buf, sizeof(buf)) == whole, "offset %zu disagrees",
+			      off);
+	}
+	return whole;
+}
+
+#define UTF8(lit) utf8(lit, sizeof(lit) - 1)
+
+START_TEST(test_utf8_valid)
+{
+	ck_assert(webhook_utf8_valid((const unsigned char *)"", 0));
+	ck_assert(UTF8("hello, world"));
+	ck_assert(UTF8("\x7f"));
+	ck_assert(UTF8("\xc2\x80"));	     /* U+0080, first 2-byte */
+	ck_assert(UTF8("\xdf\xbf"));	     /* U+07FF */
+	ck_assert(UTF8("\xe0\xa0\x80"));     /* U+0800, first 3-byte */
+	ck_assert(UTF8("\xed\x9f\xbf"));     /* U+D7FF, just below the surrogates */
+	ck_assert(UTF8("\xee\x80\x80"));     /* U+E000, just above them */
+	ck_assert(UTF8("\xef\xbf\xbd"));     /* U+FFFD */
+	ck_assert(UTF8("\xef\xbf\xbf"));     /* U+FFFF: a noncharacter, but valid UTF-8 */
+	ck_assert(UTF8("\xf0\x90\x80\x80")); /* U+10000, first 4-byte */
+	ck_assert(UTF8("\xf0\x9f\x98\x80")); /* U+1F600 */
+	ck_assert(UTF8("\xf4\x8f\xbf\xbf")); /* U+10FFFF, the last */
+	ck_assert(UTF8("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5")); /* Kuhn's "kosme" */
+	ck_assert(UTF8("\xef\xbb\xbf{}")); /* a BOM is a character like any other */
+}
+END_TEST
+
+START_TEST(test_utf8_invalid)
+{
+	ck_assert(!UTF8("\x00"));
+	ck_assert(!UTF8("abc\x00"));
+	ck_assert(!UTF8("\x80")); /* lone continuation bytes */
+	ck_assert(!UTF8("\xbf"));
+	ck_assert(!UTF8("\x80\xbf\x80"));
+	ck_assert(!UTF8("\xc0 ")); /* lone lead bytes followed by a space */
+	ck_assert(!UTF8("\xe0 "));
+	ck_assert(!UTF8("\xf0 "));
+	ck_assert(!UTF8("\xc2")); /* truncated sequences */
+	ck_assert(!UTF8("\xe0\xa0"));
+	ck_assert(!UTF8("\xf0\x90\x80"));
+	ck_assert(!UTF8("\xf4\x8f\xbf"));
+	ck_assert(!UTF8("\xe1\x80\x41"));     /* bad third byte */
+	ck_assert(!UTF8("\xf1\x80\x80\x41")); /* bad fourth byte */
+	ck_assert(!UTF8("\xc0\xaf"));	      /* overlong '/' in 2, 3 and 4 bytes */
+	ck_assert(!UTF8("\xe0\x80\xaf"));
+	ck_assert(!UTF8("\xf0\x80\x80\xaf"));
+	ck_assert(!UTF8("\xc1\xbf")); /* maximal overlongs */
+	ck_assert(!UTF8("\xe0\x9f\xbf"));
+	ck_assert(!UTF8("\xf0\x8f\xbf\xbf"));
+	ck_assert(!UTF8("\xc0\x80"));		      /* overlong NUL */
+	ck_assert(!UTF8("\xed\xa0\x80"));	      /* U+D800 */
+	ck_assert(!UTF8("\xed\xad\xbf"));	      /* U+DB7F */
+	ck_assert(!UTF8("\xed\xbf\xbf"));	      /* U+DFFF */
+	ck_assert(!UTF8("\xed\xa0\x80\xed\xb0\x80")); /* a surrogate pair, CESU-style */
+	ck_assert(!UTF8("\xf4\x90\x80\x80"));	      /* U+110000 */
+	ck_assert(!UTF8("\xf7\xbf\xbf\xbf"));	      /* U+1FFFFF */
+	ck_assert(!UTF8("\xf8\x88\x80\x80\x80"));     /* 5- and 6-byte forms */
+	ck_assert(!UTF8("\xfc\x84\x80\x80\x80\x80"));
+	ck_assert(!UTF8("\xfe"));
+	ck_assert(!UTF8("\xff"));
+	ck_assert(!UTF8("\xff\xfe"));
+}
+END_TEST
+
+START_TEST(test_utf8_long_text)
+{
+	/* Every code point class in a long buffer, then a single corruption at each position. */
+	static const char unit[] = "abc \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 0123456789";
+	enum { REPS = 40 };
+	size_t ulen = sizeof(unit) - 1, len = ulen * REPS;
+	unsigned char *buf = malloc(len);
+	ck_assert_ptr_nonnull(buf);
+	for (int i = 0; i < REPS; i++)
+		memcpy(buf + (size_t)i * ulen, unit, ulen);
+	ck_assert(webhook_utf8_valid(buf, len));
+	for (size_t i = 0; i < ulen; i++) {
+		unsigned char saved = buf[len / 2 + i];
+		buf[len / 2 + i] = 0xff;
+		ck_assert(!webhook_utf8_valid(buf, len));
+		buf[len / 2 + i] = 0;
+		ck_assert(!webhook_utf8_valid(buf, len));
+		buf[len / 2 + i] = saved;
+	}
+	/* The length bounds the scan: a truncated final sequence is refused. */
+	ck_assert(webhook_utf8_valid(buf, 11));
+	ck_assert(!webhook_utf8_valid(buf, 13));
+	free(buf);
+}
+END_TEST
+
+/* ---- strict JSON ------------------------------------------------------------------------ */
+
+static bool json(const char *s)
+{
+	return webhook_json_valid(s, strlen(s));
+}
+
+START_TEST(test_json_valid)
+{
+	const char *good[] = {
+		"{}",
+		"[]",
+		"0",
+		"-0",
+		"1.5e10",
+		"-12.25E-3",
+		"1e+2",
+		"\"\"",
+		"true",
+		"false",
+		"null",
+		" \t\r\n{ \"a\" : [ 1 , { } , \"x\" ] } \n",
+		"\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\uD83D\\ude00\"",
+		"{\"a\":{\"b\":{\"c\":[[[]]]}}}",
+		"\"\xc3\xa9\"",
+		"\"\\u0001\"",
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(json(good[i]), "%s refused", good[i]);
+}
+END_TEST
+
+START_TEST(test_json_invalid)
+{
+	const char *bad[] = {
+		"",
+		" ",
+		"{",
+		"}",
+		"[1,]",
+		"[,1]",
+		"{\"a\":1,}",
+		"{\"a\" 1}",
+		"{a:1}",
+		"{'a':1}",
+		"{1:1}",
+		"01",
+		"+1",
+		".5",
+		"1.",
+		"1e",
+		"1e+",
+		"-",
+		"0x10",
+		"NaN",
+		"Infinity",
+		"tru",
+		"nul",
+		"truex",
+		"{} {}",
+		"{}x",
+		"[1 2]",
+		"\"abc",
+		"\"a\\x\"",
+		"\"\\u12\"",
+		"\"\\u12G4\"",
+		"\"\\u0000\"",
+		"\"a\\u0000b\"",
+		"{\"\\u0000\":1}",
+		"\"\\uD800\"",
+		"\"\\uDC00\"",
+		"\"\\uD800x\"",
+		"\"\\uD800\\u0041\"",
+		"\"\\uD800\\uD800\"",
+		"\"tab\there\"",
+		"\"nl\nhere\"",
+		"\x01{}",
+		"{}\x0b",
+		"[1]\f",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!json(bad[i]), "%s accepted", bad[i]);
+	/* An escaped backslash before "u0000" is just text. */
+	ck_assert(json("\"\\\\u0000\""));
+	/* The length bounds the scan: nothing is read past it. */
+	ck_assert(!webhook_json_valid("{}", 1));
+	ck_assert(!webhook_json_valid("\"\\u00e9\"", 7));
+	ck_assert(!webhook_json_valid("nul", 3));
+}
+END_TEST
+
+START_TEST(test_json_depth)
+{
+	enum { DEEP = 100000 };
+	char *s = malloc(2 * DEEP + 1);
+	ck_assert_ptr_nonnull(s);
+	memset(s, '[', DEEP);
+	memset(s + DEEP, ']', DEEP);
+	s[2 * DEEP] = '\0';
+	ck_assert(!webhook_json_valid(s, 2 * DEEP)); /* refused, without exhausting the stack */
+	ck_assert(webhook_json_valid(s + DEEP - 200, 400));
+	free(s);
+}
+END_TEST
+
+/* ---- message bodies --------------------------------------------------------------------- */
+
+static const char *code;
+static char msg[256];
+
+static int check_msg(const char *body)
+{
+	code = NULL;
+	msg[0] = '\0';
+	return webhook_check_message(body, strlen(body), &code, msg, sizeof(msg));
+}
+
+static void assert_invalid_message(const char *body, const char *want)
+{
+	ck_assert_msg(check_msg(body) == 400, "%s accepted", body);
+	ck_assert_str_eq(code, "invalid_message");
+	ck_assert_str_eq(msg, want);
+}
+
+static void assert_invalid_json(const char *body, size_t len)
+{
+	code = NULL;
+	ck_assert_int_eq(webhook_check_message(body, len, &code, msg, sizeof(msg)), 400);
+	ck_assert_str_eq(code, "invalid_json");
+}
+
+#define BAD_JSON(lit) assert_invalid_json(lit, sizeof(lit) - 1)
+
+START_TEST(test_message_ok)
+{
+	ck_assert_int_eq(check_msg("{\"text\":\"hello\"}"), 0);
+	ck_assert_ptr_null(code);
+	ck_assert_int_eq(check_msg(" {\"text\":\" \",\"extra\":[1,{\"z\":null}]} "), 0);
+	ck_assert_int_eq(check_msg("{\"text\":\"x\",\"bot\":{\"name\":\"CI\",\"image\":\"u\","
+				   "\"other\":1},\"card\":{\"title\":\"t\",\"theme\":\"modern\","
+				   "\"thumbnail\":\"a\",\"icon\":\"b\"},\"slides\":[1,2,3,4,5,6,7,"
+				   "8,9,10],\"buttons\":[{},{},{},{},{}]}"),
+			 0);
+	ck_assert_int_eq(check_msg("{\"text\":\"x\",\"bot\":{},\"card\":{},\"slides\":[],"
+				   "\"buttons\":[]}"),
+			 0);
+	/* Key matching is case-sensitive: "Text" is an unknown field, "text" still required. */
+	ck_assert_int_eq(check_msg("{\"Text\":1,\"text\":\"x\",\"BOT\":5}"), 0);
+	ck_assert_int_eq(check_msg("{\"text\":\"\\u00e9\\ud83d\\ude00\"}"), 0);
+}
+END_TEST
+
+START_TEST(test_message_rules)
+{
+	assert_invalid_message("[]", "the message must be a JSON object");
+	assert_invalid_message("\"text\"", "the message must be a JSON object");
+	assert_invalid_message("null", "the message must be a JSON object");
+	assert_invalid_message("{}", "text is required");
+	assert_invalid_message("{\"Text\":\"x\"}", "text is required");
+	assert_invalid_message("{\"text\":5}", "text must be a string");
+	assert_invalid_message("{\"text\":null}", "text must be a string");
+	assert_invalid_message("{\"text\":[\"x\"]}", "text must be a string");
+	assert_invalid_message("{\"text\":\"\"}", "text must not be empty");
+	assert_invalid_message("{\"text\":\"a\",\"text\":\"b\"}", "text is given more than once");
+	assert_invalid_message("{\"text\":\"a\",\"bot\":\"b\"}", "bot must be an object");
+	assert_invalid_message("{\"text\":\"a\",\"bot\":[]}", "bot must be an object");
+	assert_invalid_message("{\"text\":\"a\",\"bot\":{\"name\":1}}",
+			       "bot.name must be a string");
+	assert_invalid_message("{\"text\":\"a\",\"bot\":{\"image\":null}}",
+			       "bot.image must be a string");
+	assert_invalid_message("{\"text\":\"a\",\"card\":1}", "card must be an object");
+	assert_invalid_message("{\"text\":\"a\",\"card\":{\"title\":{}}}",
+			       "card.title must be a string");
+	assert_invalid_message("{\"text\":\"a\",\"card\":{\"theme\":true}}",
+			       "card.theme must be a string");
+	assert_invalid_message("{\"text\":\"a\",\"card\":{\"thumbnail\":[]}}",
+			       "card.thumbnail must be a string");
+	assert_invalid_message("{\"text\":\"a\",\"card\":{\"icon\":2}}",
+			       "card.icon must be a string");
+	assert_invalid_message("{\"text\":\"a\",\"slides\":{}}", "slides must be an array");
+	assert_invalid_message("{\"text\":\"a\",\"slides\":[1,2,3,4,5,6,7,8,9,10,11]}",
+			       "slides must have at most 10 items");
+	assert_invalid_message("{\"text\":\"a\",\"buttons\":\"b\"}", "buttons must be an array");
+	assert_invalid_message("{\"text\":\"a\",\"buttons\":[1,2,3,4,5,6]}",
+			       "buttons must have at most 5 items");
+	assert_invalid_message("{\"buttons\":[],\"buttons\":[]}",
+			       "buttons is given more than once");
+	/* The first failing rule, in document order, is the one reported. */
+	assert_invalid_message("{\"bot\":1,\"text\":\"\"}", "bot must be an object");
+}
+END_TEST
+
+/* A "text" of n code points built from a repeated UTF-8 character of clen bytes. */
+static char *text_message(size_t n, const char *ch)
+{
+	size_t clen = strlen(ch);
+	char *body = malloc(n * clen + 16);
+	ck_assert_ptr_nonnull(body);
+	strcpy(body, "{\"text\":\"");
+	size_t at = strlen(body);
+	for (size_t i = 0; i < n; i++, at += clen)
+		memcpy(body + at, ch, clen);
+	strcpy(body + at, "\"}");
+	return body;
+}
+
+START_TEST(test_message_text_length)
+{
+	const char *chars[] = { "a", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\u00e9" };
+	for (size_t i = 0; i < sizeof(chars) / sizeof(chars[0]); i++) {
+		char *body = text_message(WEBHOOK_TEXT_MAX, chars[i]);
+		ck_assert_msg(check_msg(body) == 0, "10000 x %s refused", chars[i]);
+		free(body);
+		body = text_message(WEBHOOK_TEXT_MAX + 1, chars[i]);
+		assert_invalid_message(body, "text must be at most 10000 characters");
+		free(body);
+	}
+}
+END_TEST
+
+START_TEST(test_message_invalid_json)
+{
+	static const char not_terminated[] = { '{', '"', 't', 'e', 'x', 't', '"',
+					       ':', '"', 'a', '"', '}', '}' };
+	BAD_JSON("");
+	BAD_JSON("{\"text\":");
+	BAD_JSON("{\"text\":\"\xff\xfe\"}");
+	ck_assert(strstr(msg, "UTF-8") != NULL);
+	BAD_JSON("{\"text\":\"a\\u0000b\"}");
+	BAD_JSON("{\"text\":\"a\0b\"}");
+	BAD_JSON("{\"text\":\"a\"}\0");
+	BAD_JSON("{\"text\":\"a\"} x");
+	BAD_JSON("{\"text\":\"\\ud800\"}");
+	BAD_JSON("{\"text\":\"a\",}");
+	BAD_JSON("{\"text\":\"a\"}{}");
+	/* The exact length, without a NUL after it, is enough; nothing past it is read (a heap
+	 * copy of exactly that size lets ASan see any over-read). */
+	char *exact = malloc(12);
+	ck_assert_ptr_nonnull(exact);
+	memcpy(exact, not_terminated, 12);
+	ck_assert_int_eq(webhook_check_message(exact, 12, &code, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(webhook_check_body(WEBHOOK_MODULE_EXTENSION, WEBHOOK_BODY_JSON, exact, 12,
+					    &code, msg, sizeof(msg)),
+			 0);
+	free(exact);
+	assert_invalid_json(not_terminated, sizeof(not_terminated));
+	/* A zero-length message buffer is allowed. */
+	ck_assert_int_eq(webhook_check_message("{}", 2, &code, NULL, 0), 400);
+	ck_assert_str_eq(code, "invalid_message");
+}
+END_TEST
+
+static int check_body(enum webhook_module m, enum webhook_body_kind k, const char *body, size_t len)
+{
+	code = NULL;
+	return webhook_check_body(m, k, body, len, &code, msg, sizeof(msg));
+}
+
+START_TEST(test_check_body)
+{
+	const enum webhook_module inc = WEBHOOK_MODULE_BOT_INCOMING;
+	const enum webhook_module ext = WEBHOOK_MODULE_EXTENSION;
+	const enum webhook_module chan = WEBHOOK_MODULE_CHANNEL;
+
+	ck_assert_int_eq(check_body(chan, WEBHOOK_BODY_FORM, "text=x", 6), 415);
+	ck_assert_str_eq(code, "unsupported_media_type");
+	ck_assert_int_eq(check_body(WEBHOOK_MODULE_BOT_MESSAGE, WEBHOOK_BODY_TEXT, "x", 1), 415);
+	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_OTHER, "x", 1), 415);
+	ck_assert_str_eq(code, "unsupported_media_type");
+	ck_assert_int_eq(check_body(chan, WEBHOOK_BODY_JSON, "{\"text\":\"x\"}", 12), 0);
+	ck_assert_int_eq(check_body(chan, WEBHOOK_BODY_JSON, "{\"text\":1}", 10), 400);
+	ck_assert_str_eq(code, "invalid_message");
+
+	/* Incoming endpoints: any JSON value, strictly. */
+	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_JSON, "42", 2), 0);
+	ck_assert_int_eq(check_body(ext, WEBHOOK_BODY_JSON, "[{\"a\":\"\xc3\xa9\"}]", 12), 0);
+	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_JSON, "{\"text\":1}", 10), 0);
+	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_JSON, "", 0), 400);
+	ck_assert_str_eq(code, "invalid_json");
+	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_JSON, "{", 1), 400);
+	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_JSON, "\"\\u0000\"", 8), 400);
+	ck_assert_int_eq(check_body(ext, WEBHOOK_BODY_JSON, "\"\xed\xa0\x80\"", 5), 400);
+	ck_assert_str_eq(code, "invalid_json");
+
+	/* Form and text bodies: stored as received, but UTF-8 without NUL. */
+	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_TEXT, "not { json", 10), 0);
+	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_TEXT, "", 0), 0);
+	ck_assert_int_eq(check_body(ext, WEBHOOK_BODY_FORM, "a=%zz&b", 7), 0);
+	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_TEXT, "caf\xc3", 4), 400);
+	ck_assert_str_eq(code, "invalid_json");
+	ck_assert_int_eq(check_body(ext, WEBHOOK_BODY_FORM, "a=\0", 3), 400);
+	ck_assert_str_eq(code, "invalid_json");
+}
+END_TEST
+
+/* ---- Idempotency-Key -------------------------------------------------------------------- */
+
+START_TEST(test_idempotency_key)
+{
+	char key[200];
+	ck_assert(webhook_idempotency_key_valid("deploy-42"));
+	ck_assert(webhook_idempotency_key_valid("a"));
+	ck_assert(webhook_idempotency_key_valid("with inner space"));
+	ck_assert(webhook_idempotency_key_valid("!~{}\"'\\"));
+	ck_assert(!webhook_idempotency_key_valid(NULL));
+	ck_assert(!webhook_idempotency_key_valid(""));
+	ck_assert(!webhook_idempotency_key_valid(" "));
+	ck_assert(!webhook_idempotency_key_valid(" lead"));
+	ck_assert(!webhook_idempotency_key_valid("trail "));
+	ck_assert(!webhook_idempotency_key_valid("tab\there"));
+	ck_assert(!webhook_idempotency_key_valid("del\x7f"));
+	ck_assert(!webhook_idempotency_key_valid("caf\xc3\xa9"));
+	memset(key, 'k', 128);
+	key[128] = '\0';
+	ck_assert(webhook_idempotency_key_valid(key));
+	key[128] = 'k';
+	key[129] = '\0';
+	ck_assert(!webhook_idempotency_key_valid(key));
+}
+END_TEST
+
+Suite *make_suite_webhook_request(void)
+{
+	Suite *s = suite_create("webhook_request");
+	TCase *tc = tcase_create("route");
+	tcase_add_test(tc, test_route_shapes);
+	tcase_add_test(tc, test_route_module_names);
+	tcase_add_test(tc, test_route_case_and_encoding);
+	tcase_add_test(tc, test_route_invalid_names);
+	tcase_add_test(tc, test_route_not_found);
+	tcase_add_test(tc, test_route_bad_encoding);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("query");
+	tcase_add_test(tc, test_query_basic);
+	tcase_add_test(tc, test_query_decoding);
+	tcase_add_test(tc, test_query_empty_and_long);
+	tcase_add_test(tc, test_query_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("content_type");
+	tcase_add_test(tc, test_content_types);
+	tcase_add_test(tc, test_content_types_other);
+	tcase_add_test(tc, test_body_kind_accepted);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("utf8_json");
+	tcase_add_test(tc, test_utf8_valid);
+	tcase_add_test(tc, test_utf8_invalid);
+	tcase_add_test(tc, test_utf8_long_text);
+	tcase_add_test(tc, test_json_valid);
+	tcase_add_test(tc, test_json_invalid);
+	tcase_add_test(tc, test_json_depth);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("message");
+	tcase_add_test(tc, test_message_ok);
+	tcase_add_test(tc, test_message_rules);
+	tcase_add_test(tc, test_message_text_length);
+	tcase_add_test(tc, test_message_invalid_json);
+	tcase_add_test(tc, test_check_body);
+	tcase_add_test(tc, test_idempotency_key);
+	suite_add_tcase(s, tc);
+	return s;
+}
