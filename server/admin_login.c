@@ -22,18 +22,15 @@
 #define PASSWORD_MAX_BYTES 1024
 #define CODE_MAX 64
 #define SEALED_SECRET_MAX 128
-#define LOGIN_AUDIT_SQL(action_expr)                                                     \
-	"INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"  \
-	" VALUES ($1::bigint, '" ADMIN_ACTOR "', " action_expr ", $2::inet, $3::jsonb)"
 
 /* What a login step carries between its statements; wiped when freed. */
 struct login_state {
 	char login[ADMIN_LOGIN_MAX + 1]; /* as given, lowercased (may name nobody) */
 	char *password;
 	char code[CODE_MAX];
-	char user_id[ADMIN_ID_MAX];      /* "" for an unknown login */
-	const char *factor;              /* "password", "totp", "recovery" */
-	const char *fail_code;           /* the 401 answer of a failure */
+	char user_id[ADMIN_ID_MAX]; /* "" for an unknown login */
+	const char *factor;	    /* "password", "totp", "recovery" */
+	const char *fail_code;	    /* the 401 answer of a failure */
 	const char *fail_message;
 	uint64_t step;
 	bool enrolling;
@@ -47,6 +44,53 @@ struct login_state {
 	char secret_b32[TOTP_SECRET_BASE32_MAX];
 	char uri[TOTP_URI_MAX];
 };
+
+/* The statements; $1 user id, $2 client address, $3 audit details wherever they appear. */
+#define LOGIN_AUDIT_SQL(action)                                                                    \
+	"INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"            \
+	" VALUES ($1::bigint, '" ADMIN_ACTOR "', " action ", $2::inet, $3::jsonb)"
+#define LOCKED_RETRY_SQL                                                                           \
+	"CASE WHEN locked_until > now()"                                                           \
+	" THEN ceil(extract(epoch FROM locked_until - now()))::bigint END AS retry"
+#define LOCKED_AUDIT_SQL(login, factor)                                                            \
+	"INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"            \
+	" SELECT id, '" ADMIN_ACTOR "', 'login.locked', $2::inet,"                                 \
+	" jsonb_build_object('login', " login ", 'factor', '" factor "')"                          \
+	" FROM u WHERE retry IS NOT NULL"
+
+// clang-format off
+/* $4 login_max_failures, $5 login_lockout: the lock's remaining seconds, or NULL. */
+static const char failure_sql[] =
+	"WITH a AS (" LOGIN_AUDIT_SQL("'login.failure'") ")"
+	" SELECT CASE WHEN l > now() THEN ceil(extract(epoch FROM l - now()))::bigint END"
+	" FROM hookgate.login_failure($1::bigint, $4::integer, $5::interval) AS l";
+
+/* $1 login. A locked account is answered before any password check, and audited as such. */
+static const char password_user_sql[] =
+	"WITH u AS (SELECT id, password_hash, totp_enabled, " LOCKED_RETRY_SQL
+	" FROM hookgate.users WHERE login = $1),"
+	" a AS (" LOCKED_AUDIT_SQL("$1::text", "password") ")"
+	" SELECT id, password_hash, totp_enabled, retry FROM u";
+
+/* $4 session hash, $5 sealed new TOTP secret (NULL: enrolled already), $6 pre-2FA life. */
+static const char pre2fa_session_sql[] =
+	"WITH a AS (" LOGIN_AUDIT_SQL("'login.password'") ")"
+	" SELECT hookgate.session_create($4::bytea, $1::bigint, '" SESSION_STAGE_PASSWORD "',"
+	" NULL, $6::interval, $2::inet),"
+	" $5::bytea IS NOT NULL AND hookgate.enroll_begin($1::bigint, $5::bytea)";
+
+static const char totp_user_sql[] =
+	"WITH u AS (SELECT id, login, totp_secret_enc, totp_enabled, totp_last_step, "
+	LOCKED_RETRY_SQL " FROM hookgate.users WHERE id = $1::bigint),"
+	" a AS (" LOCKED_AUDIT_SQL("login", "totp") ")"
+	" SELECT totp_secret_enc, totp_enabled, totp_last_step, retry FROM u";
+
+/* $3 here is the session's id hash. */
+static const char logout_sql[] =
+	"WITH a AS (INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
+	" VALUES ($1::bigint, '" ADMIN_ACTOR "', 'logout', $2::inet, '{}'::jsonb))"
+	" SELECT hookgate.session_delete($3::bytea)";
+// clang-format on
 
 static void login_state_free(void *data)
 {
@@ -143,11 +187,7 @@ static void login_fail(struct admin_ctx *ctx, const char *code, const char *mess
 		admin_reply_error(ctx, 500, "internal", "out of memory");
 		return;
 	}
-	admin_query(ctx,
-		    "WITH a AS (" LOGIN_AUDIT_SQL("'login.failure'") ")"
-		    " SELECT CASE WHEN l > now() THEN ceil(extract(epoch FROM l - now()))::bigint END"
-		    " FROM hookgate.login_failure($1::bigint, $4::integer, $5::interval) AS l",
-		    5, params, failure_done);
+	admin_query(ctx, failure_sql, 5, params, failure_done);
 	cJSON_free(details);
 }
 
@@ -198,21 +238,22 @@ static void password_ok(struct admin_ctx *ctx)
 {
 	struct login_state *st = ctx->data;
 	char *details = login_details(ctx, st, NULL);
-	const char *params[] = { st->user_id, admin_client_inet(ctx), details, st->session_hash,
-				 st->enrolling ? st->sealed_text : NULL };
+	char ttl[48];
+	const char *params[] = { st->user_id,
+				 admin_client_inet(ctx),
+				 details,
+				 st->session_hash,
+				 st->enrolling ? st->sealed_text : NULL,
+				 ttl };
 
+	admin_interval((int64_t)SESSION_PRE2FA_TTL_S * 1000, ttl, sizeof(ttl));
 	if (details == NULL || !admin_session_new_id(st->session_id, st->session_hash) ||
 	    (st->enrolling && !enrollment_secret(ctx, st))) {
 		cJSON_free(details);
 		admin_reply_error(ctx, 500, "internal", "cannot create a session");
 		return;
 	}
-	admin_query(ctx,
-		    "WITH a AS (" LOGIN_AUDIT_SQL("'login.password'") ")"
-		    " SELECT hookgate.session_create($4::bytea, $1::bigint, '" SESSION_STAGE_PASSWORD
-		    "', NULL, '300 seconds', $2::inet),"
-		    " $5::bytea IS NOT NULL AND hookgate.enroll_begin($1::bigint, $5::bytea)",
-		    5, params, password_session_done);
+	admin_query(ctx, pre2fa_session_sql, 6, params, password_session_done);
 	cJSON_free(details);
 }
 
@@ -288,17 +329,7 @@ void admin_login_password(struct admin_ctx *ctx)
 
 	const char *params[] = { st->login, admin_client_inet(ctx) };
 	/* A locked account is answered before any password check, and audited as such. */
-	admin_query(ctx,
-		    "WITH u AS (SELECT id, password_hash, totp_enabled,"
-		    "   CASE WHEN locked_until > now()"
-		    "   THEN ceil(extract(epoch FROM locked_until - now()))::bigint END AS retry"
-		    "   FROM hookgate.users WHERE login = $1),"
-		    " a AS (INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
-		    "   SELECT id, '" ADMIN_ACTOR "', 'login.locked', $2::inet,"
-		    "   jsonb_build_object('login', $1::text, 'factor', 'password')"
-		    "   FROM u WHERE retry IS NOT NULL)"
-		    " SELECT id, password_hash, totp_enabled, retry FROM u",
-		    2, params, user_found);
+	admin_query(ctx, password_user_sql, 2, params, user_found);
 }
 
 /* ---- step 2: the session becomes a full one -------------------------------------------------- */
@@ -323,7 +354,8 @@ static void promoted(struct admin_ctx *ctx, const PGresult *res)
 		/* The code was right but the pre-2FA session ran out (or was used) meanwhile. */
 		cJSON_Delete(body);
 		admin_session_clear_cookie(ctx);
-		admin_reply_error(ctx, 401, "session_expired", "the login took too long: start again");
+		admin_reply_error(ctx, 401, "session_expired",
+				  "the login took too long: start again");
 		return;
 	}
 	admin_session_set_cookie(ctx, st->session_id, ttl_s);
@@ -357,19 +389,18 @@ static void step_done(PGresult *res, void *arg)
 /* The statements below share $1 user id, $2 client address, $3 audit details, $4 old session
  * hash, $5 new session hash, $6 CSRF hash, $7 session life. Each one's CTE r yields the outcome;
  * p promotes the session only on 'ok'; a writes the audit rows of a success. */
-#define PROMOTE_SQL(r_cte, actions)                                                            \
-	"WITH r AS (" r_cte "),"                                                               \
-	" p AS (SELECT outcome, CASE WHEN outcome = 'ok' THEN"                                 \
-	"   hookgate.session_promote($4::bytea, $5::bytea, $6::bytea, $7::interval) END AS e"  \
-	"   FROM r),"                                                                          \
-	" a AS (INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)" \
-	"   SELECT $1::bigint, '" ADMIN_ACTOR "', x.action, $2::inet, $3::jsonb"               \
-	"   FROM p, (VALUES " actions ") AS x(action) WHERE p.e IS NOT NULL)"                  \
+#define PROMOTE_SQL(r_cte, actions)                                                                \
+	"WITH r AS (" r_cte "),"                                                                   \
+	" p AS (SELECT outcome, CASE WHEN outcome = 'ok' THEN"                                     \
+	"   hookgate.session_promote($4::bytea, $5::bytea, $6::bytea, $7::interval) END AS e"      \
+	"   FROM r),"                                                                              \
+	" a AS (INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"     \
+	"   SELECT $1::bigint, '" ADMIN_ACTOR "', x.action, $2::inet, $3::jsonb"                   \
+	"   FROM p, (VALUES " actions ") AS x(action) WHERE p.e IS NOT NULL)"                      \
 	" SELECT outcome, " ADMIN_SQL_TIME("e") " FROM p"
 
-static const char totp_accept_sql[] =
-	PROMOTE_SQL("SELECT hookgate.totp_accept_step($1::bigint, $8::bigint) AS outcome",
-		    "('login.success')");
+static const char totp_accept_sql[] = PROMOTE_SQL(
+	"SELECT hookgate.totp_accept_step($1::bigint, $8::bigint) AS outcome", "('login.success')");
 static const char enroll_confirm_sql[] =
 	PROMOTE_SQL("SELECT CASE WHEN hookgate.enroll_confirm($1::bigint, $9::bytea, $8::bigint,"
 		    " ARRAY(SELECT decode(h, 'hex') FROM unnest($10::text[]) AS h))"
@@ -393,7 +424,8 @@ static bool recovery_codes_make(struct admin_ctx *ctx, struct login_state *st)
 		if (i > 0)
 			st->recovery_hashes[o++] = ',';
 		admin_bytea_text(hash, sizeof(hash), st->recovery_hashes + o);
-		memmove(st->recovery_hashes + o, st->recovery_hashes + o + 2, 2 * CRYPTO_HASH_LEN + 1);
+		memmove(st->recovery_hashes + o, st->recovery_hashes + o + 2,
+			2 * CRYPTO_HASH_LEN + 1);
 		o += 2 * CRYPTO_HASH_LEN;
 	}
 	st->recovery_hashes[o++] = '}';
@@ -410,9 +442,11 @@ static void step_run(struct admin_ctx *ctx, const char *sql, const char *arg8)
 
 	admin_interval(ctx->w->cfg->twofa_session_ttl_ms, ttl, sizeof(ttl));
 	snprintf(step, sizeof(step), "%llu", (unsigned long long)st->step);
-	const char *params[] = { ctx->auth.user_id, admin_client_inet(ctx), details,
-				 ctx->auth.id_hash_text, st->session_hash, st->csrf_hash, ttl,
-				 arg8 ? arg8 : step, st->sealed_text, st->recovery_hashes };
+	const char *params[] = {
+		ctx->auth.user_id, admin_client_inet(ctx), details, ctx->auth.id_hash_text,
+		st->session_hash,  st->csrf_hash,	   ttl,	    arg8 ? arg8 : step,
+		st->sealed_text,   st->recovery_hashes
+	};
 	int n = sql == enroll_confirm_sql ? 10 : 8;
 
 	if (details == NULL || !admin_session_new_id(st->session_id, st->session_hash) ||
@@ -464,7 +498,8 @@ static void totp_check(struct admin_ctx *ctx, const PGresult *res)
 	snprintf(aad, sizeof(aad), "totp:%s", st->user_id);
 	st->enrolling = strcmp(PQgetvalue(res, 0, 1), "t") != 0;
 	if (admin_col_bytea(res, 0, 0, sealed, sizeof(sealed), &sealed_len) &&
-	    crypto_open(&ctx->w->keys, aad, sealed, sealed_len, secret, sizeof(secret), &secret_len))
+	    crypto_open(&ctx->w->keys, aad, sealed, sealed_len, secret, sizeof(secret),
+			&secret_len))
 		r = totp_verify(secret, secret_len, st->code, (int64_t)time(NULL), last, &st->step);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (r == TOTP_REUSED) {
@@ -500,17 +535,7 @@ void admin_login_totp(struct admin_ctx *ctx)
 	if (st == NULL)
 		return;
 	const char *params[] = { st->user_id, admin_client_inet(ctx) };
-	admin_query(ctx,
-		    "WITH u AS (SELECT id, login, totp_secret_enc, totp_enabled, totp_last_step,"
-		    "   CASE WHEN locked_until > now()"
-		    "   THEN ceil(extract(epoch FROM locked_until - now()))::bigint END AS retry"
-		    "   FROM hookgate.users WHERE id = $1::bigint),"
-		    " a AS (INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
-		    "   SELECT id, '" ADMIN_ACTOR "', 'login.locked', $2::inet,"
-		    "   jsonb_build_object('login', login, 'factor', 'totp')"
-		    "   FROM u WHERE retry IS NOT NULL)"
-		    " SELECT totp_secret_enc, totp_enabled, totp_last_step, retry FROM u",
-		    2, params, totp_user_found);
+	admin_query(ctx, totp_user_sql, 2, params, totp_user_found);
 }
 
 void admin_login_recovery(struct admin_ctx *ctx)
@@ -552,12 +577,8 @@ static void logout_done(PGresult *res, void *arg)
 
 void admin_login_logout(struct admin_ctx *ctx)
 {
-	const char *params[] = { ctx->auth.user_id, admin_client_inet(ctx), ctx->auth.id_hash_text };
+	const char *params[] = { ctx->auth.user_id, admin_client_inet(ctx),
+				 ctx->auth.id_hash_text };
 
-	admin_query(ctx,
-		    "WITH a AS (INSERT INTO hookgate.audit_log"
-		    "   (user_id, actor, action, client_addr, details)"
-		    "   VALUES ($1::bigint, '" ADMIN_ACTOR "', 'logout', $2::inet, '{}'::jsonb))"
-		    " SELECT hookgate.session_delete($3::bytea)",
-		    3, params, logout_done);
+	admin_query(ctx, logout_sql, 3, params, logout_done);
 }

@@ -14,6 +14,21 @@
 
 /* ---- GET /admin/api/modules ------------------------------------------------------------------ */
 
+// clang-format off
+/* The same rules the webhook endpoints apply (SPEC §3): channel membership, bot owner or
+ * subscriber, and extensions whose appkeys the user holds, i.e. owns. */
+static const char modules_sql[] =
+	"SELECT 'channel', c.name, c.title, NULL FROM hookgate.channels c"
+	"  JOIN hookgate.channel_members m ON m.channel_id = c.id"
+	"  WHERE m.user_id = $1::bigint"
+	" UNION ALL SELECT 'bot', b.name, (b.owner_id = $1::bigint)::text, NULL"
+	"  FROM hookgate.bots b WHERE b.owner_id = $1::bigint OR EXISTS (SELECT 1"
+	"  FROM hookgate.bot_subscribers s WHERE s.bot_id = b.id AND s.user_id = $1::bigint)"
+	" UNION ALL SELECT 'extension', e.name, e.sandbox_app_id, e.marketplace_app_id"
+	"  FROM hookgate.extensions e WHERE e.owner_id = $1::bigint"
+	" ORDER BY 1, 2";
+// clang-format on
+
 static cJSON *module_json(const PGresult *res, int row, const char *kind)
 {
 	cJSON *m = cJSON_CreateObject();
@@ -43,30 +58,19 @@ static void modules_done(PGresult *res, void *arg)
 	extensions = cJSON_AddArrayToObject(body, "extensions");
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *kind = PQgetvalue(res, i, 0);
-		cJSON *list = strcmp(kind, "channel") == 0 ? channels :
-			      strcmp(kind, "bot") == 0 ? bots : extensions;
+		cJSON *list = strcmp(kind, "channel") == 0 ? channels
+			      : strcmp(kind, "bot") == 0   ? bots
+							   : extensions;
 		cJSON_AddItemToArray(list, module_json(res, i, kind));
 	}
 	admin_reply(ctx, 200, body);
 }
 
-/* The same rules the webhook endpoints apply (SPEC §3): channel membership, bot owner or
- * subscriber, and extensions whose appkeys the user holds, i.e. owns. */
 void admin_modules_list(struct admin_ctx *ctx)
 {
 	const char *params[] = { ctx->auth.user_id };
 
-	admin_query(ctx,
-		    "SELECT 'channel', c.name, c.title, NULL FROM hookgate.channels c"
-		    "  JOIN hookgate.channel_members m ON m.channel_id = c.id"
-		    "  WHERE m.user_id = $1::bigint"
-		    " UNION ALL SELECT 'bot', b.name, (b.owner_id = $1::bigint)::text, NULL"
-		    "  FROM hookgate.bots b WHERE b.owner_id = $1::bigint OR EXISTS (SELECT 1"
-		    "  FROM hookgate.bot_subscribers s WHERE s.bot_id = b.id AND s.user_id = $1::bigint)"
-		    " UNION ALL SELECT 'extension', e.name, e.sandbox_app_id, e.marketplace_app_id"
-		    "  FROM hookgate.extensions e WHERE e.owner_id = $1::bigint"
-		    " ORDER BY 1, 2",
-		    1, params, modules_done);
+	admin_query(ctx, modules_sql, 1, params, modules_done);
 }
 
 /* ---- GET /admin/api/tokens/{id}/webhook-url ------------------------------------------------- */
@@ -133,8 +137,8 @@ static bool url_params(struct admin_ctx *ctx, struct url_request *ur)
 	}
 	ur->module = (enum url_module)kind;
 	if (admin_query_param(q, url_kinds[kind].name_param, ur->name, sizeof(ur->name)) !=
-		    ADMIN_PARAM_OK || !module_name_valid(ur->name) ||
-	    !url_detail(q, kind, ur->detail, sizeof(ur->detail))) {
+		    ADMIN_PARAM_OK ||
+	    !module_name_valid(ur->name) || !url_detail(q, kind, ur->detail, sizeof(ur->detail))) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "module=%s needs %s=NAME%s%s%s", url_kinds[kind].module,
 			 url_kinds[kind].name_param, kind == URL_CHANNEL ? "" : " and ",
@@ -163,8 +167,9 @@ static bool url_build(const struct admin_ctx *ctx, const struct url_request *ur,
 	} else {
 		if (!admin_open_secret(ctx, "appkey", target, res, 0, 3, appkey, TOKEN_APPKEY_LEN))
 			return false;
-		n = snprintf(url, URL_MAX, "%s/api/v2/applications/%s/incoming?appkey=%s&zapikey=%s",
-			     base, target, appkey, token);
+		n = snprintf(url, URL_MAX,
+			     "%s/api/v2/applications/%s/incoming?appkey=%s&zapikey=%s", base,
+			     target, appkey, token);
 		OPENSSL_cleanse(appkey, sizeof(appkey));
 	}
 	return n > 0 && n < URL_MAX;
@@ -206,6 +211,7 @@ static void url_done(PGresult *res, void *arg)
 /* The URL holds the token, so handing it out is a secret copy and audited as one. Column 2 is
  * the target (channel or bot name, or the environment's app id), NULL when the user may not
  * use it; column 3 that environment's sealed appkey. */
+// clang-format off
 static const char url_sql[] =
 	"WITH r AS (SELECT t.user_id, t.public_id, t.secret_enc, m.target, m.appkey_enc"
 	"  FROM hookgate.webhook_tokens t LEFT JOIN LATERAL ("
@@ -229,6 +235,7 @@ static const char url_sql[] =
 	"   'token', public_id, 'via', 'webhook-url', 'module', $3::text, 'target', target)"
 	"  FROM r WHERE target IS NOT NULL)"
 	" SELECT public_id, secret_enc, target, appkey_enc FROM r";
+// clang-format on
 
 void admin_modules_webhook_url(struct admin_ctx *ctx)
 {
@@ -241,8 +248,11 @@ void admin_modules_webhook_url(struct admin_ctx *ctx)
 	ctx->data = ur;
 	if (!url_params(ctx, ur))
 		return;
-	const char *params[] = { ctx->token_id, ctx->auth.user_id, url_kinds[ur->module].module,
-				 ur->name, ur->module == URL_EXTENSION ? ur->detail : NULL,
+	const char *params[] = { ctx->token_id,
+				 ctx->auth.user_id,
+				 url_kinds[ur->module].module,
+				 ur->name,
+				 ur->module == URL_EXTENSION ? ur->detail : NULL,
 				 admin_client_inet(ctx) };
 	admin_query(ctx, url_sql, 6, params, url_done);
 }

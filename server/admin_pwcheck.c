@@ -37,7 +37,7 @@ struct admin_pwcheck {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct pwcheck_queue queue; /* waiting for a thread */
-	int outstanding;            /* submitted and not yet delivered */
+	int outstanding;	    /* submitted and not yet delivered */
 	int max_pending;
 	bool stopping;
 	pthread_t *threads;

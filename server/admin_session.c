@@ -8,7 +8,15 @@
 
 #include <openssl/crypto.h>
 
-enum session_col { COL_USER, COL_LOGIN, COL_DISPLAY, COL_STAGE, COL_CSRF, COL_EXPIRES, COL_EXPIRED };
+enum session_col {
+	COL_USER,
+	COL_LOGIN,
+	COL_DISPLAY,
+	COL_STAGE,
+	COL_CSRF,
+	COL_EXPIRES,
+	COL_EXPIRED
+};
 
 static bool is_safe_method(const struct http_request *req)
 {
@@ -114,7 +122,8 @@ static void session_found(PGresult *res, void *arg)
 	}
 	if (strcmp(PQgetvalue(res, 0, COL_EXPIRED), "t") == 0) {
 		admin_session_clear_cookie(ctx);
-		admin_reply_error(ctx, 401, "session_expired", "the session has expired: sign in again");
+		admin_reply_error(ctx, 401, "session_expired",
+				  "the session has expired: sign in again");
 		return;
 	}
 	if (!session_fill(ctx, res)) {

@@ -12,7 +12,7 @@
 enum admin_need {
 	ADMIN_NEED_FULL,   /* the token API, GET session: 401 2fa_required for a pre-2FA one */
 	ADMIN_NEED_PRE2FA, /* the second login step: only a pre-2FA session may submit a code */
-	ADMIN_NEED_ANY,    /* logout */
+	ADMIN_NEED_ANY,	   /* logout */
 };
 
 /* For non-GET/HEAD requests: refuses Sec-Fetch-Site: cross-site and an Origin other than this

@@ -21,12 +21,78 @@
 #define CURSOR_B64_MAX 96
 
 /* The columns of a token in every answer, in token_json's order. */
-#define TOKEN_COLS(t)                                                                        \
-	t "public_id, " t "name, " t "invocations, " ADMIN_SQL_TIME(t "last_invoked_at") ", " \
-	t "status, " ADMIN_SQL_TIME(t "created_at")
+#define TOKEN_COLS(t)                                                                              \
+	t "public_id, " t "name, " t "invocations, " ADMIN_SQL_TIME(                               \
+		t "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(t "created_at")
 
-#define AUDIT_INSERT                                                                         \
-	"INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
+#define AUDIT_INSERT "INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
+
+// clang-format off
+static const char list_sql[] =
+	"SELECT " TOKEN_COLS("") " FROM hookgate.webhook_tokens"
+	" WHERE user_id = $1::bigint AND deleted_at IS NULL ORDER BY created_at, id";
+
+/* The five-token trigger refuses the INSERT with SQLSTATE HG001. */
+static const char create_sql[] =
+	"WITH t AS (INSERT INTO hookgate.webhook_tokens"
+	"   (public_id, user_id, name, token_hash, secret_enc)"
+	"   VALUES ($1, $2::bigint, $3, $4::bytea, $5::bytea) RETURNING *),"
+	" a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.create',"
+	"   $6::inet, jsonb_build_object('token', public_id, 'name', name) FROM t)"
+	" SELECT " TOKEN_COLS("") " FROM t";
+
+/* o locks the row and keeps its old values for the audit rows of what really changed. */
+static const char update_sql[] =
+	"WITH o AS (SELECT id, name, status FROM hookgate.webhook_tokens"
+	"   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL FOR UPDATE),"
+	" t AS (UPDATE hookgate.webhook_tokens w SET name = coalesce($3, w.name),"
+	"   status = coalesce($4, w.status) FROM o WHERE w.id = o.id"
+	"   RETURNING w.*, o.name AS old_name, o.status AS old_status),"
+	" a AS (" AUDIT_INSERT " SELECT t.user_id, '" ADMIN_ACTOR "', x.action, $5::inet, x.details"
+	"   FROM t, LATERAL (VALUES"
+	"   ('token.rename', t.old_name IS DISTINCT FROM t.name, jsonb_build_object("
+	"     'token', t.public_id, 'old_name', t.old_name, 'name', t.name)),"
+	"   (CASE WHEN t.status = 'active' THEN 'token.enable' ELSE 'token.disable' END,"
+	"     t.old_status IS DISTINCT FROM t.status, jsonb_build_object("
+	"     'token', t.public_id, 'old_status', t.old_status, 'status', t.status))"
+	"   ) AS x(action, changed, details) WHERE x.changed)"
+	" SELECT " TOKEN_COLS("") " FROM t";
+
+/* Soft: the row (and so the usage history's meaning) stays; the secret forms go. The
+ * webhook workers hear of it through the NOTIFY trigger of sql/002_ingest.sql. */
+static const char delete_sql[] =
+	"WITH t AS (UPDATE hookgate.webhook_tokens SET deleted_at = now(),"
+	"   token_hash = NULL, secret_enc = NULL"
+	"   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL"
+	"   RETURNING user_id, public_id, name),"
+	" a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.delete',"
+	"   $3::inet, jsonb_build_object('token', public_id, 'name', name) FROM t)"
+	" SELECT public_id FROM t";
+
+static const char secret_sql[] =
+	"WITH t AS (SELECT user_id, public_id, secret_enc FROM hookgate.webhook_tokens"
+	"   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL),"
+	" a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.copy',"
+	"   $3::inet, jsonb_build_object('token', public_id) FROM t)"
+	" SELECT public_id, secret_enc FROM t";
+
+/* One page of usage: the query of hookgate.usage_page (sql/003_admin.sql), inlined because
+ * that function clamps its limit to 200 and this asks for one row more to learn whether a
+ * next page exists. It reads the index token_usage_page (token_id, at DESC, seq DESC) and
+ * stops after $5 rows; no token row: 0 rows (404); a token without usage: one NULL row. */
+static const char usage_sql[] =
+	"SELECT t.id, to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+	" u.module, u.target, u.http_status, host(u.client_addr), u.user_agent,"
+	" round(u.latency_us / 1000.0, 3),"
+	" to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || '|' || u.seq"
+	" FROM hookgate.webhook_tokens t LEFT JOIN LATERAL ("
+	"   SELECT * FROM hookgate.token_usage x WHERE x.token_id = t.id"
+	"   AND (x.at, x.seq) < (coalesce($3::timestamptz, 'infinity'),"
+	"                        coalesce($4::bigint, 9223372036854775807))"
+	"   ORDER BY x.at DESC, x.seq DESC LIMIT $5::integer) u ON true"
+	" WHERE t.public_id = $1 AND t.user_id = $2::bigint AND t.deleted_at IS NULL"
+	" ORDER BY u.at DESC, u.seq DESC";
+// clang-format on
 
 static cJSON *token_json(const PGresult *res, int row)
 {
@@ -52,8 +118,8 @@ bool admin_open_secret(const struct admin_ctx *ctx, const char *aad_prefix, cons
 	snprintf(aad, sizeof(aad), "%s:%s", aad_prefix, row_id);
 	ok = admin_col_bytea(res, row, col, sealed, sizeof(sealed), &sealed_len) &&
 	     sealed_len <= want_len + 64 &&
-	     crypto_open(&ctx->w->keys, aad, sealed, sealed_len, (unsigned char *)out, want_len + 64,
-			 &plain_len) &&
+	     crypto_open(&ctx->w->keys, aad, sealed, sealed_len, (unsigned char *)out,
+			 want_len + 64, &plain_len) &&
 	     plain_len == want_len;
 	if (!ok) {
 		log_error("admin: cannot open the sealed %s of %s (wrong secret key file?)",
@@ -85,10 +151,7 @@ void admin_tokens_list(struct admin_ctx *ctx)
 {
 	const char *params[] = { ctx->auth.user_id };
 
-	admin_query(ctx,
-		    "SELECT " TOKEN_COLS("") " FROM hookgate.webhook_tokens"
-		    " WHERE user_id = $1::bigint AND deleted_at IS NULL ORDER BY created_at, id",
-		    1, params, list_done);
+	admin_query(ctx, list_sql, 1, params, list_done);
 }
 
 /* ---- create ---------------------------------------------------------------------------------- */
@@ -100,8 +163,8 @@ static const char *name_member(struct admin_ctx *ctx, const cJSON *body, bool re
 
 	if (item == NULL && !required)
 		return "";
-	if (!cJSON_IsString(item) || !admin_text_valid(item->valuestring,
-						       ADMIN_TOKEN_NAME_MAX_CHARS)) {
+	if (!cJSON_IsString(item) ||
+	    !admin_text_valid(item->valuestring, ADMIN_TOKEN_NAME_MAX_CHARS)) {
 		admin_reply_error(ctx, 400, "invalid_name",
 				  "a token name has 1 to 64 characters and no control characters");
 		return NULL;
@@ -174,18 +237,11 @@ void admin_tokens_create(struct admin_ctx *ctx)
 		nt = NULL;
 	}
 	if (nt) {
-		const char *params[] = { nt->public_id, ctx->auth.user_id, name, nt->hash_text,
-					 nt->sealed_text, admin_client_inet(ctx) };
+		const char *params[] = { nt->public_id, ctx->auth.user_id, name,
+					 nt->hash_text, nt->sealed_text,   admin_client_inet(ctx) };
 		ctx->data = nt;
 		ctx->data_free = new_token_free;
-		admin_query(ctx,
-			    "WITH t AS (INSERT INTO hookgate.webhook_tokens"
-			    "   (public_id, user_id, name, token_hash, secret_enc)"
-			    "   VALUES ($1, $2::bigint, $3, $4::bytea, $5::bytea) RETURNING *),"
-			    " a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.create',"
-			    "   $6::inet, jsonb_build_object('token', public_id, 'name', name) FROM t)"
-			    " SELECT " TOKEN_COLS("") " FROM t",
-			    6, params, create_done);
+		admin_query(ctx, create_sql, 6, params, create_done);
 	}
 	cJSON_Delete(body);
 }
@@ -223,23 +279,6 @@ static const char *status_member(struct admin_ctx *ctx, const cJSON *body, bool 
 	return NULL;
 }
 
-/* o locks the row and keeps its old values for the audit rows of what really changed. */
-static const char update_sql[] =
-	"WITH o AS (SELECT id, name, status FROM hookgate.webhook_tokens"
-	"   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL FOR UPDATE),"
-	" t AS (UPDATE hookgate.webhook_tokens w SET name = coalesce($3, w.name),"
-	"   status = coalesce($4, w.status) FROM o WHERE w.id = o.id"
-	"   RETURNING w.*, o.name AS old_name, o.status AS old_status),"
-	" a AS (" AUDIT_INSERT " SELECT t.user_id, '" ADMIN_ACTOR "', x.action, $5::inet, x.details"
-	"   FROM t, LATERAL (VALUES"
-	"   ('token.rename', t.old_name IS DISTINCT FROM t.name, jsonb_build_object("
-	"     'token', t.public_id, 'old_name', t.old_name, 'name', t.name)),"
-	"   (CASE WHEN t.status = 'active' THEN 'token.enable' ELSE 'token.disable' END,"
-	"     t.old_status IS DISTINCT FROM t.status, jsonb_build_object("
-	"     'token', t.public_id, 'old_status', t.old_status, 'status', t.status))"
-	"   ) AS x(action, changed, details) WHERE x.changed)"
-	" SELECT " TOKEN_COLS("") " FROM t";
-
 void admin_tokens_update(struct admin_ctx *ctx)
 {
 	cJSON *body = admin_body_object(ctx);
@@ -248,10 +287,11 @@ void admin_tokens_update(struct admin_ctx *ctx)
 	const char *status = name ? status_member(ctx, body, &bad) : NULL;
 
 	if (name && !bad && *name == '\0' && status == NULL) {
-		admin_reply_error(ctx, 400, "invalid_request", "send {\"name\"} and/or {\"status\"}");
+		admin_reply_error(ctx, 400, "invalid_request",
+				  "send {\"name\"} and/or {\"status\"}");
 	} else if (name && !bad) {
-		const char *params[] = { ctx->token_id, ctx->auth.user_id, *name ? name : NULL, status,
-					 admin_client_inet(ctx) };
+		const char *params[] = { ctx->token_id, ctx->auth.user_id, *name ? name : NULL,
+					 status, admin_client_inet(ctx) };
 		admin_query(ctx, update_sql, 5, params, one_token_done);
 	}
 	cJSON_Delete(body);
@@ -271,21 +311,11 @@ static void delete_done(PGresult *res, void *arg)
 		admin_reply_empty(ctx, 204);
 }
 
-/* Soft: the row (and so the usage history's meaning) stays; the secret forms go. The
- * webhook workers hear of it through the NOTIFY trigger of sql/002_ingest.sql. */
 void admin_tokens_delete(struct admin_ctx *ctx)
 {
 	const char *params[] = { ctx->token_id, ctx->auth.user_id, admin_client_inet(ctx) };
 
-	admin_query(ctx,
-		    "WITH t AS (UPDATE hookgate.webhook_tokens SET deleted_at = now(),"
-		    "   token_hash = NULL, secret_enc = NULL"
-		    "   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL"
-		    "   RETURNING user_id, public_id, name),"
-		    " a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.delete',"
-		    "   $3::inet, jsonb_build_object('token', public_id, 'name', name) FROM t)"
-		    " SELECT public_id FROM t",
-		    3, params, delete_done);
+	admin_query(ctx, delete_sql, 3, params, delete_done);
 }
 
 /* ---- secret copy ----------------------------------------------------------------------------- */
@@ -316,13 +346,7 @@ void admin_tokens_secret(struct admin_ctx *ctx)
 {
 	const char *params[] = { ctx->token_id, ctx->auth.user_id, admin_client_inet(ctx) };
 
-	admin_query(ctx,
-		    "WITH t AS (SELECT user_id, public_id, secret_enc FROM hookgate.webhook_tokens"
-		    "   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL),"
-		    " a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.copy',"
-		    "   $3::inet, jsonb_build_object('token', public_id) FROM t)"
-		    " SELECT public_id, secret_enc FROM t",
-		    3, params, secret_done);
+	admin_query(ctx, secret_sql, 3, params, secret_done);
 }
 
 /* ---- usage history --------------------------------------------------------------------------- */
@@ -357,7 +381,9 @@ static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at
 	if (lp == ADMIN_PARAM_OK) {
 		long v = strtol(limit, &end, 10);
 		st->limit = (limit[0] >= '0' && limit[0] <= '9' && *end == '\0' && v >= 1 &&
-			     v <= USAGE_LIMIT_MAX) ? (int)v : -1;
+			     v <= USAGE_LIMIT_MAX)
+				    ? (int)v
+				    : -1;
 	}
 	if (lp == ADMIN_PARAM_BAD || st->limit < 0) {
 		admin_reply_error(ctx, 400, "invalid_request", "limit is a number from 1 to 200");
@@ -368,7 +394,8 @@ static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at
 		return true;
 	if (bp == ADMIN_PARAM_BAD || !admin_b64url_decode(before, text, sizeof(text)) ||
 	    !cursor_text_valid(text)) {
-		admin_reply_error(ctx, 400, "invalid_request", "before is not a cursor of this API");
+		admin_reply_error(ctx, 400, "invalid_request",
+				  "before is not a cursor of this API");
 		return false;
 	}
 	char *bar = strchr(text, '|');
@@ -402,7 +429,8 @@ static void usage_done(PGresult *res, void *arg)
 
 	/* A cursor of the right shape can still name an impossible date (month 13). */
 	if (res && strncmp(admin_sqlstate(res), "22", 2) == 0) {
-		admin_reply_error(ctx, 400, "invalid_request", "before is not a cursor of this API");
+		admin_reply_error(ctx, 400, "invalid_request",
+				  "before is not a cursor of this API");
 		return;
 	}
 	if (!admin_result(ctx, res, 0))
@@ -417,17 +445,14 @@ static void usage_done(PGresult *res, void *arg)
 	rows = cJSON_AddArrayToObject(body, "usage");
 	for (int i = 0; i < n && i < st->limit; i++)
 		cJSON_AddItemToArray(rows, usage_json(res, i));
-	if (n > st->limit && admin_b64url_encode(PQgetvalue(res, st->limit - 1, 8), next,
-						 sizeof(next)))
+	if (n > st->limit &&
+	    admin_b64url_encode(PQgetvalue(res, st->limit - 1, 8), next, sizeof(next)))
 		cJSON_AddStringToObject(body, "next", next);
 	else
 		cJSON_AddNullToObject(body, "next");
 	admin_reply(ctx, 200, body);
 }
 
-/* The page query is hookgate.usage_page's (sql/003_admin.sql), inlined here because it clamps
- * its limit to 200 and this asks for one row more to know whether a next page exists. It reads
- * the index token_usage_page (token_id, at DESC, seq DESC) and stops after $5 rows. */
 void admin_tokens_usage(struct admin_ctx *ctx)
 {
 	struct usage_state *st = calloc(1, sizeof(*st));
@@ -443,17 +468,5 @@ void admin_tokens_usage(struct admin_ctx *ctx)
 	snprintf(limit, sizeof(limit), "%d", st->limit + 1);
 	const char *params[] = { ctx->token_id, ctx->auth.user_id, at[0] ? at : NULL,
 				 seq[0] ? seq : NULL, limit };
-	admin_query(ctx,
-		    "SELECT t.id, to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-		    " u.module, u.target, u.http_status, host(u.client_addr), u.user_agent,"
-		    " round(u.latency_us / 1000.0, 3),"
-		    " to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || '|' || u.seq"
-		    " FROM hookgate.webhook_tokens t LEFT JOIN LATERAL ("
-		    "   SELECT * FROM hookgate.token_usage x WHERE x.token_id = t.id"
-		    "   AND (x.at, x.seq) < (coalesce($3::timestamptz, 'infinity'),"
-		    "                        coalesce($4::bigint, 9223372036854775807))"
-		    "   ORDER BY x.at DESC, x.seq DESC LIMIT $5::integer) u ON true"
-		    " WHERE t.public_id = $1 AND t.user_id = $2::bigint AND t.deleted_at IS NULL"
-		    " ORDER BY u.at DESC, u.seq DESC",
-		    5, params, usage_done);
+	admin_query(ctx, usage_sql, 5, params, usage_done);
 }

@@ -18,7 +18,8 @@
 #define ADMIN_DB_TIMEOUT_MS 5000
 #define ADMIN_ACTOR "admin-api"
 /* RFC 3339 UTC text of a timestamptz column, NULL stays NULL. */
-#define ADMIN_SQL_TIME(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define ADMIN_SQL_TIME(col)                                                                        \
+	"to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 /* Text form of a bytea parameter: "\x" + hex. */
 #define ADMIN_BYTEA_TEXT_MAX(n) (2 * (n) + 3)
 #define ADMIN_ID_MAX 24
@@ -40,7 +41,7 @@ struct admin_auth {
 	char login[ADMIN_LOGIN_MAX];
 	char display_name[ADMIN_DISPLAY_MAX];
 	char expires_at[ADMIN_TIME_MAX];
-	bool full;                /* a 2FA session; false: pre-2FA */
+	bool full; /* a 2FA session; false: pre-2FA */
 	bool has_csrf;
 	unsigned char csrf_hash[CRYPTO_HASH_LEN];
 	char id_hash_text[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)]; /* the session's id_hash */
@@ -53,11 +54,11 @@ struct admin_ctx {
 	struct http_request *req;
 	struct admin_auth auth;
 	char token_id[TOKEN_PUBLIC_ID_LEN + 1]; /* {id} of /admin/api/tokens/{id}/... */
-	void *data;                             /* the handler's own state; free()d */
-	void (*data_free)(void *data);          /* when data needs more than free() */
-	void (*next)(struct admin_ctx *ctx);    /* what runs once the session is checked */
+	void *data;				/* the handler's own state; free()d */
+	void (*data_free)(void *data);		/* when data needs more than free() */
+	void (*next)(struct admin_ctx *ctx);	/* what runs once the session is checked */
 	void (*handler)(struct admin_ctx *ctx); /* the route's handler (admin_worker) */
-	int need;                               /* enum admin_need of admin_session.h */
+	int need;				/* enum admin_need of admin_session.h */
 };
 
 typedef void (*admin_handler)(struct admin_ctx *ctx);

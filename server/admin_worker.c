@@ -55,7 +55,8 @@ static bool route_match(const char *pattern, const char *path, char *id, size_t 
 			if (seg == 0)
 				return false;
 			/* Too long to be a public id: "!" is not one either. */
-			snprintf(id, idlen, "%.*s", seg < idlen ? (int)seg : 1, seg < idlen ? path : "!");
+			snprintf(id, idlen, "%.*s", seg < idlen ? (int)seg : 1,
+				 seg < idlen ? path : "!");
 			path += seg;
 			pattern++;
 			continue;
@@ -69,11 +70,16 @@ static bool route_match(const char *pattern, const char *path, char *id, size_t 
 static const char *method_name(enum http_method m)
 {
 	switch (m) {
-	case HTTP_METHOD_GET: return "GET, HEAD";
-	case HTTP_METHOD_POST: return "POST";
-	case HTTP_METHOD_PATCH: return "PATCH";
-	case HTTP_METHOD_DELETE: return "DELETE";
-	default: return "";
+	case HTTP_METHOD_GET:
+		return "GET, HEAD";
+	case HTTP_METHOD_POST:
+		return "POST";
+	case HTTP_METHOD_PATCH:
+		return "PATCH";
+	case HTTP_METHOD_DELETE:
+		return "DELETE";
+	default:
+		return "";
 	}
 }
 

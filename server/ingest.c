@@ -368,12 +368,14 @@ static void timer_arm(struct ingest *ing, int64_t us)
 }
 
 /* Sends what may be sent: full batches at once, the rest once due (the delay has passed),
- * never more batches in flight than connections up (at least one, so that a pool with no
- * connection fails the batch at once instead of holding it). */
+ * one batch in flight at a time. Every batch locks its tokens' rows until it commits, so two
+ * batches of one worker would mostly wait for each other (measured: p99 191 ms with two, 48 ms
+ * with one); one bigger batch does the same work in one commit, and the pool's other
+ * connection stays free for token look-ups and /healthz. With no connection up, the batch
+ * fails at once instead of being held. */
 static void ingest_pump(struct ingest *ing, bool due)
 {
-	int ready = db_pool_ready(ing->pool);
-	int limit = ready > 0 ? ready : 1;
+	const int limit = 1;
 
 	while (ing->nqueued > 0 && ing->ninflight < limit &&
 	       (due || ing->nqueued >= ing->max_batch)) {

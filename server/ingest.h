@@ -69,7 +69,7 @@ struct ingest_stats {
 struct ingest;
 
 /* max_batch calls per batch at most; a batch leaves delay_us after its first call, or at once
- * when full. At most one batch per connection of the pool is in flight; calls arriving
+ * when full. One batch is in flight at a time (see ingest_pump); calls arriving
  * meanwhile wait and form the next batches. Also purges expired idempotency keys now and
  * then (hookgate.prune_idempotency_keys). */
 struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,

@@ -147,7 +147,7 @@ hg_port_is_free() {
 hg_free_port() {
 	local port i
 	for ((i = 0; i < 200; i++)); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 41000))
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000)) # below the ephemeral range (32768+)
 		[[ $HG_USED_PORTS == *" $port "* ]] && continue
 		if hg_port_is_free "$port"; then
 			HG_USED_PORTS+="$port "

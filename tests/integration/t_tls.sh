@@ -30,7 +30,8 @@ tls_status() {
 tls_get() {
 	local port=$1 path=$2
 	shift 2
-	http_get "$(tls_url "$port" "$path")" --cacert "$CERT" --resolve "localhost:$port:127.0.0.1" "$@"
+	http_get "$(tls_url "$port" "$path")" --cacert "$CERT" \
+		--resolve "localhost:$port:127.0.0.1" "$@"
 }
 
 ok "openssl makes a self-signed P-256 certificate" \
