@@ -129,7 +129,7 @@ void hex_encode(const unsigned char *in, size_t inlen, char *out)
 	out[2 * inlen] = '\0';
 }
 
-static int hex_value(unsigned char c)
+int hex_digit_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -146,8 +146,8 @@ bool hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen)
 	if (inlen % 2 != 0 || inlen / 2 > outlen)
 		return false;
 	for (size_t i = 0; i < inlen / 2; i++) {
-		int hi = hex_value((unsigned char)in[2 * i]);
-		int lo = hex_value((unsigned char)in[2 * i + 1]);
+		int hi = hex_digit_value((unsigned char)in[2 * i]);
+		int lo = hex_digit_value((unsigned char)in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		out[i] = (unsigned char)(hi << 4 | lo);

@@ -21,6 +21,8 @@ size_t base32_encode(const unsigned char *in, size_t inlen, char *out, size_t ou
  * (size_t)-1 on a bad character or overflow. */
 size_t base32_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen);
 
+/* The value of one hex digit (either case), -1 for anything else. */
+int hex_digit_value(int c);
 /* Lowercase hex; out needs 2*inlen+1. */
 void hex_encode(const unsigned char *in, size_t inlen, char *out);
 bool hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen);

@@ -120,7 +120,5 @@ int ctl_extension_main(struct ctl_ctx *ctx, int argc, char **argv);
 
 /* ctl_token.c */
 int ctl_token_main(struct ctl_ctx *ctx, int argc, char **argv);
-/* Valid UTF-8 of 1..max_chars code points without control characters (Unicode Cc). */
-bool ctl_text_valid(const char *text, size_t max_chars);
 
 #endif

@@ -2,6 +2,7 @@
  * Names are lowercased and must match [a-z0-9_]{1,64}; every change is audited in the same
  * transaction. Extension appkeys are stored as a look-up hash and sealed, never in clear. */
 #include "ctl.h"
+#include "text.h"
 #include "crypto.h"
 #include "token.h"
 
@@ -73,7 +74,7 @@ static int channel_add(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_REFUSED;
 	if (!title)
 		title = name;
-	if (!ctl_text_valid(title, CHANNEL_TITLE_MAX_CHARS))
+	if (!text_valid(title, CHANNEL_TITLE_MAX_CHARS))
 		return ctl_fail(ctx, "invalid title: 1-%d characters, no control characters",
 				CHANNEL_TITLE_MAX_CHARS);
 	if (!ctl_db_open(ctx) || !ctl_db_begin(ctx))

@@ -5,6 +5,7 @@
 #endif
 
 #include "ctl.h"
+#include "text.h"
 #include "crypto.h"
 
 #include <openssl/crypto.h>
@@ -124,7 +125,7 @@ static int user_add(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_REFUSED;
 	if (!display)
 		display = login;
-	if (!ctl_text_valid(display, DISPLAY_NAME_MAX_CHARS))
+	if (!text_valid(display, DISPLAY_NAME_MAX_CHARS))
 		return ctl_fail(ctx, "invalid display name: 1-%d characters, no control characters",
 				DISPLAY_NAME_MAX_CHARS);
 	if (!read_password(ctx, &password))

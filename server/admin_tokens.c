@@ -6,6 +6,7 @@
 #include "admin_tokens.h"
 #include "log.h"
 #include "schema.h"
+#include "text.h"
 #include "token.h"
 
 #include <stdio.h>
@@ -164,7 +165,7 @@ static const char *name_member(struct admin_ctx *ctx, const cJSON *body, bool re
 	if (item == NULL && !required)
 		return "";
 	if (!cJSON_IsString(item) ||
-	    !admin_text_valid(item->valuestring, ADMIN_TOKEN_NAME_MAX_CHARS)) {
+	    !text_valid(item->valuestring, ADMIN_TOKEN_NAME_MAX_CHARS)) {
 		admin_reply_error(ctx, 400, "invalid_name",
 				  "a token name has 1 to 64 characters and no control characters");
 		return NULL;

@@ -207,59 +207,6 @@ void admin_interval(int64_t ms, char *out, size_t outlen)
 	snprintf(out, outlen, "%lld milliseconds", (long long)ms);
 }
 
-/* Length of the UTF-8 sequence at s and its code point; 0 when invalid (overlong, surrogate,
- * beyond U+10FFFF, truncated). */
-static size_t utf8_next(const unsigned char *s, unsigned long *cp)
-{
-	static const unsigned long min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t len = s[0] < 0x80	     ? 1
-		     : (s[0] & 0xE0) == 0xC0 ? 2
-		     : (s[0] & 0xF0) == 0xE0 ? 3
-		     : (s[0] & 0xF8) == 0xF0 ? 4
-					     : 0;
-
-	if (len == 0)
-		return 0;
-	*cp = len == 1 ? s[0] : s[0] & (0x7F >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3F);
-	}
-	if (*cp < min_cp[len] || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-bool admin_text_valid(const char *text, size_t max_chars)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	size_t chars = 0;
-
-	while (*s) {
-		unsigned long cp;
-		size_t len = utf8_next(s, &cp);
-
-		/* Unicode general category Cc: C0 controls, DEL and the C1 controls. */
-		if (len == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
-			return false;
-		s += len;
-		chars++;
-	}
-	return chars >= 1 && chars <= max_chars;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes [in, end) into out; '+' is a space (form encoding). */
 static bool percent_decode(const char *in, const char *end, char *out, size_t outlen)
 {
@@ -269,8 +216,8 @@ static bool percent_decode(const char *in, const char *end, char *out, size_t ou
 		int c = (unsigned char)*in;
 
 		if (c == '%') {
-			int hi = end - in >= 3 ? hex_value(in[1]) : -1;
-			int lo = hi >= 0 ? hex_value(in[2]) : -1;
+			int hi = end - in >= 3 ? hex_digit_value(in[1]) : -1;
+			int lo = hi >= 0 ? hex_digit_value(in[2]) : -1;
 			if (hi < 0 || lo < 0)
 				return false;
 			c = hi * 16 + lo;

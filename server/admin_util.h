@@ -101,8 +101,6 @@ const char *admin_client_inet(const struct admin_ctx *ctx);
 /* "N milliseconds": an interval parameter. */
 void admin_interval(int64_t ms, char *out, size_t outlen);
 
-/* SPEC §4 token names: valid UTF-8, 1..max_chars code points, no Cc control character. */
-bool admin_text_valid(const char *text, size_t max_chars);
 
 enum admin_param { ADMIN_PARAM_ABSENT, ADMIN_PARAM_OK, ADMIN_PARAM_BAD };
 /* The percent-decoded value of name in a query string. BAD: repeated, bad escape, a NUL, or

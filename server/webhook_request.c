@@ -1,6 +1,7 @@
 /* webhook_request: see webhook_request.h. Every function here reads caller-owned text only and
  * bounds every copy, so a hostile request can at worst be refused. */
 #include "webhook_request.h"
+#include "encoding.h"
 
 #include "token.h"
 
@@ -21,17 +22,6 @@ enum pct_result {
 	PCT_CTL, /* a control character, where the caller refuses them */
 };
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_control(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
@@ -49,8 +39,8 @@ static enum pct_result pct_decode(const char *src, size_t len, bool plus_space, 
 		if (c == '%') {
 			if (len - i < 3)
 				return PCT_BAD;
-			int hi = hex_value((unsigned char)src[i + 1]);
-			int lo = hex_value((unsigned char)src[i + 2]);
+			int hi = hex_digit_value((unsigned char)src[i + 1]);
+			int lo = hex_digit_value((unsigned char)src[i + 2]);
 			if (hi < 0 || lo < 0)
 				return PCT_BAD;
 			c = (unsigned char)(hi << 4 | lo);
@@ -506,7 +496,7 @@ static long json_hex4(const struct json_scan *js, size_t i)
 	if (i > js->len || js->len - i < 4)
 		return -1;
 	for (size_t k = 0; k < 4; k++) {
-		int h = hex_value(js->s[i + k]);
+		int h = hex_digit_value(js->s[i + k]);
 		if (h < 0)
 			return -1;
 		v = v << 4 | h;
