@@ -11,6 +11,7 @@
 #include "httputil.h"
 #include "ingest.h"
 #include "log.h"
+#include "maintenance.h"
 #include "ratelimit.h"
 #include "token.h"
 #include "token_cache.h"
@@ -31,6 +32,7 @@ struct webhook_role {
 	struct token_cache *tokens;
 	struct ingest *ingest;
 	struct ratelimit *ratelimit;
+	struct maintenance *maintenance; /* worker 1 only */
 };
 
 struct webhook_call {
@@ -303,12 +305,16 @@ static bool webhook_setup(struct worker *w)
 	role->ingest = ingest_new(w->base, w->db, WEBHOOK_MAX_BATCH, WEBHOOK_BATCH_DELAY_US);
 	if (role->tokens == NULL || role->ingest == NULL)
 		return false;
+	if (w->index == 1 && (role->maintenance = maintenance_start(w)) == NULL)
+		return false;
 	return true;
 }
 
 static bool webhook_teardown(struct worker *w)
 {
 	struct webhook_role *role = role_of(w);
+	maintenance_free(role->maintenance);
+	role->maintenance = NULL;
 	ingest_free(role->ingest);
 	role->ingest = NULL;
 	token_cache_free(role->tokens);

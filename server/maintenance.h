@@ -1,0 +1,17 @@
+/* maintenance: the schema's housekeeping, run by webhook worker 1 only: monthly token_usage
+ * partitions created ahead of time and, with database.usage_retention, old ones dropped.
+ * Asynchronous like everything on a worker's loop. */
+#ifndef HG_MAINTENANCE_H
+#define HG_MAINTENANCE_H
+
+#include <stdbool.h>
+
+#include "worker.h"
+
+struct maintenance;
+
+/* Runs once shortly after start-up, then every hour. */
+struct maintenance *maintenance_start(struct worker *w);
+void maintenance_free(struct maintenance *m);
+
+#endif
