@@ -27,6 +27,7 @@
 
 #define HTTP_SWEEP_MS 200
 #define HTTP_WRITE_TIMEOUT_US 10000000
+#define HTTP_LINGER_US 2000000
 #define HTTP_MAX_RESPONSE_HEADERS 16
 
 enum conn_state { CONN_HEAD, CONN_BODY, CONN_HANDLING, CONN_CLOSING };
@@ -43,6 +44,10 @@ struct http_conn {
 	size_t body_need;
 	char client_addr[64];
 	bool tls;
+	/* After answering a request whose body we did not read: half-close and swallow what the
+	 * client still sends, so that closing with unread data (which makes the kernel send a
+	 * reset) cannot destroy the answer before the client has read it. */
+	bool linger;
 };
 TAILQ_HEAD(http_conn_list, http_conn);
 
@@ -485,16 +490,28 @@ static void conn_process(struct http_conn *c)
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
-	conn_process(arg);
+	struct http_conn *c = arg;
+	if (c->state == CONN_CLOSING) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	conn_process(c);
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct http_conn *c = arg;
-	(void)bev;
-	if (c->state == CONN_CLOSING)
+	if (c->state != CONN_CLOSING)
+		return;
+	if (!c->linger) {
 		conn_free(c);
+		return;
+	}
+	/* Answer written: wait (bounded by the CLOSING deadline) for the client to close. */
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	bufferevent_enable(bev, EV_READ);
+	c->deadline_us = mono_us() + HTTP_LINGER_US;
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -570,14 +587,17 @@ void http_respond(struct http_request *req, int status, const char *content_type
 		access_log(req, status, len);
 	conn_write(c, status, content_type, r->resp_headers, r->nresp, body, len,
 		   req->method == HTTP_METHOD_HEAD);
+	bool body_unread = req->body_too_large;
 	request_free(r);
 	if (c->keep_alive) {
 		conn_next_request(c);
 	} else {
 		c->req = NULL;
 		c->state = CONN_CLOSING;
+		c->linger = body_unread && !c->tls;
 		c->deadline_us = mono_us() + HTTP_WRITE_TIMEOUT_US;
-		bufferevent_disable(c->bev, EV_READ);
+		if (!c->linger)
+			bufferevent_disable(c->bev, EV_READ);
 	}
 }
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -430,6 +431,18 @@ static void master_detach(struct master *m)
 	}
 }
 
+/* Each worker holds up to a few thousand connections; the usual soft limit of 1024 file
+ * descriptors would make accept() fail long before. Raise it to the hard limit. */
+static void master_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
+
 static void master_setup(struct master *m, const char *config_path, bool foreground)
 {
 	char err[1024];
@@ -440,6 +453,7 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 	if (!master_apply_log(&m->cfg))
 		die("cannot open log file %s: %s", m->cfg.log_file, strerror(errno));
 	log_set_role("master");
+	master_raise_nofile();
 	master_check_keys(&m->cfg);
 	master_check_tls(&m->cfg);
 	m->webhook_fd = listener_open(m->cfg.listen, err, sizeof(err));

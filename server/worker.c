@@ -5,6 +5,7 @@
 #include "tls.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 
 #define HEALTHZ_TIMEOUT_MS 900
 #define DRAIN_POLL_MS 20
+#define WORKER_MAX_CONNECTIONS 4096
 
 static int64_t now_ms(void)
 {
@@ -114,6 +116,17 @@ static void worker_on_db_connect(void *arg)
 		w->on_db_connect(w);
 }
 
+/* Connections beyond what the open-file limit allows would make accept() fail in a loop;
+ * keep a margin for PostgreSQL, logs and the pipes. */
+static int worker_max_connections(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return WORKER_MAX_CONNECTIONS;
+	long room = (long)rl.rlim_cur - 64;
+	return room < 16 ? 16 : room < WORKER_MAX_CONNECTIONS ? (int)room : WORKER_MAX_CONNECTIONS;
+}
+
 static bool worker_setup_http(struct worker *w)
 {
 	char err[512];
@@ -123,7 +136,7 @@ static bool worker_setup_http(struct worker *w)
 		.head_timeout_ms = 8000,
 		.idle_timeout_ms = 60000,
 		.body_timeout_ms = 30000,
-		.max_connections = 4096,
+		.max_connections = worker_max_connections(),
 		.access_log = w->cfg->log_access,
 	};
 	w->ssl_ctx = tls_context_new(w->cfg, err, sizeof(err));

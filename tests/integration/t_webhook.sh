@@ -6,7 +6,7 @@
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"
 hg_setup
-plan 74
+plan 75
 
 pg_start
 hg_config '[server]' 'max_body_size = 4k' '[log]' 'access = on'
@@ -110,6 +110,9 @@ is "$HTTP_STATUS" 400 "NUL in the query: 400"
 post "$(channel_path general "$TOK_A")" "{\"text\":\"$(head -c 5000 /dev/zero | tr '\0' a)\"}"
 is "$HTTP_STATUS" 413 "body over max_body_size: 413"
 like "$HTTP_BODY" '"code":"payload_too_large"' "413: payload_too_large"
+head -c 300000 /dev/zero | tr '\0' a >"$HG_TMP/big.json"
+post "$(channel_path general "$TOK_A")" "@$HG_TMP/big.json" -H 'Expect:'
+is "$HTTP_STATUS" 413 "a large body sent without waiting for 100-continue: 413"
 post "$(channel_path general "$TOK_A")" 'text=x' -H 'Content-Type: application/x-www-form-urlencoded'
 is "$HTTP_STATUS" 415 "form body on a message endpoint: 415"
 like "$HTTP_BODY" '"code":"unsupported_media_type"' "415: unsupported_media_type"
