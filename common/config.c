@@ -65,6 +65,7 @@ static const struct cfg_key cfg_keys[] = {
 	    "0", "1h"),
 	KEY("server", "tls_cert", CFG_PATH, NULL, false, false, tls_cert, NULL, NULL),
 	KEY("server", "tls_key", CFG_PATH, NULL, false, false, tls_key, NULL, NULL),
+	KEY("server", "web_dir", CFG_PATH, HG_WEB_DIR, false, true, web_dir, NULL, NULL),
 	KEY("database", "conninfo", CFG_STRING, NULL, true, true, conninfo, NULL, NULL),
 	KEY("database", "pool_size", CFG_INT, "2", false, true, pool_size, "1", "64"),
 	KEY("database", "usage_retention", CFG_DURATION, "400d", false, true, usage_retention_ms,

@@ -18,6 +18,7 @@ struct hg_config {
 	int64_t shutdown_timeout_ms;
 	char *tls_cert;         /* NULL when unset */
 	char *tls_key;
+	char *web_dir;          /* the dashboard's files; default HG_WEB_DIR (installed web/) */
 	/* [database] */
 	char *conninfo;         /* required */
 	int pool_size;          /* default 2, 1..64 */

@@ -7,6 +7,7 @@
 #include "admin_login.h"
 #include "admin_pwcheck.h"
 #include "admin_session.h"
+#include "admin_web.h"
 #include "log.h"
 #include "session.h"
 #include "totp.h"
@@ -207,8 +208,13 @@ static void password_session_done(PGresult *res, void *arg)
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "next", enroll ? "enroll" : "totp");
 	if (enroll) {
+		/* The dashboard shows this; an authenticator app scans it instead of typing. */
+		char *svg = admin_web_qr_svg(st->uri);
 		cJSON_AddStringToObject(body, "secret", st->secret_b32);
 		cJSON_AddStringToObject(body, "otpauth_uri", st->uri);
+		if (svg)
+			cJSON_AddStringToObject(body, "otpauth_qr_svg", svg);
+		free(svg);
 	}
 	admin_reply(ctx, 200, body);
 }

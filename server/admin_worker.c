@@ -7,6 +7,7 @@
 #include "admin_session.h"
 #include "admin_tokens.h"
 #include "admin_util.h"
+#include "admin_web.h"
 #include "httputil.h"
 #include "log.h"
 #include "worker.h"
@@ -123,6 +124,10 @@ static void admin_route(struct worker *w, struct http_request *req)
 
 	if (strcmp(req->path, "/healthz") == 0 && method == HTTP_METHOD_GET) {
 		worker_healthz(w, req);
+		return;
+	}
+	if (admin_web_path(req->path)) {
+		admin_web_serve(w, req);
 		return;
 	}
 	for (size_t i = 0; i < NROUTES; i++) {

@@ -268,10 +268,15 @@ START_TEST(defaults)
 
 	ck_assert_msg(load(REQUIRED, &cfg), "%s", err);
 	assert_defaults(&cfg, false);
+	ck_assert_str_eq(cfg.web_dir, HG_WEB_DIR);
 	ck_assert_str_eq(cfg.conninfo, "dbname=x");
 	ck_assert_str_eq(cfg.secret_key_file, "/k");
 	ck_assert_str_eq(cfg.path, "test.conf");
 	cfg_free(&cfg);
+	ck_assert_msg(load(REQUIRED "[server]\nweb_dir = /srv/hookgate web\n", &cfg), "%s", err);
+	ck_assert_str_eq(cfg.web_dir, "/srv/hookgate web");
+	cfg_free(&cfg);
+	expect_error(REQUIRED "[server]\nweb_dir =\n", "test.conf:6: server.web_dir: empty value");
 	ck_assert(is_zeroed(&cfg));
 	cfg_free(&cfg); /* freeing a freed (zeroed) config is harmless */
 }
@@ -335,7 +340,7 @@ START_TEST(example_documents_every_default)
 {
 	static const char *const keys[] = {
 		"listen", "workers", "admin_listen", "public_url", "max_body_size",
-		"shutdown_timeout", "tls_cert", "tls_key", "conninfo", "pool_size",
+		"shutdown_timeout", "tls_cert", "tls_key", "web_dir", "conninfo", "pool_size",
 		"usage_retention", "secret_key_file", "twofa_session_ttl", "login_max_failures",
 		"login_lockout", "token_rate", "token_burst", "level", "file", "access",
 	};
@@ -355,6 +360,8 @@ START_TEST(example_documents_every_default)
 	}
 	ck_assert_msg(cfg_load_string(path, text, &cfg, err, sizeof(err)), "%s", err);
 	assert_defaults(&cfg, true);
+	/* The example names the default prefix's directory; other prefixes install elsewhere. */
+	ck_assert_str_eq(cfg.web_dir, "/usr/local/share/hookgate/web");
 	ck_assert_ptr_nonnull(cfg.tls_cert);
 	ck_assert_ptr_nonnull(cfg.tls_key);
 	cfg_free(&cfg);

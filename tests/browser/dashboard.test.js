@@ -1,0 +1,500 @@
+/* End-to-end tests of the hookgate dashboard (issue 5) in headless Chromium, driven with
+ * playwright-core, against the real hookgated and PostgreSQL that tests/integration/t_browser.sh
+ * started. Prints TAP. Every wait is on an element or a condition, not on the clock, except the
+ * wait for the short 2FA session of the second daemon to run out. */
+'use strict';
+
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const env = (name) => {
+	const v = process.env[name];
+	if (!v)
+		throw new Error('environment variable ' + name + ' is not set');
+	return v;
+};
+
+const ADMIN = env('HG_ADMIN_URL');          /* http://127.0.0.1:PORT */
+const ADMIN_SHORT = env('HG_ADMIN_URL_SHORT'); /* a daemon with twofa_session_ttl = 10s */
+const WEBHOOK = env('HG_WEBHOOK_URL');      /* the first daemon's server.listen */
+const USER = env('HG_USER'), PASSWORD = env('HG_PASSWORD');
+const USER2 = env('HG_USER2'), PASSWORD2 = env('HG_PASSWORD2');
+const SHOTS = env('HG_SCREENSHOTS');
+const PROFILE = env('HG_BROWSER_PROFILE');
+const CHROMIUM = process.env.HG_CHROMIUM || '/usr/bin/chromium';
+
+/* ---- TAP ------------------------------------------------------------------------------------ */
+
+const cases = [];
+const test = (name, fn) => cases.push({ name, fn });
+
+function diag(text) {
+	for (const line of String(text).split('\n'))
+		console.log('# ' + line);
+}
+
+function assert(cond, message) {
+	if (!cond)
+		throw new Error(message);
+}
+
+function assertEq(got, want, what) {
+	if (got !== want)
+		throw new Error(what + ': got ' + JSON.stringify(got) + ', expected ' + JSON.stringify(want));
+}
+
+/* ---- TOTP (RFC 6238, SHA-1, 6 digits, 30 s) ------------------------------------------------- */
+
+function base32Decode(text) {
+	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+	let bits = 0, value = 0;
+	const out = [];
+	for (const ch of text.replace(/[\s=]/g, '').toUpperCase()) {
+		const i = alphabet.indexOf(ch);
+		if (i < 0)
+			throw new Error('bad base32 character ' + ch);
+		value = (value << 5) | i;
+		bits += 5;
+		if (bits >= 8) {
+			out.push((value >>> (bits - 8)) & 0xff);
+			bits -= 8;
+		}
+	}
+	return Buffer.from(out);
+}
+
+function totpAt(secret, step) {
+	const msg = Buffer.alloc(8);
+	msg.writeBigUInt64BE(BigInt(step));
+	const mac = crypto.createHmac('sha1', base32Decode(secret)).update(msg).digest();
+	const off = mac[19] & 0xf;
+	const bin = mac.readUInt32BE(off) & 0x7fffffff;
+	return String(bin % 1000000).padStart(6, '0');
+}
+
+/* A code for a time step later than any used before for this secret (the server refuses a
+ * step twice), within its ±1 step window; waits for the clock when both are spent. */
+const lastStep = new Map();
+async function nextCode(secret) {
+	for (;;) {
+		const now = Math.floor(Date.now() / 30000);
+		const step = Math.max((lastStep.get(secret) || 0) + 1, now);
+		if (step <= now + 1) {
+			lastStep.set(secret, step);
+			return totpAt(secret, step);
+		}
+		await new Promise((r) => setTimeout(r, 1000));
+	}
+}
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+let context, page;
+const secrets = new Map(); /* token name -> secret */
+const ids = new Map();     /* token name -> public id */
+const cspViolations = [];
+
+async function shot(name) {
+	await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+}
+
+async function webhook(urlOrPath, body) {
+	const url = urlOrPath.startsWith('http') ? urlOrPath : WEBHOOK + urlOrPath;
+	const res = await fetch(url, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', 'User-Agent': 'hookgate-browser-test' },
+		body: JSON.stringify(body || { text: 'hello from the browser test' }),
+	});
+	let code = '';
+	if (res.status !== 204) {
+		try {
+			code = (await res.json()).code;
+		} catch (e) {
+			code = '';
+		}
+	}
+	return res.status + (code ? ' ' + code : '');
+}
+
+const channelPath = (secret) =>
+	'/api/v2/channelsbyname/general/message?zapikey=' + encodeURIComponent(secret);
+
+function row(name) {
+	return page.locator('#tokens-body tr').filter({
+		has: page.locator('button.name', { hasText: new RegExp('^' + name + '$') }),
+	});
+}
+
+async function clipboard() {
+	return page.evaluate(() => navigator.clipboard.readText());
+}
+
+async function signInAndWait(user, password, screen) {
+	await page.getByLabel('Login').fill(user);
+	await page.getByLabel('Password').fill(password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.locator(screen).waitFor({ state: 'visible' });
+}
+
+async function createToken(name) {
+	await page.getByRole('button', { name: 'Generate New Token' }).click();
+	const dlg = page.locator('#dlg-create');
+	await dlg.getByLabel('Name').fill(name);
+	await dlg.getByRole('button', { name: 'Generate' }).click();
+	const secretDlg = page.locator('#dlg-secret');
+	await secretDlg.waitFor({ state: 'visible' });
+	const secret = await page.locator('#secret-value').inputValue();
+	assert(/^hgt_[0-9A-Za-z]+$/.test(secret), 'the new token is shown: ' + secret);
+	secrets.set(name, secret);
+	await row(name).waitFor();
+	ids.set(name, await row(name).locator('button.tid').textContent());
+	return secret;
+}
+
+/* ---- the cases ------------------------------------------------------------------------------ */
+
+test('the page is served with a strict CSP, nosniff and no-cache; sign-in asks Login and Password',
+     async () => {
+	const res = await page.goto(ADMIN + '/admin/');
+	const h = res.headers();
+	assertEq(res.status(), 200, 'status');
+	assert(/^text\/html/.test(h['content-type']), 'content type ' + h['content-type']);
+	assert(/script-src 'self'/.test(h['content-security-policy'] || ''), 'CSP ' +
+	       h['content-security-policy']);
+	assert(/frame-ancestors 'none'/.test(h['content-security-policy']), 'frame-ancestors');
+	assertEq(h['x-content-type-options'], 'nosniff', 'X-Content-Type-Options');
+	assertEq(h['cache-control'], 'no-cache', 'Cache-Control');
+	for (const [file, type] of [['app.js', /^text\/javascript/], ['app.css', /^text\/css/]]) {
+		const r = await fetch(ADMIN + '/admin/' + file);
+		assertEq(r.status, 200, file + ' status');
+		assert(type.test(r.headers.get('content-type')), file + ' content type');
+	}
+	for (const bad of ['../hookgate.conf', '..%2fsecret.key', 'app.js/', 'nope.html']) {
+		const r = await fetch(ADMIN + '/admin/' + bad);
+		assertEq(r.status, 404, 'GET /admin/' + bad);
+	}
+	const redirect = await fetch(ADMIN + '/admin', { redirect: 'manual' });
+	assertEq(redirect.status, 301, 'GET /admin');
+	assertEq(redirect.headers.get('location'), '/admin/', 'GET /admin redirects to');
+	assertEq((await fetch(ADMIN + '/admin/', { method: 'POST' })).status, 405, 'POST /admin/');
+	await page.getByLabel('Login').waitFor();
+	await page.getByLabel('Password').waitFor();
+	await shot('01-sign-in');
+});
+
+test('first sign-in: enrollment with a QR code and the secret, confirmed by a TOTP code; ' +
+     'the ten recovery codes are shown once', async () => {
+	await signInAndWait(USER, PASSWORD, '#screen-enroll');
+	const qr = page.locator('#enroll-qr');
+	await qr.waitFor({ state: 'visible' });
+	const src = await qr.getAttribute('src');
+	assert(src.startsWith('data:image/svg+xml;base64,'), 'the QR code is an SVG data URI');
+	const loaded = await qr.evaluate((img) => img.complete && img.naturalWidth > 0);
+	assert(loaded, 'the QR image renders');
+	const secret = (await page.locator('#enroll-secret').textContent()).replace(/\s+/g, '');
+	assert(/^[A-Z2-7]{32}$/.test(secret), 'the secret is shown as text: ' + secret);
+	await shot('02-enrollment-qr');
+	await page.locator('#screen-enroll').getByLabel('Code').fill(await nextCode(secret));
+	await page.getByRole('button', { name: 'Confirm' }).click();
+	await page.locator('#screen-recovery').waitFor({ state: 'visible' });
+	const codes = await page.locator('#recovery-codes li').allTextContents();
+	assertEq(codes.length, 10, 'number of recovery codes');
+	for (const c of codes)
+		assert(/^[a-z0-9]{5}-[a-z0-9]{5}$/.test(c), 'recovery code form: ' + c);
+	await shot('03-recovery-codes');
+	await page.getByRole('button', { name: /continue/ }).click();
+	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
+	assert(/Session: \d+:\d\d left/.test(await page.locator('#countdown').textContent()),
+	       'the 2FA session countdown is shown');
+});
+
+test('Generate New Token five times; each new token is shown once with a working copy button',
+     async () => {
+	for (let i = 1; i <= 5; i++) {
+		const secret = await createToken('token-' + i);
+		if (i === 1) {
+			await shot('05-new-token');
+			await page.locator('#secret-copy').click();
+			await page.locator('#secret-status', { hasText: 'Copied' }).waitFor();
+			assertEq(await clipboard(), secret, 'clipboard after Copy of the new token');
+		}
+		await page.locator('#dlg-secret').getByRole('button', { name: 'Done' }).click();
+		await page.locator('#dlg-secret').waitFor({ state: 'hidden' });
+		await page.waitForFunction(() => document.getElementById('secret-value').value === '',
+					   null, { timeout: 2000 });
+	}
+	assertEq(await page.locator('#tokens-body tr').count(), 5, 'rows in the list');
+});
+
+test('at five tokens Generate New Token is disabled and says why', async () => {
+	const button = page.getByRole('button', { name: 'Generate New Token' });
+	assert(await button.isDisabled(), 'the button is disabled');
+	const reason = page.locator('#limit-reason');
+	await reason.waitFor({ state: 'visible' });
+	assert(/limit/.test(await reason.textContent()), 'the reason mentions the limit');
+	await shot('04-token-list');
+});
+
+test('rename by clicking the name (kept after a reload of the page)', async () => {
+	await row('token-1').locator('button.name').click();
+	const input = page.locator('#tokens-body input.rename');
+	await input.fill('ci-pipeline');
+	await input.press('Enter');
+	await row('ci-pipeline').waitFor();
+	secrets.set('ci-pipeline', secrets.get('token-1'));
+	ids.set('ci-pipeline', ids.get('token-1'));
+	await page.reload();
+	await row('ci-pipeline').waitFor();
+	assertEq(await row('token-1').count(), 0, 'the old name is gone');
+});
+
+test('status toggle: disabled token refused by the webhook (401), enabled again accepted (204)',
+     async () => {
+	const sw = row('token-2').getByRole('switch');
+	assertEq(await webhook(channelPath(secrets.get('token-2'))), '204', 'call while active');
+	await sw.click();
+	await page.locator('#tokens-body tr', { hasText: 'token-2' })
+		.locator('.switch[aria-checked=false]').waitFor();
+	assertEq(await webhook(channelPath(secrets.get('token-2'))), '401 token_disabled',
+		 'call while disabled');
+	await row('token-2').getByRole('switch').click();
+	await page.locator('#tokens-body tr', { hasText: 'token-2' })
+		.locator('.switch[aria-checked=true]').waitFor();
+	assertEq(await webhook(channelPath(secrets.get('token-2'))), '204', 'call after enabling');
+});
+
+test('copy a token from its row (button shown on hover)', async () => {
+	const r = row('token-3');
+	const copy = r.locator('button.copy');
+	/* Resolves once the button's computed opacity is the given one (it fades in and out). */
+	const opacity = (want) => copy.evaluate((b, w) => new Promise((resolve) => {
+		const check = () => getComputedStyle(b).opacity === w ? resolve() :
+			requestAnimationFrame(check);
+		check();
+	}), want);
+	await page.mouse.move(0, 0);
+	await page.evaluate(() => document.activeElement && document.activeElement.blur());
+	await opacity('0');
+	await r.hover();
+	await opacity('1');
+	await copy.click();
+	await page.locator('#notice', { hasText: 'copied' }).waitFor();
+	assertEq(await clipboard(), secrets.get('token-3'), 'clipboard after Copy');
+});
+
+test('usage history after webhook calls: rows with every column, paged with Load more',
+     async () => {
+	const secret = secrets.get('token-3');
+	for (let i = 0; i < 11; i++)
+		assertEq(await webhook(channelPath(secret)), '204', 'call ' + i);
+	assertEq(await webhook('/api/v2/channelsbyname/nowhere/message?zapikey=' + secret),
+		 '404 not_found', 'a call to an unknown channel');
+	await page.reload();
+	await row('token-3').waitFor();
+	assertEq(await row('token-3').locator('td').nth(2).textContent(), '12', 'invocations');
+	const last = row('token-3').locator('.last');
+	assert(/now|second|minute/.test(await last.textContent()), 'last invoked is relative');
+	assert(/\d{4}-\d\d-\d\dT/.test(await last.getAttribute('title')),
+	       'the exact time is in the title');
+	await row('token-3').locator('button.tid').click();
+	const dlg = page.locator('#dlg-usage');
+	await dlg.waitFor({ state: 'visible' });
+	await page.locator('#usage-body tr').nth(9).waitFor();
+	assertEq(await page.locator('#usage-body tr').count(), 10, 'first page');
+	const first = await page.locator('#usage-body tr').first().locator('td').allTextContents();
+	assertEq(first[1], 'Channel message', 'module');
+	assertEq(first[2], 'nowhere', 'target');
+	assertEq(first[3], '404', 'status');
+	assertEq(first[4], '127.0.0.1', 'client address');
+	assertEq(first[5], 'hookgate-browser-test', 'user agent');
+	assert(/^\d+(\.\d+)? ms$/.test(first[6]), 'latency ' + first[6]);
+	await shot('06-usage-history');
+	await dlg.getByRole('button', { name: 'Load more' }).click();
+	await page.locator('#usage-body tr').nth(11).waitFor();
+	await dlg.getByRole('button', { name: 'Load more' }).waitFor({ state: 'hidden' });
+	assertEq(await page.locator('#usage-body tr').count(), 12, 'both pages');
+	await page.keyboard.press('Escape');
+	await dlg.waitFor({ state: 'hidden' });
+});
+
+test('Get Webhook URL for each module; each URL works (204)', async () => {
+	await page.getByRole('button', { name: 'Get Webhook URL' }).click();
+	const dlg = page.locator('#dlg-url');
+	await dlg.waitFor({ state: 'visible' });
+	await dlg.getByLabel('Token').selectOption(ids.get('token-4'));
+	const out = page.locator('#url-value');
+	const kinds = [
+		['Channels', null, /\/api\/v2\/channelsbyname\/general\/message\?zapikey=hgt_/],
+		['Bots', 'Incoming handler', /\/api\/v2\/bots\/helper\/incoming\?zapikey=hgt_/],
+		['Bots', 'Message', /\/api\/v2\/bots\/helper\/message\?zapikey=hgt_/],
+		['Extensions', 'Sandbox', /\/api\/v2\/applications\/[^/]+\/incoming\?appkey=.+&zapikey=hgt_/],
+		['Extensions', 'Marketplace',
+		 /\/api\/v2\/applications\/[^/]+\/incoming\?appkey=.+&zapikey=hgt_/],
+	];
+	const seen = new Set();
+	for (const [module, option, re] of kinds) {
+		await dlg.getByLabel(module, { exact: true }).check();
+		if (option)
+			await dlg.getByLabel(option, { exact: true }).check();
+		await page.waitForFunction(([sel, src, old]) => {
+			const v = document.querySelector(sel).value;
+			return new RegExp(src).test(v) && !old.includes(v);
+		}, ['#url-value', re.source, [...seen]]);
+		const url = await out.inputValue();
+		seen.add(url);
+		assert(url.startsWith(WEBHOOK + '/'), 'URL under public_url: ' + url);
+		assert(url.endsWith(encodeURIComponent(secrets.get('token-4'))) ||
+		       url.endsWith(secrets.get('token-4')), 'the URL holds the chosen token');
+		assertEq(await webhook(url), '204', module + (option ? ' ' + option : '') + ' URL');
+		if (module === 'Channels') {
+			await shot('07-webhook-url');
+			await dlg.getByRole('button', { name: 'Copy' }).click();
+			await page.locator('#url-status', { hasText: 'Copied' }).waitFor();
+			assertEq(await clipboard(), url, 'clipboard after Copy of the URL');
+		}
+	}
+	assertEq(seen.size, 5, 'five different URLs');
+	await dlg.getByRole('button', { name: 'Close' }).click();
+	await dlg.waitFor({ state: 'hidden' });
+});
+
+test('delete with a confirmation that warns integrations will fail; the token stops working',
+     async () => {
+	await row('token-5').getByRole('button', { name: /^Delete/ }).click();
+	const dlg = page.locator('#dlg-delete');
+	await dlg.waitFor({ state: 'visible' });
+	assert(/integration.*will fail/.test(await dlg.locator('.warning').textContent()),
+	       'the warning says integrations will fail');
+	await dlg.getByRole('button', { name: 'Delete', exact: true }).click();
+	await row('token-5').waitFor({ state: 'detached' });
+	assert(await page.getByRole('button', { name: 'Generate New Token' }).isEnabled(),
+	       'Generate New Token is enabled again at four tokens');
+	assertEq(await webhook(channelPath(secrets.get('token-5'))), '401 token_invalid',
+		 'call with the deleted token');
+});
+
+test('API errors appear as readable messages (an over-long token name)', async () => {
+	await page.getByRole('button', { name: 'Generate New Token' }).click();
+	const dlg = page.locator('#dlg-create');
+	await dlg.getByLabel('Name').evaluate((i) => { i.removeAttribute('maxlength'); });
+	await dlg.getByLabel('Name').fill('x'.repeat(65));
+	await dlg.getByRole('button', { name: 'Generate' }).click();
+	const err = page.locator('#create-error');
+	await err.waitFor({ state: 'visible' });
+	assert(/1 to 64 characters/.test(await err.textContent()), await err.textContent());
+	await page.keyboard.press('Escape');
+	await dlg.waitFor({ state: 'hidden' });
+});
+
+test('keyboard: Tab reaches Generate New Token, Enter opens its dialog, focus is in the name',
+     async () => {
+	await page.locator('#logout').focus();
+	let reached = false;
+	for (let i = 0; i < 6 && !reached; i++) {
+		await page.keyboard.press('Tab');
+		reached = await page.evaluate(() => document.activeElement.id === 'generate');
+	}
+	assert(reached, 'Generate New Token is reachable with Tab');
+	await page.keyboard.press('Enter');
+	await page.locator('#dlg-create').waitFor({ state: 'visible' });
+	assert(await page.evaluate(() => document.activeElement.id === 'create-name'),
+	       'focus is in the name field');
+	await page.keyboard.press('Escape');
+	await page.locator('#dlg-create').waitFor({ state: 'hidden' });
+	assert(await page.evaluate(() => document.activeElement.id === 'generate'),
+	       'focus returns to the button');
+});
+
+test('phone width (390 px): the token list fits without horizontal scrolling', async () => {
+	await page.setViewportSize({ width: 390, height: 844 });
+	await row('token-3').waitFor();
+	const width = await page.evaluate(() => document.documentElement.scrollWidth);
+	assert(width <= 390, 'page width ' + width);
+	assert(await row('token-3').locator('button.copy').isVisible(), 'copy button shown');
+	await shot('08-phone-token-list');
+	await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('2FA session expiry (ttl 10 s): the next action leads back to sign-in and the code step',
+     async () => {
+	await page.goto(ADMIN_SHORT + '/admin/');
+	await signInAndWait(USER2, PASSWORD2, '#screen-enroll');
+	const secret = (await page.locator('#enroll-secret').textContent()).replace(/\s+/g, '');
+	await page.locator('#screen-enroll').getByLabel('Code').fill(await nextCode(secret));
+	await page.getByRole('button', { name: 'Confirm' }).click();
+	await page.getByRole('button', { name: /continue/ }).click();
+	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
+	await page.locator('#countdown', { hasText: 'Session expired' }).waitFor({ timeout: 20000 });
+	await page.getByRole('button', { name: 'Generate New Token' }).click();
+	await page.locator('#dlg-create').getByLabel('Name').fill('late');
+	await page.locator('#dlg-create').getByRole('button', { name: 'Generate' }).click();
+	await page.locator('#screen-signin').waitFor({ state: 'visible' });
+	assert(/expired/.test(await page.locator('#signin-message').textContent()),
+	       'the sign-in screen says the session expired');
+	assertEq(await page.getByLabel('Login').inputValue(), USER2, 'the login is kept');
+	await page.getByLabel('Password').fill(PASSWORD2);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.locator('#screen-code').waitFor({ state: 'visible' });
+	await page.locator('#screen-code').getByLabel('Code').fill(await nextCode(secret));
+	await page.getByRole('button', { name: 'Verify' }).click();
+	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
+	await page.locator('#tokens-empty').waitFor({ state: 'visible' });
+});
+
+test('no Content-Security-Policy violation was reported by the browser', async () => {
+	assert(cspViolations.length === 0, cspViolations.join('\n'));
+});
+
+/* ---- main ----------------------------------------------------------------------------------- */
+
+async function main() {
+	fs.mkdirSync(SHOTS, { recursive: true });
+	for (const f of fs.readdirSync(SHOTS).filter((f) => /^failed-\d+\.png$/.test(f)))
+		fs.unlinkSync(path.join(SHOTS, f));
+	console.log('1..' + cases.length);
+	context = await chromium.launchPersistentContext(PROFILE, {
+		executablePath: CHROMIUM,
+		headless: true,
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+		       '--disable-background-networking', '--disable-component-update',
+		       '--disable-sync'],
+		viewport: { width: 1280, height: 800 },
+	});
+	for (const origin of [ADMIN, ADMIN_SHORT])
+		await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+	page = context.pages()[0] || await context.newPage();
+	page.setDefaultTimeout(10000);
+	page.on('console', (msg) => {
+		if (/Content Security Policy|Refused to/.test(msg.text()))
+			cspViolations.push(msg.text());
+	});
+	page.on('pageerror', (err) => cspViolations.push('page error: ' + err.message));
+	let failed = 0, n = 0;
+	for (const c of cases) {
+		n++;
+		try {
+			await c.fn();
+			console.log('ok ' + n + ' - ' + c.name);
+		} catch (err) {
+			failed++;
+			console.log('not ok ' + n + ' - ' + c.name);
+			diag(err.stack || String(err));
+			await shot('failed-' + n).catch(() => {});
+			/* A dialog left open would block the cases that follow. */
+			await page.evaluate(() => {
+				for (const d of document.querySelectorAll('dialog[open]'))
+					d.close();
+			}).catch(() => {});
+		}
+	}
+	await context.close();
+	return failed;
+}
+
+main().then((failed) => process.exit(failed ? 1 : 0), (err) => {
+	console.log('Bail out! ' + String(err && err.message || err).split('\n')[0]);
+	diag(err.stack || String(err));
+	process.exit(1);
+});
