@@ -3,10 +3,11 @@
 # The database side of webhook ingest (sql/002_ingest.sql, SPEC §3): hookgate.ingest_batch()
 # called by hand with psql — accepted calls, the 403/404 rules of every module, disabled and
 # deleted tokens, idempotency keys, a failing batch storing nothing, counters equal to usage
-# rows, disable racing a batch on the token's row lock — and the hookgate_tokens NOTIFY.
+# rows, disable and delete racing a batch on the token's row lock, one idempotency key used by
+# two batches at once — and the hookgate_tokens NOTIFY.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 60
+plan 73
 
 AT='2026-01-02T03:04:05.123456Z'
 
@@ -318,6 +319,96 @@ ok "the disable completes once the batch committed" wait "$upd"
 batch "$(call 0 "$T5" 0 channel secret)"
 is "$GOT" "0 401 token_disabled -" \
 	"after the disable committed: 401 token_disabled"
+
+# 3. A disable or delete committing while a batch waits for the token's row turns all of the
+# token's calls into 401, keyed ones included, and the batch stores nothing for them (no
+# message, no key, no count; a 401 usage row after a disable, none after a delete) — whatever
+# the function did before it waited. The other token of the batch is accepted.
+t5_state() {
+	pg_sql "SELECT (SELECT count(*) FROM hookgate.messages WHERE token_id = $T5) || ',' ||
+		(SELECT count(*) FROM hookgate.idempotency_keys WHERE token_id = $T5) || ',' ||
+		(SELECT count(*) FROM hookgate.token_usage WHERE token_id = $T5
+		  AND http_status = 401) || ',' ||
+		(SELECT count(*) FROM hookgate.token_usage WHERE token_id = $T5) || ',' ||
+		(SELECT invocations FROM hookgate.webhook_tokens WHERE id = $T5)"
+}
+# race_revoke NAME SQL: runs a batch of two T5 calls (one keyed) and a T2 call while the
+# statement SQL is uncommitted, commits it once the batch waits; RACE: the batch's answers.
+race_revoke() {
+	session_open "$1"
+	session_send "$1" "BEGIN; $2; SELECT 'updated';"
+	wait_until 5000 file_has "$HG_TMP/$1.out" updated
+	pg_sql "$(batch_sql "$(call 0 "$T5" 0 channel secret '"idem_key":"rk"')" \
+		"$(call 1 "$T5" 0 channel secret)" "$(call 2 "$T2" 0 channel general)")" \
+		>"$HG_TMP/$1.batch" 2>&1 &
+	race=$!
+	wait_until 5000 waiting_on_lock ingest_batch
+	waited=$?
+	session_send "$1" "COMMIT;"
+	session_close "$1"
+	wait "$race"
+	RACE=$(sed 's/ [0-9][0-9]*$/ m/' "$HG_TMP/$1.batch")
+	return "$waited"
+}
+pg_sql "UPDATE hookgate.webhook_tokens SET status = 'active' WHERE id = $T5"
+IFS=, read -r m5 k5 u401 u5 c5 <<<"$(t5_state)"
+c2=$(counted "$T2")
+ok "a batch of two tokens waits for the row of one being disabled" \
+	race_revoke rv1 "UPDATE hookgate.webhook_tokens SET status = 'disabled' WHERE id = $T5"
+is "$RACE" "$(lines '0 401 token_disabled -' '1 401 token_disabled -' '2 204 - m')" \
+	"... its calls of that token answer 401 token_disabled, the other token's 204"
+is "$(t5_state)" "$m5,$k5,$((u401 + 2)),$((u5 + 2)),$c5" \
+	"... no message, no key, no count for them, two 401 usage rows"
+is "$(counted "$T2")" "$((c2 + 1))" "... the other token's call counted"
+pg_sql "UPDATE hookgate.webhook_tokens SET status = 'active' WHERE id = $T5"
+IFS=, read -r m5 k5 u401 u5 c5 <<<"$(t5_state)"
+ok "a batch of two tokens waits for the row of one being deleted" \
+	race_revoke rv2 "UPDATE hookgate.webhook_tokens SET deleted_at = now(), token_hash = NULL,
+	secret_enc = NULL WHERE id = $T5"
+is "$RACE" "$(lines '0 401 token_invalid -' '1 401 token_invalid -' '2 204 - m')" \
+	"... its calls of that token answer 401 token_invalid"
+is "$(t5_state)" "$m5,$k5,$u401,$u5,$c5" "... and leave nothing at all, not even usage rows"
+
+# ---- one idempotency key used by two batches at once -----------------------------------------
+# Whatever serializes them (the token's row, the key's unique index), the second batch must wait
+# for the first's outcome: replay its answer if it committed, store its own if it rolled back.
+# idem_race NAME KEY END: a batch with KEY stays uncommitted, a second one with the same key
+# runs meanwhile, then the first ends with END (COMMIT or ROLLBACK). FIRST, SECOND: the message
+# ids they answered with.
+idem_race() {
+	session_open "$1"
+	session_send "$1" "BEGIN; SELECT 'answered ' || http_status || ' ' || message_id FROM
+		hookgate.ingest_batch('[$(call 0 "$T6" 0 channel general "\"idem_key\":\"$2\"")]');"
+	wait_until 5000 file_has "$HG_TMP/$1.out" answered
+	pg_sql "$(batch_sql "$(call 0 "$T6" 0 channel general "\"idem_key\":\"$2\"")")" \
+		>"$HG_TMP/$1.second" 2>&1 &
+	second=$!
+	wait_until 5000 waiting_on_lock ingest_batch
+	waited=$?
+	session_send "$1" "$3;"
+	session_close "$1"
+	wait "$second"
+	FIRST=$(sed -n 's/^answered 204 //p' "$HG_TMP/$1.out")
+	SECOND=$(sed -n 's/^0 204 - //p' "$HG_TMP/$1.second")
+	return "$waited"
+}
+key_messages() {
+	pg_sql "SELECT string_agg(id::text, ' ') FROM hookgate.messages
+		WHERE token_id = $T6 AND idempotency_key = '$1'"
+}
+ok "a second batch using a key in flight waits for the first" idem_race ik1 same COMMIT
+same_answer() {
+	[[ -n $FIRST && $SECOND == "$FIRST" ]]
+}
+own_answer() {
+	[[ -n $FIRST && -n $SECOND && $SECOND != "$FIRST" ]]
+}
+ok "... then replays the first's answer" same_answer
+is "$(key_messages same)" "$FIRST" "... one message stored for the key"
+ok "a second batch using a key in flight waits, the first rolls back" \
+	idem_race ik2 same2 ROLLBACK
+ok "... then the second stores its own message" own_answer
+is "$(key_messages same2)" "$SECOND" "... the only message of the key"
 
 # ---- counters equal usage rows ------------------------------------------------------------------
 is "$(pg_sql "SELECT count(*) FROM hookgate.webhook_tokens t
