@@ -656,6 +656,9 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	TAILQ_INSERT_TAIL(&srv->conns, c, next);
 	srv->nconns++;
 	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	/* While a handler works, input only accumulates: stop reading once a whole request could
+	 * be buffered, so a client streaming a huge body cannot grow our memory. */
+	bufferevent_setwatermark(bev, EV_READ, 0, HTTP_MAX_HEAD + srv->limits.max_body + 1);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	if (srv->nconns > srv->limits.max_connections)
 		conn_reject(c, 503, "unavailable", "too many connections");
