@@ -182,12 +182,8 @@ static void url_done(PGresult *res, void *arg)
 	char token[TOKEN_LEN + 64], url[URL_MAX];
 	cJSON *body;
 
-	if (!admin_result(ctx, res, 0))
+	if (!admin_result_one_token(ctx, res))
 		return;
-	if (PQntuples(res) != 1) {
-		admin_reply_error(ctx, 404, "not_found", "no such token");
-		return;
-	}
 	if (PQgetisnull(res, 0, 2)) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "no %s %s among yours", url_kinds[ur->module].module,

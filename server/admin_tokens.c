@@ -254,12 +254,8 @@ static void one_token_done(PGresult *res, void *arg)
 	struct admin_ctx *ctx = arg;
 	cJSON *body;
 
-	if (!admin_result(ctx, res, 0))
+	if (!admin_result_one_token(ctx, res))
 		return;
-	if (PQntuples(res) != 1) {
-		admin_reply_error(ctx, 404, "not_found", "no such token");
-		return;
-	}
 	body = cJSON_CreateObject();
 	cJSON_AddItemToObject(body, "token", token_json(res, 0));
 	admin_reply(ctx, 200, body);
@@ -304,11 +300,7 @@ static void delete_done(PGresult *res, void *arg)
 {
 	struct admin_ctx *ctx = arg;
 
-	if (!admin_result(ctx, res, 0))
-		return;
-	if (PQntuples(res) != 1)
-		admin_reply_error(ctx, 404, "not_found", "no such token");
-	else
+	if (admin_result_one_token(ctx, res))
 		admin_reply_empty(ctx, 204);
 }
 
@@ -327,12 +319,8 @@ static void secret_done(PGresult *res, void *arg)
 	char secret[TOKEN_LEN + 64];
 	cJSON *body;
 
-	if (!admin_result(ctx, res, 0))
+	if (!admin_result_one_token(ctx, res))
 		return;
-	if (PQntuples(res) != 1) {
-		admin_reply_error(ctx, 404, "not_found", "no such token");
-		return;
-	}
 	if (!admin_open_secret(ctx, "token", ctx->token_id, res, 0, 1, secret, TOKEN_LEN)) {
 		admin_reply_error(ctx, 500, "internal", "cannot decrypt the token");
 		return;

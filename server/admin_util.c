@@ -110,6 +110,16 @@ bool admin_result(struct admin_ctx *ctx, PGresult *res, int min_rows)
 	return false;
 }
 
+bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res)
+{
+	if (!admin_result(ctx, res, 0))
+		return false;
+	if (PQntuples(res) == 1)
+		return true;
+	admin_reply_error(ctx, 404, "not_found", "no such token");
+	return false;
+}
+
 /* "application/json", optionally with parameters ("; charset=utf-8"). */
 static bool is_json_type(const char *type)
 {

@@ -80,6 +80,10 @@ bool admin_query(struct admin_ctx *ctx, const char *sql, int nparams, const char
 /* For callbacks: true when res is a good result with at least min_rows rows. Otherwise answers
  * 503 (no result or a database error, logged by SQLSTATE) and frees ctx. */
 bool admin_result(struct admin_ctx *ctx, PGresult *res, int min_rows);
+/* For statements on one token of the signed-in user: true when res is good and holds exactly
+ * one row. Otherwise answers 503 (as admin_result) or 404 not_found (no such token, deleted,
+ * or another user's) and frees ctx. */
+bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res);
 /* The SQLSTATE of a failed result ("" if none). */
 const char *admin_sqlstate(const PGresult *res);
 
