@@ -145,25 +145,31 @@ static bool add_text_nn(cJSON *o, const char *key, const char *value)
 	return cJSON_AddStringToObject(o, key, value) != NULL;
 }
 
+/* Integers as raw JSON text: cJSON keeps numbers as doubles, which cannot hold every bigint id,
+ * and prints each one twice with %g (to check the round trip), a measurable part of a batch. */
+static bool add_int(cJSON *o, const char *key, long long value)
+{
+	char text[24];
+	snprintf(text, sizeof(text), "%lld", value);
+	return cJSON_AddRawToObject(o, key, text) != NULL;
+}
+
 static cJSON *call_json(const struct ingest_call *c, int i, int64_t now_us)
 {
 	char at[96];
 	cJSON *o = cJSON_CreateObject();
 
 	format_at(c->at_us, at, sizeof(at));
-	if (o == NULL || !cJSON_AddNumberToObject(o, "i", i) ||
-	    !cJSON_AddNumberToObject(o, "token_id", (double)c->token_id) ||
-	    !cJSON_AddNumberToObject(o, "user_id", (double)c->user_id) ||
-	    !cJSON_AddNumberToObject(o, "status", c->status) ||
+	if (o == NULL || !add_int(o, "i", i) || !add_int(o, "token_id", c->token_id) ||
+	    !add_int(o, "user_id", c->user_id) || !add_int(o, "status", c->status) ||
 	    !cJSON_AddStringToObject(o, "module", module_name(c->module)) ||
 	    !add_text_nn(o, "target", c->target) || !add_text(o, "appkey_hash", c->appkey_hash) ||
 	    !add_text_nn(o, "content_type", c->content_type) ||
 	    !cJSON_AddStringToObject(o, "body", c->body ? c->body : "") ||
 	    !add_text(o, "idem_key", c->idem_key) || !add_addr(o, "client_addr", c->client_addr) ||
 	    !add_text(o, "user_agent", c->user_agent) ||
-	    !cJSON_AddNumberToObject(o, "request_bytes", (double)c->request_bytes) ||
-	    !cJSON_AddNumberToObject(o, "latency_us",
-				     c->started_us ? (double)(now_us - c->started_us) : 0) ||
+	    !add_int(o, "request_bytes", c->request_bytes) ||
+	    !add_int(o, "latency_us", c->started_us ? now_us - c->started_us : 0) ||
 	    !cJSON_AddStringToObject(o, "at", at)) {
 		cJSON_Delete(o);
 		return NULL;

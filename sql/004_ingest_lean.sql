@@ -17,16 +17,22 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	cs hookgate.ingest_call[];
+	incomplete boolean;
+	repeated boolean;
+	keyed boolean;
 BEGIN
-	SELECT array_agg(x) INTO cs
+	-- One statement reads and checks the batch: each statement has a fixed cost.
+	SELECT array_agg(x),
+	       bool_or(x.i IS NULL OR x.token_id IS NULL OR x.status IS NULL
+		       OR x.module IS NULL OR x.target IS NULL OR x.at IS NULL),
+	       count(DISTINCT x.i) <> count(*),
+	       bool_or(x.status = 0 AND x.idem_key IS NOT NULL)
+	  INTO cs, incomplete, repeated, keyed
 	  FROM jsonb_populate_recordset(NULL::hookgate.ingest_call, calls) x;
 	IF cs IS NULL THEN
 		RETURN;
 	END IF;
-	IF EXISTS (SELECT 1 FROM unnest(cs) x
-		    WHERE x.i IS NULL OR x.token_id IS NULL OR x.status IS NULL
-		       OR x.module IS NULL OR x.target IS NULL OR x.at IS NULL)
-	   OR (SELECT count(DISTINCT x.i) <> count(*) FROM unnest(cs) x) THEN
+	IF incomplete OR repeated THEN
 		RAISE EXCEPTION 'ingest_batch: every call needs a distinct i and i, token_id,'
 			' status, module, target and at';
 	END IF;
@@ -35,7 +41,7 @@ BEGIN
 	  WHERE t.id IN (SELECT DISTINCT x.token_id FROM unnest(cs) x)
 	  ORDER BY t.id FOR UPDATE;
 
-	IF EXISTS (SELECT 1 FROM unnest(cs) x WHERE x.status = 0 AND x.idem_key IS NOT NULL) THEN
+	IF keyed THEN
 		RETURN QUERY
 		WITH c AS MATERIALIZED (
 			SELECT x.*, t.id IS NOT NULL AS known,
