@@ -6,7 +6,7 @@
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"
 hg_setup
-plan 75
+plan 78
 
 pg_start
 hg_config '[server]' 'max_body_size = 4k' '[log]' 'access = on'
@@ -172,6 +172,17 @@ post "$(channel_path general "$TOK_A2")" '{"text":"x"}'
 like "$HTTP_BODY" '"code":"token_invalid"' "deleted token: token_invalid"
 is "$(pg_sql "SELECT count(*) > 0 FROM hookgate.token_usage u JOIN hookgate.webhook_tokens t ON t.id = u.token_id WHERE t.public_id = '$PUB_A2'")" t \
 	"usage history survives deletion"
+
+# ---- ids beyond 2^53 ------------------------------------------------------------------------------
+# A batch that carried ids as JSON doubles would send 9007199254740992 for this token: 401.
+pg_sql "ALTER TABLE hookgate.webhook_tokens ALTER COLUMN id RESTART WITH 9007199254740993" >/dev/null
+read -r PUB_BIG TOK_BIG < <(new_token carol big)
+post "/api/v2/bots/deploybot/incoming?zapikey=$TOK_BIG" '{"text":"big id"}'
+is "$HTTP_STATUS" 204 "token id 2^53+1: 204"
+is "$(pg_sql "SELECT token_id FROM hookgate.token_usage WHERE message_id = $(msg_id)")" \
+	9007199254740993 "token id 2^53+1: usage row under its exact id"
+is "$(pg_sql "SELECT invocations FROM hookgate.webhook_tokens WHERE public_id = '$PUB_BIG'")" 1 \
+	"token id 2^53+1: counted"
 
 # ---- counters equal usage rows -------------------------------------------------------------------
 is "$(pg_sql "SELECT count(*) FROM hookgate.webhook_tokens t WHERE t.invocations <> (SELECT count(*) FROM hookgate.token_usage u WHERE u.token_id = t.id AND u.http_status NOT IN (401))")" 0 \
