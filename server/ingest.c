@@ -44,6 +44,8 @@ struct ingest {
 	struct ingest_call **tail;
 	int nqueued;
 	int64_t queued_since_us; /* when the oldest queued call was submitted */
+	int want;		/* after a batch: wait for this many queued calls ... */
+	int64_t want_until_us;	/* ... or until then (see batch_done) */
 	LIST_HEAD(, ingest_batch) inflight;
 	int ninflight;
 	struct event *prune;
@@ -277,8 +279,18 @@ static void batch_done(PGresult *res, void *arg)
 		ing->stats.failed_batches++;
 		batch_log_failure(b, res);
 	}
+	int answered = b->n;
 	batch_finish(b);
-	/* Whatever queued meanwhile has waited long enough: it goes now. */
+	/* The next batch waits (delay_us at most) for the clients just answered to send their
+	 * next calls. Sent at once, it would hold only what queued meanwhile: the connections
+	 * would split into two halves taking turns, in batches half as big as they can be, and
+	 * each batch costs PostgreSQL a fixed price (statements, commit) besides its calls.
+	 * Measured: 17-18 calls per batch without, 25 with; one hot token 11-15k -> 15-17k/s. */
+	ing->want = ing->nqueued + answered;
+	if (ing->want > ing->max_batch)
+		ing->want = ing->max_batch;
+	ing->want_until_us = mono_us() + ing->delay_us;
+	evtimer_del(ing->timer);
 	ingest_pump(ing, true);
 }
 
@@ -373,25 +385,39 @@ static void timer_arm(struct ingest *ing, int64_t us)
 	evtimer_add(ing->timer, &tv);
 }
 
-/* Sends what may be sent: full batches at once, the rest once due (the delay has passed),
- * one batch in flight at a time. Every batch locks its tokens' rows until it commits, so two
- * batches of one worker would mostly wait for each other (measured: p99 191 ms with two, 48 ms
- * with one); one bigger batch does the same work in one commit, and the pool's other
- * connection stays free for token look-ups and /healthz. With no connection up, the batch
- * fails at once instead of being held. */
+/* Whether the head of the queue leaves now: when it fills a batch, or when due (the delay has
+ * passed, a batch was just answered, or enough calls arrived) unless batch_done asked to wait
+ * for more calls and neither they nor the end of that wait have come. */
+static bool batch_ready(const struct ingest *ing, bool due)
+{
+	if (ing->nqueued >= ing->max_batch)
+		return true;
+	if (!due)
+		return false;
+	return ing->want == 0 || ing->nqueued >= ing->want || mono_us() >= ing->want_until_us;
+}
+
+/* Sends what may be sent, one batch in flight at a time. Every batch locks its tokens' rows
+ * until it commits, so two batches of one worker would mostly wait for each other (measured:
+ * p99 191 ms with two, 48 ms with one); one bigger batch does the same work in one commit, and
+ * the pool's other connection stays free for token look-ups and /healthz. With no connection
+ * up, the batch fails at once instead of being held. */
 static void ingest_pump(struct ingest *ing, bool due)
 {
 	const int limit = 1;
 
-	while (ing->nqueued > 0 && ing->ninflight < limit &&
-	       (due || ing->nqueued >= ing->max_batch)) {
+	while (ing->nqueued > 0 && ing->ninflight < limit && batch_ready(ing, due)) {
 		struct ingest_batch *b = batch_take(ing);
 		if (b == NULL)
 			break;
+		ing->want = 0;
 		batch_send(ing, b);
 	}
 	if (ing->nqueued == 0) {
 		evtimer_del(ing->timer);
+	} else if (!evtimer_pending(ing->timer, NULL) && ing->want > 0) {
+		int64_t left = ing->want_until_us - mono_us();
+		timer_arm(ing, left > 0 ? left : 0);
 	} else if (!evtimer_pending(ing->timer, NULL)) {
 		int64_t waited = mono_us() - ing->queued_since_us;
 		timer_arm(ing,
@@ -418,7 +444,7 @@ void ingest_submit(struct ingest *ing, struct ingest_call *call)
 	*ing->tail = call;
 	ing->tail = &call->next;
 	ing->nqueued++;
-	ingest_pump(ing, false);
+	ingest_pump(ing, ing->want > 0 && ing->nqueued >= ing->want);
 }
 
 static void prune_done(PGresult *res, void *arg)

@@ -69,9 +69,10 @@ struct ingest_stats {
 struct ingest;
 
 /* max_batch calls per batch at most; a batch leaves delay_us after its first call, or at once
- * when full. One batch is in flight at a time (see ingest_pump); calls arriving
- * meanwhile wait and form the next batches. Also purges expired idempotency keys now and
- * then (hookgate.prune_idempotency_keys). */
+ * when full. One batch is in flight at a time (see ingest_pump); calls arriving meanwhile wait
+ * and form the next batch, which leaves once the clients just answered have sent their next
+ * calls too, or delay_us after the answer (see batch_done). Also purges expired idempotency
+ * keys now and then (hookgate.prune_idempotency_keys). */
 struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,
 			  int delay_us);
 /* Answers every call not yet answered with 503 (nothing of them is stored as far as this
