@@ -21,6 +21,8 @@ struct db_query {
 	char *sql;
 	int nparams;
 	char **params;
+	int *lengths; /* NULL when every parameter is text */
+	int *formats;
 	int64_t deadline_ms; /* 0 = none */
 	db_result_cb cb;
 	void *arg;
@@ -72,6 +74,8 @@ static void query_free(struct db_query *q)
 	for (int i = 0; i < q->nparams; i++)
 		free(q->params[i]);
 	free(q->params);
+	free(q->lengths);
+	free(q->formats);
 	free(q->sql);
 	free(q);
 }
@@ -312,7 +316,7 @@ static void conn_send(struct db_conn *c, struct db_query *q)
 {
 	c->current = q;
 	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->params,
-			       NULL, NULL, 0)) {
+			       q->lengths, q->formats, 0)) {
 		conn_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
@@ -424,7 +428,19 @@ int db_pool_ready(const struct db_pool *pool)
 	return n;
 }
 
-static struct db_query *query_new(const char *sql, int nparams, const char *const *params)
+/* A copy of one parameter: text up to its NUL, binary of its length. */
+static char *param_dup(const char *value, int length, bool binary)
+{
+	if (!binary)
+		return strdup(value);
+	char *copy = malloc(length > 0 ? (size_t)length : 1);
+	if (copy && length > 0)
+		memcpy(copy, value, (size_t)length);
+	return copy;
+}
+
+static struct db_query *query_new(const char *sql, int nparams, const char *const *values,
+				  const int *lengths, const int *formats)
 {
 	struct db_query *q = calloc(1, sizeof(*q));
 	if (!q)
@@ -433,9 +449,20 @@ static struct db_query *query_new(const char *sql, int nparams, const char *cons
 	q->params = nparams ? calloc((size_t)nparams, sizeof(char *)) : NULL;
 	q->nparams = nparams;
 	bool ok = q->sql && (nparams == 0 || q->params);
+	if (ok && nparams && formats) {
+		q->lengths = calloc((size_t)nparams, sizeof(int));
+		q->formats = calloc((size_t)nparams, sizeof(int));
+		ok = q->lengths && q->formats;
+	}
 	for (int i = 0; ok && i < nparams; i++) {
+		bool binary = formats && formats[i] == 1;
+		if (q->formats) {
+			q->formats[i] = binary;
+			q->lengths[i] = binary ? lengths[i] : 0;
+		}
 		/* NULL stays NULL: it is SQL NULL for libpq. */
-		if (params[i] && !(q->params[i] = strdup(params[i])))
+		if (values[i] && !(q->params[i] = param_dup(values[i], binary ? lengths[i] : 0,
+							   binary)))
 			ok = false;
 	}
 	if (!ok) {
@@ -445,12 +472,13 @@ static struct db_query *query_new(const char *sql, int nparams, const char *cons
 	return q;
 }
 
-bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params,
-	      int timeout_ms, db_result_cb cb, void *arg)
+bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
+		     const char *const *values, const int *lengths, const int *formats,
+		     int timeout_ms, db_result_cb cb, void *arg)
 {
 	if (db_pool_ready(pool) == 0)
 		return false;
-	struct db_query *q = query_new(sql, nparams, params);
+	struct db_query *q = query_new(sql, nparams, values, lengths, formats);
 	if (!q)
 		return false;
 	q->cb = cb;
@@ -459,6 +487,12 @@ bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *co
 	TAILQ_INSERT_TAIL(&pool->queue, q, next);
 	pool_dispatch(pool);
 	return true;
+}
+
+bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params,
+	      int timeout_ms, db_result_cb cb, void *arg)
+{
+	return db_query_params(pool, sql, nparams, params, NULL, NULL, timeout_ms, cb, arg);
 }
 
 bool db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg)

@@ -36,6 +36,11 @@ bool db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, 
  * drops that connection when PostgreSQL does not answer in time. */
 bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params,
 	      int timeout_ms, db_result_cb cb, void *arg);
+/* The same with binary parameters: formats[i] 1 sends lengths[i] bytes of values[i] as they
+ * are, 0 sends values[i] as text (its length is then ignored). formats NULL: all text. */
+bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
+		     const char *const *values, const int *lengths, const int *formats,
+		     int timeout_ms, db_result_cb cb, void *arg);
 /* Number of connections currently up. */
 int db_pool_ready(const struct db_pool *pool);
 

@@ -3,10 +3,8 @@
  * sent yet (every connection busy), and nothing else; another purges idempotency keys. */
 #include "ingest.h"
 #include "log.h"
+#include "pgbin.h"
 
-#include <arpa/inet.h>
-#include <cjson/cJSON.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,8 +21,13 @@
 #define INGEST_PRUNE_EVERY_S 600
 #define INGEST_PRUNE_TIMEOUT_MS 10000
 
-static const char ingest_sql[] = "SELECT i, http_status, code, message_id"
-				 " FROM hookgate.ingest_batch($1::jsonb, $2::integer)";
+/* The batch as one binary array per field of hookgate.ingest_call (sql/005_ingest_arrays.sql),
+ * in the order of batch_fields. */
+static const char ingest_sql[] =
+	"SELECT i, http_status, code, message_id FROM hookgate.ingest_batch($1::integer[],"
+	" $2::bigint[], $3::bigint[], $4::integer[], $5::text[], $6::text[], $7::text[],"
+	" $8::text[], $9::text[], $10::text[], $11::inet[], $12::text[], $13::integer[],"
+	" $14::integer[], $15::timestamptz[], $16::integer)";
 static const char prune_sql[] = "SELECT hookgate.prune_idempotency_keys()";
 
 struct ingest_batch {
@@ -77,22 +80,6 @@ static const char *module_name(enum ingest_module m)
 	return "invalid"; /* refused by the database: the batch fails */
 }
 
-/* RFC 3339 in UTC with microseconds. */
-static void format_at(int64_t at_us, char *out, size_t len)
-{
-	time_t secs = (time_t)(at_us / 1000000);
-	unsigned frac = (unsigned)(at_us % 1000000);
-	struct tm tm;
-
-	if (at_us < 0) {
-		secs = 0;
-		frac = 0;
-	}
-	gmtime_r(&secs, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-}
-
 /* Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). */
 static bool utf8_valid(const unsigned char *s)
 {
@@ -121,83 +108,77 @@ static bool utf8_valid(const unsigned char *s)
 }
 
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
- * refuse the JSON, i.e. fail every call of the batch. Such a value is sent as null. */
-static bool add_text(cJSON *o, const char *key, const char *value)
+ * refuse the parameter, i.e. fail every call of the batch. Such a value is sent as NULL. */
+static const char *text_or_null(const char *value)
 {
 	if (value == NULL || value[0] == '\0' || !utf8_valid((const unsigned char *)value))
-		return cJSON_AddNullToObject(o, key) != NULL;
-	return cJSON_AddStringToObject(o, key, value) != NULL;
-}
-
-/* inet refuses anything but an address: null rather than a failed batch. */
-static bool add_addr(cJSON *o, const char *key, const char *addr)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-	if (addr == NULL ||
-	    (inet_pton(AF_INET, addr, buf) != 1 && inet_pton(AF_INET6, addr, buf) != 1))
-		return cJSON_AddNullToObject(o, key) != NULL;
-	return cJSON_AddStringToObject(o, key, addr) != NULL;
+		return NULL;
+	return value;
 }
 
 /* Where the column is NOT NULL: "" for a missing or invalid value. */
-static bool add_text_nn(cJSON *o, const char *key, const char *value)
+static const char *text_or_empty(const char *value)
 {
 	if (value == NULL || !utf8_valid((const unsigned char *)value))
-		value = "";
-	return cJSON_AddStringToObject(o, key, value) != NULL;
+		return "";
+	return value;
 }
 
-/* Integers as raw JSON text: cJSON keeps numbers as doubles, which cannot hold every bigint id,
- * and prints each one twice with %g (to check the round trip), a measurable part of a batch. */
-static bool add_int(cJSON *o, const char *key, long long value)
+static int32_t clamp_int4(int64_t v)
 {
-	char text[24];
-	snprintf(text, sizeof(text), "%lld", value);
-	return cJSON_AddRawToObject(o, key, text) != NULL;
+	return v > INT32_MAX ? INT32_MAX : v < 0 ? 0 : (int32_t)v;
 }
 
-static cJSON *call_json(const struct ingest_call *c, int i, int64_t now_us)
-{
-	char at[96];
-	cJSON *o = cJSON_CreateObject();
+enum batch_field {
+	F_I, F_TOKEN_ID, F_USER_ID, F_STATUS, F_MODULE, F_TARGET, F_APPKEY_HASH, F_CONTENT_TYPE,
+	F_BODY, F_IDEM_KEY, F_CLIENT_ADDR, F_USER_AGENT, F_REQUEST_BYTES, F_LATENCY_US, F_AT,
+	F_COUNT
+};
 
-	format_at(c->at_us, at, sizeof(at));
-	if (o == NULL || !add_int(o, "i", i) || !add_int(o, "token_id", c->token_id) ||
-	    !add_int(o, "user_id", c->user_id) || !add_int(o, "status", c->status) ||
-	    !cJSON_AddStringToObject(o, "module", module_name(c->module)) ||
-	    !add_text_nn(o, "target", c->target) || !add_text(o, "appkey_hash", c->appkey_hash) ||
-	    !add_text_nn(o, "content_type", c->content_type) ||
-	    !cJSON_AddStringToObject(o, "body", c->body ? c->body : "") ||
-	    !add_text(o, "idem_key", c->idem_key) || !add_addr(o, "client_addr", c->client_addr) ||
-	    !add_text(o, "user_agent", c->user_agent) ||
-	    !add_int(o, "request_bytes", c->request_bytes) ||
-	    !add_int(o, "latency_us", c->started_us ? now_us - c->started_us : 0) ||
-	    !cJSON_AddStringToObject(o, "at", at)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
+static const uint32_t batch_field_oid[F_COUNT] = {
+	[F_I] = PGBIN_INT4,	     [F_TOKEN_ID] = PGBIN_INT8,	    [F_USER_ID] = PGBIN_INT8,
+	[F_STATUS] = PGBIN_INT4,     [F_MODULE] = PGBIN_TEXT,	    [F_TARGET] = PGBIN_TEXT,
+	[F_APPKEY_HASH] = PGBIN_TEXT, [F_CONTENT_TYPE] = PGBIN_TEXT, [F_BODY] = PGBIN_TEXT,
+	[F_IDEM_KEY] = PGBIN_TEXT,   [F_CLIENT_ADDR] = PGBIN_INET,  [F_USER_AGENT] = PGBIN_TEXT,
+	[F_REQUEST_BYTES] = PGBIN_INT4, [F_LATENCY_US] = PGBIN_INT4, [F_AT] = PGBIN_TIMESTAMPTZ,
+};
+
+static void call_fields(struct pgbin_array *f, const struct ingest_call *c, int i, int64_t now_us)
+{
+	pgbin_add_int4(&f[F_I], i);
+	pgbin_add_int8(&f[F_TOKEN_ID], c->token_id);
+	pgbin_add_int8(&f[F_USER_ID], c->user_id);
+	pgbin_add_int4(&f[F_STATUS], c->status);
+	pgbin_add_text(&f[F_MODULE], module_name(c->module));
+	pgbin_add_text(&f[F_TARGET], text_or_empty(c->target));
+	pgbin_add_text(&f[F_APPKEY_HASH], text_or_null(c->appkey_hash));
+	pgbin_add_text(&f[F_CONTENT_TYPE], text_or_empty(c->content_type));
+	pgbin_add_text(&f[F_BODY], c->body ? c->body : "");
+	pgbin_add_text(&f[F_IDEM_KEY], text_or_null(c->idem_key));
+	pgbin_add_inet(&f[F_CLIENT_ADDR], c->client_addr);
+	pgbin_add_text(&f[F_USER_AGENT], text_or_null(c->user_agent));
+	pgbin_add_int4(&f[F_REQUEST_BYTES], clamp_int4(c->request_bytes));
+	pgbin_add_int4(&f[F_LATENCY_US], clamp_int4(c->started_us ? now_us - c->started_us : 0));
+	pgbin_add_timestamptz(&f[F_AT], c->at_us);
 }
 
-/* The batch as the JSON array ingest_batch() takes; NULL when out of memory. */
-static char *batch_json(const struct ingest_batch *b)
+/* The batch as the arrays ingest_batch() takes; false when out of memory (f is freed then). */
+static bool batch_fields(const struct ingest_batch *b, struct pgbin_array f[F_COUNT])
 {
-	cJSON *arr = cJSON_CreateArray();
 	int64_t now = mono_us();
-	char *text = NULL;
+	bool ok = true;
 
-	for (int i = 0; arr != NULL && i < b->n; i++) {
-		cJSON *o = call_json(b->calls[i], i, now);
-		if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-			cJSON_Delete(o);
-			cJSON_Delete(arr);
-			return NULL;
-		}
+	for (int k = 0; k < F_COUNT; k++)
+		pgbin_init(&f[k], batch_field_oid[k]);
+	for (int i = 0; i < b->n; i++)
+		call_fields(f, b->calls[i], i, now);
+	for (int k = 0; k < F_COUNT; k++)
+		ok = pgbin_finish(&f[k]) && ok;
+	if (!ok) {
+		for (int k = 0; k < F_COUNT; k++)
+			pgbin_free(&f[k]);
 	}
-	if (arr != NULL)
-		text = cJSON_PrintUnformatted(arr);
-	cJSON_Delete(arr);
-	return text;
+	return ok;
 }
 
 /* Answers every call of b (503 for those the database did not answer) and frees b. */
@@ -331,23 +312,35 @@ static int batch_time_left_ms(const struct ingest_batch *b)
 static void batch_send(struct ingest *ing, struct ingest_batch *b)
 {
 	int left_ms = batch_time_left_ms(b);
+	struct pgbin_array f[F_COUNT];
+	const char *values[F_COUNT + 1];
+	int lengths[F_COUNT + 1], formats[F_COUNT + 1];
 	char budget[16];
-	char *json = left_ms > INGEST_COMMIT_MARGIN_MS ? batch_json(b) : NULL;
-	const char *params[] = { json, budget };
+	bool built = left_ms > INGEST_COMMIT_MARGIN_MS && batch_fields(b, f);
 
+	for (int k = 0; built && k < F_COUNT; k++) {
+		values[k] = (const char *)f[k].data;
+		lengths[k] = (int)f[k].len;
+		formats[k] = 1;
+	}
 	snprintf(budget, sizeof(budget), "%d", left_ms - INGEST_COMMIT_MARGIN_MS);
+	values[F_COUNT] = budget;
+	lengths[F_COUNT] = 0;
+	formats[F_COUNT] = 0;
 	LIST_INSERT_HEAD(&ing->inflight, b, link);
 	ing->ninflight++;
 	ing->stats.batches++;
-	/* db_query may fail the statement before returning (connection lost while sending):
-	 * batch_done then already ran, which is why b is in the list before. */
-	if (json == NULL || !db_query(ing->pool, ingest_sql, 2, params, left_ms, batch_done, b)) {
+	/* db_query_params may fail the statement before returning (connection lost while
+	 * sending): batch_done then already ran, which is why b is in the list before. */
+	if (!built || !db_query_params(ing->pool, ingest_sql, F_COUNT + 1, values, lengths,
+				       formats, left_ms, batch_done, b)) {
 		LIST_REMOVE(b, link);
 		ing->ninflight--;
 		ing->stats.failed_batches++;
 		batch_finish(b);
 	}
-	free(json);
+	for (int k = 0; built && k < F_COUNT; k++)
+		pgbin_free(&f[k]);
 }
 
 /* Answers 503 to the queued calls that started before limit_us (all of them for INT64_MAX):

@@ -1,5 +1,5 @@
 /* ingest: a webhook worker's group commit (SPEC §3, issue 3). Calls accumulate into batches,
- * each written by one hookgate.ingest_batch() statement (sql/002_ingest.sql), i.e. one
+ * each written by one hookgate.ingest_batch() statement (sql/002, 004, 005), i.e. one
  * transaction; a call is answered only once its batch has committed, or 503 if it failed. */
 #ifndef HG_INGEST_H
 #define HG_INGEST_H
@@ -37,8 +37,8 @@ struct ingest_call {
 	const char *target;	  /* channel or bot name, lowercase; or the app id */
 	const char *appkey_hash;  /* hex of the appkey's look-up hash; NULL without an appkey */
 	const char *content_type; /* stored with the message */
-	/* Valid UTF-8 without NUL bytes (the worker refuses those): cJSON strings end at the
-	 * first NUL and cannot carry \u0000. */
+	/* Valid UTF-8 without NUL bytes (the worker refuses those): PostgreSQL text cannot
+	 * hold a NUL. */
 	const char *body;
 	const char *idem_key;	 /* NULL without Idempotency-Key */
 	const char *client_addr; /* NULL when unknown */

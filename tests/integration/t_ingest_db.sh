@@ -7,7 +7,7 @@
 # two batches at once — and the hookgate_tokens NOTIFY.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 73
+plan 78
 
 AT='2026-01-02T03:04:05.123456Z'
 
@@ -255,6 +255,38 @@ ok "a batch past its budget fails" \
 is "$(snapshot)" "$before" "... and nothing of it is stored"
 is "$(pg_sql "SELECT count(*) FROM hookgate.ingest_batch('[$(call 0 "$T6" 0 channel general)]',
 	5000)")" 1 "a batch within its budget commits"
+
+# ---- the array form the workers send (sql/005_ingest_arrays.sql) -------------------------------
+# arrays_sql TOKEN_IDS IDEM_KEYS [I_LIST [AT_LIST]]: one batch of channel "general" calls as
+# arrays (text literals here; the workers send the same arrays in binary).
+arrays_sql() {
+	local n k i=${3:-} at=${4:-}
+	n=$(tr ',' '\n' <<<"$1" | wc -l)
+	if [[ -z $i ]]; then
+		i=$(seq -s, 0 $((n - 1)))
+	fi
+	rep() { local v=$1 out=; for ((k = 0; k < n; k++)); do out+=${out:+,}$v; done; printf '%s' "$out"; }
+	[[ -n $at ]] || at=$(rep "\"$AT\"")
+	printf "SELECT i || ' ' || http_status || ' ' || coalesce(code, '-') || ' ' ||
+		coalesce(message_id::text, '-') FROM hookgate.ingest_batch('{%s}'::integer[],
+		'{%s}', '{%s}', '{%s}', '{%s}', '{%s}', '{%s}', '{%s}', '{%s}', '{%s}', '{%s}',
+		'{%s}', '{%s}', '{%s}', '{%s}') ORDER BY i" "$i" "$1" "$(rep 0)" "$(rep 0)" \
+		"$(rep channel)" "$(rep general)" "$(rep NULL)" "$(rep text/plain)" "$(rep hi)" "$2" \
+		"$(rep 192.0.2.9)" "$(rep NULL)" "$(rep 2)" "$(rep 7)" "$at"
+}
+before=$(snapshot)
+GOT=$(pg_sql "$(arrays_sql "$T1,$T4,$T6" "NULL,NULL,NULL")" | sed 's/ [0-9][0-9]*$/ m/')
+is "$GOT" "$(lines '0 204 - m' '1 403 forbidden -' '2 204 - m')" \
+	"a batch as arrays: each call decided as from JSON"
+is "$(pg_sql "SELECT count(*) FROM hookgate.token_usage WHERE client_addr = '192.0.2.9'
+	AND request_bytes = 2 AND latency_us = 7 AND at = '$AT'")" 3 "... with its usage rows"
+before=$(snapshot)
+# One element short in an optional field: unnest() would pad it with NULL and store the call.
+ok "arrays of different lengths fail the batch" fails "$(arrays_sql "$T1,$T6" "NULL")"
+is "$(snapshot)" "$before" "... and nothing of it is stored"
+first=$(pg_sql "$(arrays_sql "$T6" "ak1")")
+is "$(pg_sql "$(arrays_sql "$T6" "ak1")")" "$first" \
+	"an Idempotency-Key in the array form replays its first answer"
 
 # ---- last_invoked_at never goes back ------------------------------------------------------------
 AT_CALL='2025-12-01T00:00:00Z' batch "$(call 0 "$T6" 0 channel general)" >/dev/null

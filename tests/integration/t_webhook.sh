@@ -6,7 +6,7 @@
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"
 hg_setup
-plan 78
+plan 79
 
 pg_start
 hg_config '[server]' 'max_body_size = 4k' '[log]' 'access = on'
@@ -23,7 +23,21 @@ is "$(pg_sql "SELECT module||' '||target||' '||body FROM hookgate.messages WHERE
 	'channel general {"text":"hello general"}' "channel message: stored before the answer"
 is "$(pg_sql "SELECT http_status FROM hookgate.token_usage WHERE message_id = ${mid:-0}")" 204 \
 	"channel message: usage row"
-is "$(pg_sql "SELECT invocations FROM hookgate.webhook_tokens WHERE public_id = '$PUB_A'")" 1 \
+# Every field of the batch reaches its column (the worker sends them as binary arrays).
+post "$(channel_path general "$TOK_A")" '{"text":"hé ☃"}' -A 'probe/1.0 (t)'
+mid=$(msg_id)
+is "$(pg_sql "SELECT m.content_type || '|' || m.body || '|' || m.user_id || '|' || m.token_id
+	|| '|' || (abs(extract(epoch FROM now() - m.at)) < 60) || '|'
+	|| (u.client_addr = '127.0.0.1'::inet) || '|'
+	|| u.user_agent || '|' || u.request_bytes || '|' || (u.latency_us BETWEEN 0 AND 900000)
+	|| '|' || (u.at = m.at) || '|' || u.module || '|' || u.target
+	FROM hookgate.messages m JOIN hookgate.token_usage u ON u.message_id = m.id
+	WHERE m.id = ${mid:-0}")" \
+	"application/json|{\"text\":\"hé ☃\"}|$(pg_sql "SELECT user_id FROM
+	hookgate.webhook_tokens WHERE public_id = '$PUB_A'")|$(pg_sql "SELECT id FROM
+	hookgate.webhook_tokens WHERE public_id = '$PUB_A'")|true|true|probe/1.0 (t)|18|true|true|channel|general" \
+	"the message and its usage row hold every field of the call"
+is "$(pg_sql "SELECT invocations FROM hookgate.webhook_tokens WHERE public_id = '$PUB_A'")" 2 \
 	"channel message: invocations counted"
 post "$(channel_path GENERAL "$TOK_A")" '{"text":"upper case name"}'
 is "$HTTP_STATUS" 204 "channel names compare case-insensitively"

@@ -13,5 +13,6 @@ Suite *make_suite_totp(void);
 Suite *make_suite_session(void);
 Suite *make_suite_webhook_request(void);
 Suite *make_suite_ratelimit(void);
+Suite *make_suite_pgbin(void);
 
 #endif
