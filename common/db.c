@@ -13,12 +13,14 @@
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 1000
 #define DB_SWEEP_MS 100
+#define DB_MAX_SETUP 8
 
 enum db_state { DB_STATE_DOWN, DB_STATE_CONNECTING, DB_STATE_READY };
 
 struct db_query {
 	TAILQ_ENTRY(db_query) next;
 	char *sql;
+	char *stmt; /* a statement prepared on every connection (db_pool_prepare), or NULL */
 	int nparams;
 	char **params;
 	int *lengths; /* NULL when every parameter is text */
@@ -42,6 +44,7 @@ struct db_conn {
 	bool logged_down;     /* log an outage once, not at every retry */
 	struct db_query *current;
 	PGresult *first;      /* first result of current, kept until the last one is drained */
+	int setup_next;       /* the next of pool->setup to run on this connection */
 };
 
 struct db_pool {
@@ -53,7 +56,11 @@ struct db_pool {
 	struct event *sweep;
 	db_connect_cb on_connect;
 	void *on_connect_arg;
-	char *listen_sql; /* "LISTEN \"channel\"", run first on every new connection */
+	/* Run in order on every new connection before any queued statement: LISTEN (so that
+	 * nothing is answered from a stale cache between a reconnect and the moment
+	 * notifications flow again), then PREPARE. */
+	char *setup[DB_MAX_SETUP];
+	int nsetup;
 	db_notify_cb on_notify;
 	void *on_notify_arg;
 };
@@ -76,6 +83,7 @@ static void query_free(struct db_query *q)
 	free(q->params);
 	free(q->lengths);
 	free(q->formats);
+	free(q->stmt);
 	free(q->sql);
 	free(q);
 }
@@ -153,26 +161,36 @@ static void conn_notice(void *arg, const char *message)
 
 static void conn_send(struct db_conn *c, struct db_query *q);
 
-static void listen_done(PGresult *res, void *arg)
+static void conn_send_setup(struct db_conn *c);
+
+static void setup_done(PGresult *res, void *arg)
 {
 	struct db_conn *c = arg;
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-		log_warn("PostgreSQL connection %d: LISTEN failed", c->index);
+	if (res == NULL)
+		return; /* the connection failed: it starts over when it is back */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		log_error("PostgreSQL connection %d: %.40s failed: %s", c->index,
+			  c->pool->setup[c->setup_next - 1], msg ? msg : PQresStatus(PQresultStatus(res)));
+	}
+	if (c->setup_next < c->pool->nsetup)
+		conn_send_setup(c);
 }
 
-/* LISTEN goes ahead of every queued statement, so nothing is answered from a stale cache
- * between a reconnect and the moment notifications flow again. */
-static void conn_send_listen(struct db_conn *c)
+/* The next setup statement; its callback sends the one after it. Queued statements wait:
+ * pool_dispatch skips a connection with a statement in flight. */
+static void conn_send_setup(struct db_conn *c)
 {
 	struct db_query *q = calloc(1, sizeof(*q));
 	if (q)
-		q->sql = strdup(c->pool->listen_sql);
+		q->sql = strdup(c->pool->setup[c->setup_next]);
 	if (q == NULL || q->sql == NULL) {
 		free(q);
 		conn_fail(c, "out of memory");
 		return;
 	}
-	q->cb = listen_done;
+	c->setup_next++;
+	q->cb = setup_done;
 	q->arg = c;
 	conn_send(c, q);
 }
@@ -193,8 +211,9 @@ static void conn_ready(struct db_conn *c)
 	conn_watch(c, EV_READ);
 	if (c->pool->on_connect)
 		c->pool->on_connect(c->pool->on_connect_arg);
-	if (c->pool->listen_sql)
-		conn_send_listen(c);
+	c->setup_next = 0;
+	if (c->pool->nsetup > 0)
+		conn_send_setup(c);
 	else
 		pool_dispatch(c->pool);
 }
@@ -315,8 +334,13 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
 static void conn_send(struct db_conn *c, struct db_query *q)
 {
 	c->current = q;
-	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->params,
-			       q->lengths, q->formats, 0)) {
+	int sent = q->stmt ? PQsendQueryPrepared(c->pg, q->stmt, q->nparams,
+						  (const char *const *)q->params, q->lengths,
+						  q->formats, 0)
+			   : PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
+					       (const char *const *)q->params, q->lengths,
+					       q->formats, 0);
+	if (!sent) {
 		conn_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
@@ -416,7 +440,8 @@ void db_pool_free(struct db_pool *pool)
 		event_free(pool->sweep);
 	free(pool->conns);
 	free(pool->conninfo);
-	free(pool->listen_sql);
+	for (int i = 0; i < pool->nsetup; i++)
+		free(pool->setup[i]);
 	free(pool);
 }
 
@@ -472,15 +497,10 @@ static struct db_query *query_new(const char *sql, int nparams, const char *cons
 	return q;
 }
 
-bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
-		     const char *const *values, const int *lengths, const int *formats,
-		     int timeout_ms, db_result_cb cb, void *arg)
+/* Queues q, or frees it and returns false when no connection is up. */
+static bool pool_enqueue(struct db_pool *pool, struct db_query *q, int timeout_ms, db_result_cb cb,
+			 void *arg)
 {
-	if (db_pool_ready(pool) == 0)
-		return false;
-	struct db_query *q = query_new(sql, nparams, values, lengths, formats);
-	if (!q)
-		return false;
 	q->cb = cb;
 	q->arg = arg;
 	q->deadline_ms = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
@@ -489,24 +509,81 @@ bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
 	return true;
 }
 
+bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
+		     const char *const *values, const int *lengths, const int *formats,
+		     int timeout_ms, db_result_cb cb, void *arg)
+{
+	if (db_pool_ready(pool) == 0)
+		return false;
+	struct db_query *q = query_new(sql, nparams, values, lengths, formats);
+	return q != NULL && pool_enqueue(pool, q, timeout_ms, cb, arg);
+}
+
+bool db_query_prepared(struct db_pool *pool, const char *name, int nparams,
+		       const char *const *values, const int *lengths, const int *formats,
+		       int timeout_ms, db_result_cb cb, void *arg)
+{
+	if (db_pool_ready(pool) == 0)
+		return false;
+	struct db_query *q = query_new(name, nparams, values, lengths, formats);
+	if (q == NULL)
+		return false;
+	q->stmt = q->sql; /* the name; q->sql is what logs and errors show */
+	q->sql = strdup(name);
+	if (q->sql == NULL) {
+		query_free(q);
+		return false;
+	}
+	return pool_enqueue(pool, q, timeout_ms, cb, arg);
+}
+
 bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params,
 	      int timeout_ms, db_result_cb cb, void *arg)
 {
 	return db_query_params(pool, sql, nparams, params, NULL, NULL, timeout_ms, cb, arg);
 }
 
+/* Our names are constants of [a-z_0-9]: nothing that would need quoting. */
+static bool plain_name(const char *name)
+{
+	return name[0] != '\0' && name[strspn(name, "abcdefghijklmnopqrstuvwxyz_0123456789")] == '\0';
+}
+
+/* Adds a setup statement (a b c, concatenated) first or last. */
+static bool pool_add_setup(struct db_pool *pool, bool first, const char *a, const char *b,
+			   const char *c)
+{
+	size_t len = strlen(a) + strlen(b) + strlen(c) + 1;
+	if (pool->nsetup == DB_MAX_SETUP)
+		return false;
+	char *sql = malloc(len);
+	if (sql == NULL)
+		return false;
+	snprintf(sql, len, "%s%s%s", a, b, c);
+	int at = first ? 0 : pool->nsetup;
+	memmove(&pool->setup[at + 1], &pool->setup[at],
+		(size_t)(pool->nsetup - at) * sizeof(pool->setup[0]));
+	pool->setup[at] = sql;
+	pool->nsetup++;
+	return true;
+}
+
 bool db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg)
 {
-	size_t len = strlen(channel) + sizeof("LISTEN \"\"");
-	/* Our channel names are constants of [a-z_]; refuse anything that would need quoting. */
-	if (channel[strspn(channel, "abcdefghijklmnopqrstuvwxyz_0123456789")] != '\0')
+	if (!plain_name(channel) || pool->on_notify != NULL)
 		return false;
-	free(pool->listen_sql);
-	pool->listen_sql = malloc(len);
-	if (pool->listen_sql == NULL)
+	if (!pool_add_setup(pool, true, "LISTEN \"", channel, "\""))
 		return false;
-	snprintf(pool->listen_sql, len, "LISTEN \"%s\"", channel);
 	pool->on_notify = cb;
 	pool->on_notify_arg = arg;
 	return true;
+}
+
+bool db_pool_prepare(struct db_pool *pool, const char *name, const char *sql)
+{
+	if (!plain_name(name))
+		return false;
+	char head[96];
+	snprintf(head, sizeof(head), "PREPARE %s AS ", name);
+	return pool_add_setup(pool, false, head, sql, "");
 }

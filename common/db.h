@@ -30,6 +30,10 @@ void db_pool_free(struct db_pool *pool);
  * notification can arrive on several connections: handlers must be idempotent. Call right after
  * db_pool_new. on_connect (above) tells when notifications may have been missed. */
 bool db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg);
+/* Every connection prepares sql as statement name as soon as it is up (after LISTEN, before
+ * any queued statement), for db_query_prepared: PostgreSQL then parses and plans it once per
+ * connection, not once per call. name is [a-z_0-9]+. Call before the loop runs. */
+bool db_pool_prepare(struct db_pool *pool, const char *name, const char *sql);
 
 /* Queue a parameterized statement (text parameters). Returns false when no connection is up
  * (the callback is then not called). timeout_ms > 0 fails the query (callback with NULL) and
@@ -41,6 +45,10 @@ bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *co
 bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
 		     const char *const *values, const int *lengths, const int *formats,
 		     int timeout_ms, db_result_cb cb, void *arg);
+/* The same for a statement prepared with db_pool_prepare. */
+bool db_query_prepared(struct db_pool *pool, const char *name, int nparams,
+		       const char *const *values, const int *lengths, const int *formats,
+		       int timeout_ms, db_result_cb cb, void *arg);
 /* Number of connections currently up. */
 int db_pool_ready(const struct db_pool *pool);
 
