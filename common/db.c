@@ -497,7 +497,7 @@ static struct db_query *query_new(const char *sql, int nparams, const char *cons
 	return q;
 }
 
-/* Queues q, or frees it and returns false when no connection is up. */
+/* Queues q (the caller has checked that a connection is up) and dispatches it. */
 static bool pool_enqueue(struct db_pool *pool, struct db_query *q, int timeout_ms, db_result_cb cb,
 			 void *arg)
 {
