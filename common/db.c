@@ -171,7 +171,8 @@ static void setup_done(PGresult *res, void *arg)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 		log_error("PostgreSQL connection %d: %.40s failed: %s", c->index,
-			  c->pool->setup[c->setup_next - 1], msg ? msg : PQresStatus(PQresultStatus(res)));
+			  c->pool->setup[c->setup_next - 1],
+			  msg ? msg : PQresStatus(PQresultStatus(res)));
 	}
 	if (c->setup_next < c->pool->nsetup)
 		conn_send_setup(c);

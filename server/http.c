@@ -241,7 +241,8 @@ static void conn_write(struct http_conn *c, int status, const char *content_type
 {
 	struct head_buf h;
 	size_t blen = len && !head_only && status != 204 && status != 304 ? len : 0;
-	bool direct = c->keep_alive && !c->tls && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+	bool direct = c->keep_alive && !c->tls &&
+		      evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
 	size_t done = 0;
 
 	head_format(&h, c, status, content_type, extra, nextra, len);
@@ -253,8 +254,6 @@ static void conn_write(struct http_conn *c, int status, const char *content_type
 	}
 	if (!h.spilled && done < h.len)
 		evbuffer_add(h.out, h.stack + done, h.len - done);
-	if (h.spilled)
-		done = h.len = 0;
 	if (blen && done < h.len + blen) {
 		size_t skip = done > h.len ? done - h.len : 0;
 		evbuffer_add(h.out, (const char *)body + skip, blen - skip);
