@@ -224,8 +224,19 @@ is "$bad_pw_status" "401 invalid_credentials" "wrong password: 401 invalid_crede
 password_step nobody-here 'whatever password'
 is "$(status_code)" "$bad_pw_status" "unknown user: the same status and code"
 is "$HTTP_BODY" "$bad_pw_body" "unknown user: the same body"
-ok "unknown user: about the same time ($HTTP_MS ms vs $bad_pw_ms ms)" \
-	test $((HTTP_MS * 3)) -ge "$bad_pw_ms" -a "$HTTP_MS" -le $((bad_pw_ms * 3 + 50))
+unknown_ms=$HTTP_MS
+# One answer each is at the mercy of whatever else the machine does (CI saw 181 ms against
+# 552 ms once): compare the fastest of three for the unknown user with the fastest of two for
+# bob, whose third failure would lock him out. (Another unknown login: the audit check below
+# counts nobody-here's one failure.)
+password_step bob 'wrong password'
+((HTTP_MS >= bad_pw_ms)) || bad_pw_ms=$HTTP_MS
+for _ in 1 2; do
+	password_step nobody-else 'whatever password'
+	((HTTP_MS >= unknown_ms)) || unknown_ms=$HTTP_MS
+done
+ok "unknown user: about the same time (fastest $unknown_ms ms vs $bad_pw_ms ms)" \
+	test $((unknown_ms * 3)) -ge "$bad_pw_ms" -a "$unknown_ms" -le $((bad_pw_ms * 3 + 50))
 password_step carol 'wrong 1'
 is "$(status_code)" "401 invalid_credentials" "carol: failure 1 of 3"
 password_step carol 'wrong 2'
