@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	static char block[BLOCK];
 	char path[4096];
 	long secs, interval_ms = 10, n = 0, cap;
-	long long *lat, end, next;
+	long long *lat, end, next, step;
 	int fd, rc = 0;
 
 	if (argc < 3 || argc > 4 || (secs = parse_positive(argv[2], 86400)) < 0 ||
@@ -106,16 +106,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fsync-probe: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
+	step = interval_ms * 1000LL;
 	/* Stalls make flushes fewer, never more, than one per interval. */
 	cap = secs * 1000 / interval_ms + 2;
 	lat = calloc((size_t)cap, sizeof *lat);
 	if (!lat) {
+		close(fd);
 		unlink(path);
 		return 1;
 	}
 	end = now_us() + secs * 1000000LL;
-	for (next = now_us(); next < end && n < cap; next += interval_ms * 1000) {
-		long long t0 = now_us(), wait = next - t0;
+	for (next = now_us(); next < end && n < cap; next += step) {
+		long long t0 = now_us(), wait = next - t0, done;
 
 		if (wait > 0) {
 			struct timespec ts = { wait / 1000000, (wait % 1000000) * 1000 };
@@ -129,10 +131,11 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		lat[n++] = now_us() - t0;
+		done = now_us();
+		lat[n++] = done - t0;
 		/* After a stall, go on from now: no burst of the flushes it held up. */
-		if (now_us() > next + interval_ms * 1000)
-			next = now_us() - interval_ms * 1000;
+		if (done > next + step)
+			next = done - step;
 	}
 	close(fd);
 	unlink(path);

@@ -108,7 +108,6 @@ wait_until() {
 # A process that exists and is not a zombie.
 hg_pid_alive() {
 	local stat
-	[[ -r /proc/$1/stat ]] || return 1
 	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
 	stat=${stat##*) }
 	[[ ${stat%% *} != Z ]]
