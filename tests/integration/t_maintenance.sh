@@ -45,7 +45,11 @@ hgctl token create dora --name watched >/dev/null || bail_out "token create fail
 PGAPPNAME=hg-test-holder psql -X -q -c "BEGIN ISOLATION LEVEL REPEATABLE READ" \
 	-c "SELECT count(*) FROM hookgate.users" -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
 holder=$!
-sleep 0.5
+holder_open() {
+	[[ $(pg_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hg-test-holder'
+		AND backend_xmin IS NOT NULL AND query LIKE '%pg_sleep%'") == 1 ]]
+}
+wait_until 10000 holder_open || bail_out "the snapshot holder did not start"
 pg_sql "DO \$\$ BEGIN FOR k IN 1..25000 LOOP UPDATE hookgate.webhook_tokens
 	SET invocations = invocations + 1 WHERE name = 'watched'; END LOOP; END \$\$" >/dev/null
 dead_kept() {
