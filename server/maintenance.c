@@ -123,7 +123,7 @@ static void watch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	db_query(m->w->db, watch_sql, 0, NULL, WATCH_TIMEOUT_MS, watch_done, m);
+	db_query(m->w->db, watch_sql, 0, NULL, WATCH_TIMEOUT_MS, watch_done, NULL);
 	struct timeval tv = { WATCH_EVERY_S, 0 };
 	evtimer_add(m->watch, &tv);
 }
