@@ -4,7 +4,7 @@
 #ifndef HG_SCHEMA_H
 #define HG_SCHEMA_H
 
-#define HG_SCHEMA_VERSION 5
+#define HG_SCHEMA_VERSION 6
 
 /* SQLSTATE raised by the five-token trigger (sql/001_schema.sql); callers map it, never the text. */
 #define HG_SQLSTATE_TOKEN_LIMIT "HG001"

@@ -21,17 +21,19 @@
 #define CURSOR_TEXT_MAX 64
 #define CURSOR_B64_MAX 96
 
-/* The columns of a token in every answer, in token_json's order. */
-#define TOKEN_COLS(t)                                                                              \
-	t "public_id, " t "name, " t "invocations, " ADMIN_SQL_TIME(                               \
-		t "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(t "created_at")
+/* The columns of a token in every answer, in token_json's order: t names the token row, c
+ * its exact counters (hookgate.token_counts; webhook_tokens' own columns lag up to a fold). */
+#define TOKEN_COLS(t, c)                                                                           \
+	t "public_id, " t "name, " c "invocations, " ADMIN_SQL_TIME(                               \
+		c "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(t "created_at")
+#define TOKEN_COUNTS_JOIN(t) " JOIN hookgate.token_counts c ON c.token_id = " t "id"
 
 #define AUDIT_INSERT "INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
 
 // clang-format off
 static const char list_sql[] =
-	"SELECT " TOKEN_COLS("") " FROM hookgate.webhook_tokens"
-	" WHERE user_id = $1::bigint AND deleted_at IS NULL ORDER BY created_at, id";
+	"SELECT " TOKEN_COLS("t.", "c.") " FROM hookgate.webhook_tokens t" TOKEN_COUNTS_JOIN("t.")
+	" WHERE t.user_id = $1::bigint AND t.deleted_at IS NULL ORDER BY t.created_at, t.id";
 
 /* The five-token trigger refuses the INSERT with SQLSTATE HG001. */
 static const char create_sql[] =
@@ -40,7 +42,7 @@ static const char create_sql[] =
 	"   VALUES ($1, $2::bigint, $3, $4::bytea, $5::bytea) RETURNING *),"
 	" a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.create',"
 	"   $6::inet, jsonb_build_object('token', public_id, 'name', name) FROM t)"
-	" SELECT " TOKEN_COLS("") " FROM t";
+	" SELECT " TOKEN_COLS("", "") " FROM t";
 
 /* o locks the row and keeps its old values for the audit rows of what really changed. */
 static const char update_sql[] =
@@ -57,7 +59,7 @@ static const char update_sql[] =
 	"     t.old_status IS DISTINCT FROM t.status, jsonb_build_object("
 	"     'token', t.public_id, 'old_status', t.old_status, 'status', t.status))"
 	"   ) AS x(action, changed, details) WHERE x.changed)"
-	" SELECT " TOKEN_COLS("") " FROM t";
+	" SELECT " TOKEN_COLS("t.", "c.") " FROM t" TOKEN_COUNTS_JOIN("t.");
 
 /* Soft: the row (and so the usage history's meaning) stays; the secret forms go. The
  * webhook workers hear of it through the NOTIFY trigger of sql/002_ingest.sql. */
@@ -164,8 +166,7 @@ static const char *name_member(struct admin_ctx *ctx, const cJSON *body, bool re
 
 	if (item == NULL && !required)
 		return "";
-	if (!cJSON_IsString(item) ||
-	    !text_valid(item->valuestring, ADMIN_TOKEN_NAME_MAX_CHARS)) {
+	if (!cJSON_IsString(item) || !text_valid(item->valuestring, ADMIN_TOKEN_NAME_MAX_CHARS)) {
 		admin_reply_error(ctx, 400, "invalid_name",
 				  "a token name has 1 to 64 characters and no control characters");
 		return NULL;

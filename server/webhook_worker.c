@@ -11,6 +11,7 @@
 #include "httputil.h"
 #include "ingest.h"
 #include "log.h"
+#include "counters.h"
 #include "maintenance.h"
 #include "ratelimit.h"
 #include "token.h"
@@ -33,6 +34,7 @@ struct webhook_role {
 	struct ingest *ingest;
 	struct ratelimit *ratelimit;
 	struct maintenance *maintenance; /* worker 1 only */
+	struct counters *counters;
 };
 
 struct webhook_call {
@@ -303,7 +305,8 @@ static bool webhook_setup(struct worker *w)
 	struct webhook_role *role = role_of(w);
 	role->tokens = token_cache_new(w->db, &w->keys);
 	role->ingest = ingest_new(w->base, w->db, WEBHOOK_MAX_BATCH, WEBHOOK_BATCH_DELAY_US);
-	if (role->tokens == NULL || role->ingest == NULL)
+	role->counters = counters_start(w->base, w->db);
+	if (role->tokens == NULL || role->ingest == NULL || role->counters == NULL)
 		return false;
 	if (w->index == 1 && (role->maintenance = maintenance_start(w)) == NULL)
 		return false;
@@ -315,6 +318,8 @@ static bool webhook_teardown(struct worker *w)
 	struct webhook_role *role = role_of(w);
 	maintenance_free(role->maintenance);
 	role->maintenance = NULL;
+	counters_free(role->counters);
+	role->counters = NULL;
 	ingest_free(role->ingest);
 	role->ingest = NULL;
 	token_cache_free(role->tokens);

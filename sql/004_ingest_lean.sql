@@ -80,6 +80,10 @@ BEGIN
 			' status, module, target and at';
 	END IF;
 
+	-- FOR UPDATE, where a batch without keys takes FOR SHARE: two batches using one key of
+	-- one token must not both miss the other's key and store two messages. The second waits
+	-- for the first to end, then reads the key it committed (a fresh snapshot: the statement
+	-- below starts after the lock is granted). Keyed batches are rare; this is their price.
 	PERFORM 1 FROM hookgate.webhook_tokens t
 	  WHERE t.id IN (SELECT DISTINCT x.token_id FROM unnest(cs) x)
 	  ORDER BY t.id FOR UPDATE;
@@ -171,13 +175,10 @@ BEGIN
 			  FROM f WHERE f.known
 		),
 		counted AS (
-			UPDATE hookgate.webhook_tokens t
-			   SET invocations = t.invocations + n.calls,
-			       last_invoked_at = greatest(t.last_invoked_at, n.last_at)
-			  FROM (SELECT f.token_id, count(*) AS calls, max(f.at) AS last_at
-				  FROM f WHERE f.active AND f.final_status <> 401
-				 GROUP BY f.token_id) n
-			 WHERE t.id = n.token_id
+			INSERT INTO hookgate.token_counts_pending (token_id, calls, last_at)
+			SELECT f.token_id, count(*), max(f.at)
+			  FROM f WHERE f.active AND f.final_status <> 401
+			 GROUP BY f.token_id
 		)
 		SELECT f.i, f.final_status,
 		       CASE WHEN NOT f.known THEN 'token_invalid'
@@ -230,13 +231,10 @@ BEGIN
 			  FROM f WHERE f.known
 		),
 		counted AS (
-			UPDATE hookgate.webhook_tokens t
-			   SET invocations = t.invocations + n.calls,
-			       last_invoked_at = greatest(t.last_invoked_at, n.last_at)
-			  FROM (SELECT f.token_id, count(*) AS calls, max(f.at) AS last_at
-				  FROM f WHERE f.active AND f.st <> 401
-				 GROUP BY f.token_id) n
-			 WHERE t.id = n.token_id
+			INSERT INTO hookgate.token_counts_pending (token_id, calls, last_at)
+			SELECT f.token_id, count(*), max(f.at)
+			  FROM f WHERE f.active AND f.st <> 401
+			 GROUP BY f.token_id
 		)
 		SELECT f.i, f.st,
 		       CASE WHEN NOT f.known THEN 'token_invalid'

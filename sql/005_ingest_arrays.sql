@@ -74,7 +74,7 @@ BEGIN
 	-- meanwhile cost PostgreSQL more CPU per call than the statement saved.)
 	PERFORM 1 FROM hookgate.webhook_tokens t
 	  WHERE t.id IN (SELECT DISTINCT x.token_id FROM unnest(cs) x)
-	  ORDER BY t.id FOR UPDATE;
+	  ORDER BY t.id FOR SHARE;
 
 	RETURN QUERY
 	WITH c AS MATERIALIZED (
@@ -118,13 +118,10 @@ BEGIN
 		  FROM f WHERE f.known
 	),
 	counted AS (
-		UPDATE hookgate.webhook_tokens t
-		   SET invocations = t.invocations + n.calls,
-		       last_invoked_at = greatest(t.last_invoked_at, n.last_at)
-		  FROM (SELECT f.token_id, count(*) AS calls, max(f.at) AS last_at
-			  FROM f WHERE f.active AND f.st <> 401
-			 GROUP BY f.token_id) n
-		 WHERE t.id = n.token_id
+		INSERT INTO hookgate.token_counts_pending (token_id, calls, last_at)
+		SELECT f.token_id, count(*), max(f.at)
+		  FROM f WHERE f.active AND f.st <> 401
+		 GROUP BY f.token_id
 	)
 	SELECT f.i, f.st,
 	       CASE WHEN NOT f.known THEN 'token_invalid'

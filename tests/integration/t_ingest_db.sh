@@ -94,8 +94,9 @@ lines() {
 	printf '%s\n' "$@"
 }
 
+# The exact counter (folded + pending): nothing folds here, no hookgated runs.
 counted() {
-	pg_sql "SELECT invocations FROM hookgate.webhook_tokens WHERE id = $1"
+	pg_sql "SELECT invocations FROM hookgate.token_counts WHERE token_id = $1"
 }
 
 usage_rows() {
@@ -116,7 +117,7 @@ is "$(pg_sql "SELECT module, target, http_status, client_addr, user_agent, reque
 	WHERE token_id = $T1")" 'channel|general|204|192.0.2.7|t/1|21|5|t|t' \
 	"usage row holds the outcome and the message id"
 is "$(pg_sql "SELECT invocations, last_invoked_at = '$AT'::timestamptz
-	FROM hookgate.webhook_tokens WHERE id = $T1")" '1|t' "invocations 1, last_invoked_at = at"
+	FROM hookgate.token_counts WHERE token_id = $T1")" '1|t' "invocations 1, last_invoked_at = at"
 
 # ---- target and permission rules, one batch -----------------------------------------------------
 batch \
@@ -166,7 +167,7 @@ is "$GOT" "$(lines "0 401 token_disabled -" "1 401 token_disabled -")" \
 	"disabled token: 401 token_disabled, even over the worker's own status"
 is "$(usage_rows "$T2" "http_status = 401")" 2 "disabled token: usage rows written (401)"
 is "$(pg_sql "SELECT invocations || ',' || (last_invoked_at IS NULL)
-	FROM hookgate.webhook_tokens WHERE id = $T2")" "0,true" \
+	FROM hookgate.token_counts WHERE token_id = $T2")" "0,true" \
 	"disabled token: invocations and last_invoked_at untouched"
 is "$(pg_sql "SELECT count(*) FROM hookgate.messages WHERE token_id = $T2")" 0 \
 	"disabled token: no message"
@@ -232,7 +233,7 @@ is "$(pg_sql "SELECT count(*) FROM hookgate.idempotency_keys")" 4 "... and keeps
 snapshot() {
 	pg_sql "SELECT (SELECT count(*) FROM hookgate.messages) || ',' ||
 		(SELECT count(*) FROM hookgate.token_usage) || ',' ||
-		(SELECT sum(invocations) FROM hookgate.webhook_tokens) || ',' ||
+		(SELECT sum(invocations) FROM hookgate.token_counts) || ',' ||
 		(SELECT count(*) FROM hookgate.idempotency_keys)"
 }
 before=$(snapshot)
@@ -290,8 +291,8 @@ is "$(pg_sql "$(arrays_sql "$T6" "ak1")")" "$first" \
 
 # ---- last_invoked_at never goes back ------------------------------------------------------------
 AT_CALL='2025-12-01T00:00:00Z' batch "$(call 0 "$T6" 0 channel general)" >/dev/null
-is "$(pg_sql "SELECT last_invoked_at = '$AT'::timestamptz FROM hookgate.webhook_tokens
-	WHERE id = $T6")" t "an older call leaves last_invoked_at at the latest"
+is "$(pg_sql "SELECT last_invoked_at = '$AT'::timestamptz FROM hookgate.token_counts
+	WHERE token_id = $T6")" t "an older call leaves last_invoked_at at the latest"
 
 # ---- disable racing a batch on the token's row lock ---------------------------------------------
 # session SQL: a psql reading from a FIFO, so a transaction stays open between commands.
@@ -362,7 +363,7 @@ t5_state() {
 		(SELECT count(*) FROM hookgate.token_usage WHERE token_id = $T5
 		  AND http_status = 401) || ',' ||
 		(SELECT count(*) FROM hookgate.token_usage WHERE token_id = $T5) || ',' ||
-		(SELECT invocations FROM hookgate.webhook_tokens WHERE id = $T5)"
+		(SELECT invocations FROM hookgate.token_counts WHERE token_id = $T5)"
 }
 # race_revoke NAME SQL: runs a batch of two T5 calls (one keyed) and a T2 call while the
 # statement SQL is uncommitted, commits it once the batch waits; RACE: the batch's answers.
@@ -443,11 +444,11 @@ ok "... then the second stores its own message" own_answer
 is "$(key_messages same2)" "$SECOND" "... the only message of the key"
 
 # ---- counters equal usage rows ------------------------------------------------------------------
-is "$(pg_sql "SELECT count(*) FROM hookgate.webhook_tokens t
+is "$(pg_sql "SELECT count(*) FROM hookgate.token_counts t
 	WHERE t.invocations <> (SELECT count(*) FROM hookgate.token_usage u
-				WHERE u.token_id = t.id AND u.http_status <> 401)
+				WHERE u.token_id = t.token_id AND u.http_status <> 401)
 	   OR t.last_invoked_at IS DISTINCT FROM (SELECT max(at) FROM hookgate.token_usage u
-				WHERE u.token_id = t.id AND u.http_status <> 401)")" 0 \
+				WHERE u.token_id = t.token_id AND u.http_status <> 401)")" 0 \
 	"every token: invocations = usage rows of active-time calls, last_invoked_at = their max"
 is "$(pg_sql "SELECT count(*) FROM hookgate.token_usage u WHERE u.http_status = 204 AND
 	NOT EXISTS (SELECT 1 FROM hookgate.messages m WHERE m.id = u.message_id)")" 0 \
