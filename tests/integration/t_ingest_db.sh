@@ -7,7 +7,7 @@
 # two batches at once — and the hookgate_tokens NOTIFY.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 78
+plan 98
 
 AT='2026-01-02T03:04:05.123456Z'
 
@@ -444,15 +444,118 @@ ok "... then the second stores its own message" own_answer
 is "$(key_messages same2)" "$SECOND" "... the only message of the key"
 
 # ---- counters equal usage rows ------------------------------------------------------------------
-is "$(pg_sql "SELECT count(*) FROM hookgate.token_counts t
+# counts_off TABLE: tokens whose counters in TABLE (token_counts, or webhook_tokens once folded)
+# differ from their usage rows of active-time calls (count and latest time).
+counts_off() {
+	local id=token_id
+	[[ $1 == webhook_tokens ]] && id=id
+	pg_sql "SELECT count(*) FROM hookgate.$1 t
 	WHERE t.invocations <> (SELECT count(*) FROM hookgate.token_usage u
-				WHERE u.token_id = t.token_id AND u.http_status <> 401)
+				WHERE u.token_id = t.$id AND u.http_status <> 401)
 	   OR t.last_invoked_at IS DISTINCT FROM (SELECT max(at) FROM hookgate.token_usage u
-				WHERE u.token_id = t.token_id AND u.http_status <> 401)")" 0 \
+				WHERE u.token_id = t.$id AND u.http_status <> 401)"
+}
+is "$(counts_off token_counts)" 0 \
 	"every token: invocations = usage rows of active-time calls, last_invoked_at = their max"
 is "$(pg_sql "SELECT count(*) FROM hookgate.token_usage u WHERE u.http_status = 204 AND
 	NOT EXISTS (SELECT 1 FROM hookgate.messages m WHERE m.id = u.message_id)")" 0 \
 	"every 204 usage row points at a stored message"
+
+# ---- the fold: pending counts into webhook_tokens -----------------------------------------------
+# No hookgated runs here: nothing folds but these statements.
+pending() {
+	pg_sql "SELECT coalesce(sum(calls), 0) FROM hookgate.token_counts_pending"
+}
+fold() {
+	pg_sql "SELECT coalesce(hookgate.fold_token_counts()::text, 'locked')"
+}
+n=$(pending)
+ok "batches left their counts pending ($n calls)" test "$n" -gt 0
+is "$(fold)" "$n" "a fold moves every pending call"
+is "$(pending)" 0 "... and leaves nothing pending"
+is "$(counts_off webhook_tokens)" 0 "... webhook_tokens then equals the usage rows"
+is "$(fold)" 0 "a fold with nothing pending folds nothing"
+
+session_open adv
+session_send adv "BEGIN; SELECT pg_advisory_xact_lock(1751869300, 1); SELECT 'locked';"
+wait_until 5000 file_has "$HG_TMP/adv.out" locked
+batch "$(call 0 "$T6" 0 channel general)"
+is "$(fold)" locked "a fold while another holds the fold's lock does nothing"
+is "$(pending)" 1 "... and leaves the pending call"
+session_send adv "COMMIT;"
+session_close adv
+
+# A fold waits for a batch holding its token's row (FOR SHARE), and folds what was committed
+# before it began; no deadlock, nothing lost.
+session_open bat
+session_send bat "BEGIN; SELECT 'answered ' || http_status FROM hookgate.ingest_batch('[$(call 0 \
+	"$T6" 0 channel general)]');"
+wait_until 5000 file_has "$HG_TMP/bat.out" answered
+fold >"$HG_TMP/fold.out" 2>&1 &
+folding=$!
+ok "a fold waits for a batch holding its token's row" wait_until 5000 \
+	waiting_on_lock fold_token_counts
+session_send bat "COMMIT;"
+session_close bat
+wait "$folding"
+is "$(cat "$HG_TMP/fold.out")" 1 "... then folds the call committed before it began"
+is "$(pending),$(counts_off token_counts)" "1,0" "... the batch's call stays pending, counted once"
+
+# A disable holding the token's row: the fold waits for it, then keeps both.
+session_open dis2
+session_send dis2 "BEGIN; UPDATE hookgate.webhook_tokens SET status = 'disabled' WHERE id = $T6;
+	SELECT 'updated';"
+wait_until 5000 file_has "$HG_TMP/dis2.out" updated
+fold >"$HG_TMP/fold.out" 2>&1 &
+folding=$!
+ok "a fold waits for a disable holding the token's row" wait_until 5000 \
+	waiting_on_lock fold_token_counts
+session_send dis2 "COMMIT;"
+session_close dis2
+wait "$folding"
+is "$(cat "$HG_TMP/fold.out"),$(pg_sql "SELECT status FROM hookgate.webhook_tokens WHERE id = $T6")" \
+	"1,disabled" "... then folds, and the disable stays"
+is "$(counts_off webhook_tokens)" 0 "... no count lost or added"
+pg_sql "UPDATE hookgate.webhook_tokens SET status = 'active' WHERE id = $T6"
+
+# A fold holding the token's row: the disable waits for it (a short wait: one fold).
+batch "$(call 0 "$T6" 0 channel general)"
+session_open fo
+session_send fo "BEGIN; SELECT 'folded ' || hookgate.fold_token_counts();"
+wait_until 5000 file_has "$HG_TMP/fo.out" folded
+pg_sql "UPDATE hookgate.webhook_tokens SET status = 'disabled' WHERE id = $T6" &
+upd=$!
+ok "a disable waits for a fold holding the token's row" wait_until 5000 \
+	waiting_on_lock "SET status"
+session_send fo "COMMIT;"
+session_close fo
+ok "... and completes once the fold committed" wait "$upd"
+is "$(counts_off webhook_tokens),$(pending)" "0,0" "... with every count folded once"
+pg_sql "UPDATE hookgate.webhook_tokens SET status = 'active' WHERE id = $T6"
+
+# A fold killed before its commit (PostgreSQL restarts all its backends) leaves the pending
+# rows where they were: the next fold moves them, once.
+batch "$(call 0 "$T6" 0 channel general)" "$(call 1 "$T1" 0 channel general)"
+before=$(pending)
+session_open hold
+session_send hold "BEGIN; SELECT 'answered ' || http_status FROM hookgate.ingest_batch('[$(call 0 \
+	"$T6" 0 channel general)]');"
+wait_until 5000 file_has "$HG_TMP/hold.out" answered
+fold >/dev/null 2>&1 &
+folding=$!
+wait_until 5000 waiting_on_lock fold_token_counts
+fold_pid=$(pg_sql "SELECT pid FROM pg_stat_activity WHERE query LIKE '%fold_token_counts%'
+	AND pid <> pg_backend_pid()")
+ok "a fold that deleted the pending rows is killed before it commits" kill -KILL "$fold_pid"
+wait "$folding"
+session_close hold 2>/dev/null
+pg_up() {
+	pg_sql "SELECT 1" >/dev/null 2>&1
+}
+ok "PostgreSQL is back after its restart" wait_until 20000 pg_up
+is "$(pending),$(counts_off token_counts)" "$before,0" \
+	"... the pending rows are all there, counted once"
+is "$(fold),$(counts_off webhook_tokens)" "$before,0" "... and the next fold moves them, once"
 
 # ---- NOTIFY hookgate_tokens ---------------------------------------------------------------------
 # listen SQL...: LISTEN, run the statements, print the payloads received.
@@ -468,8 +571,8 @@ h1=$(pg_sql "SELECT encode(token_hash, 'hex') FROM hookgate.webhook_tokens WHERE
 is "$(listen "UPDATE hookgate.webhook_tokens SET status = 'disabled' WHERE id = $T1")" \
 	"$T1:$h1" "disable: NOTIFY id:hash"
 is "$(listen "UPDATE hookgate.webhook_tokens SET name = 'renamed' WHERE id = $T1" \
-	"SELECT count(*) FROM hookgate.ingest_batch('[$(call 0 "$T6" 0 channel general)]')")" "" \
-	"rename and counter updates: no NOTIFY"
+	"SELECT count(*) FROM hookgate.ingest_batch('[$(call 0 "$T6" 0 channel general)]')" \
+	"SELECT hookgate.fold_token_counts()")" "" "rename, batches and folds: no NOTIFY"
 is "$(listen "UPDATE hookgate.webhook_tokens SET deleted_at = now(), token_hash = NULL,
 	secret_enc = NULL WHERE id = $T1")" "$T1:$h1" "delete: NOTIFY with the old hash"
 new=$(listen "INSERT INTO hookgate.webhook_tokens (public_id, user_id, name, token_hash, secret_enc)
