@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* A fold waits for the batches holding its token rows, which answer within a second. Past
  * this, something is wrong: the connection is dropped and the fold rolls back (its rows stay
@@ -28,7 +29,8 @@ static void fold_done(PGresult *res, void *arg)
 		if (c->failing)
 			log_info("counters: folding token counts works again");
 		c->failing = false;
-		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
+		    strcmp(PQgetvalue(res, 0, 0), "0") != 0)
 			log_debug("counters: folded %s calls", PQgetvalue(res, 0, 0));
 		return;
 	}
