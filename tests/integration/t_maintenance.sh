@@ -2,7 +2,7 @@
 # shellcheck disable=SC2119
 # Housekeeping by webhook worker 1: monthly token_usage partitions kept three months ahead,
 # partitions older than database.usage_retention dropped (their rows with them), and a warning
-# when an open transaction keeps PostgreSQL from cleaning up the token rows batches update.
+# when an open transaction keeps PostgreSQL from cleaning up the pending token counts folds read.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
 plan 9
@@ -38,10 +38,9 @@ sleep 1
 ok "no cleanup warning while no transaction holds cleanup back" \
 	bash -c "! grep -q 'dead row versions' '$HG_TMP/hookgated.log'"
 
-# A snapshot held open (as pg_dump holds one) while 25,000 counter updates leave row versions
-# behind that PostgreSQL may not remove; the watch, run again at start-up, must say so.
-printf 'hg-test-password\n' | hgctl user add dora >/dev/null || bail_out "user add failed"
-hgctl token create dora --name watched >/dev/null || bail_out "token create failed"
+# A snapshot held open (as pg_dump holds one) while 500,000 pending counts are inserted and
+# deleted leaves row versions behind that PostgreSQL may not remove; the watch, run again at
+# start-up, must say so. (Inserted and deleted in one transaction: no fold ever sees them.)
 PGAPPNAME=hg-test-holder psql -X -q -c "BEGIN ISOLATION LEVEL REPEATABLE READ" \
 	-c "SELECT count(*) FROM hookgate.users" -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
 holder=$!
@@ -50,18 +49,20 @@ holder_open() {
 		AND backend_xmin IS NOT NULL AND query LIKE '%pg_sleep%'") == 1 ]]
 }
 wait_until 10000 holder_open || bail_out "the snapshot holder did not start"
-pg_sql "DO \$\$ BEGIN FOR k IN 1..25000 LOOP UPDATE hookgate.webhook_tokens
-	SET invocations = invocations + 1 WHERE name = 'watched'; END LOOP; END \$\$" >/dev/null
+pg_sql "BEGIN; INSERT INTO hookgate.token_counts_pending (token_id, calls, last_at)
+	SELECT 0, 1, now() FROM generate_series(1, 500000);
+	DELETE FROM hookgate.token_counts_pending WHERE token_id = 0; COMMIT" >/dev/null
 dead_kept() {
-	[[ $(pg_sql "SELECT n_dead_tup >= 25000 FROM pg_stat_user_tables
-		WHERE relid = 'hookgate.webhook_tokens'::regclass") == t ]]
+	[[ $(pg_sql "SELECT n_dead_tup >= 500000 FROM pg_stat_user_tables
+		WHERE relid = 'hookgate.token_counts_pending'::regclass") == t ]]
 }
-ok "the held snapshot keeps 25,000 dead row versions of webhook_tokens" wait_until 5000 dead_kept
+ok "the held snapshot keeps 500,000 dead row versions of token_counts_pending" \
+	wait_until 5000 dead_kept
 hg_stop >/dev/null 2>&1
 sleep 5 # the watch names transactions open for over 10 s; it runs 5 s after start-up
 hg_start || bail_out "hookgated does not start again"
 ok "the watch warns about the dead row versions" \
-	wait_until 15000 grep -q 'webhook_tokens holds [0-9]* dead row versions (1 live)' \
+	wait_until 15000 grep -q 'token_counts_pending holds [0-9]* dead row versions' \
 	"$HG_TMP/hookgated.log"
 ok "the warning names the open transaction" \
 	grep -q "(user $PGUSER, application hg-test-holder) has had a transaction open for" \
