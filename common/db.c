@@ -39,12 +39,12 @@ struct db_conn {
 	struct event *io;
 	short io_what;
 	int io_fd;
-	struct event *timer;  /* reconnect back-off, connect and statement time-outs */
+	struct event *timer; /* reconnect back-off, connect and statement time-outs */
 	int backoff_ms;
-	bool logged_down;     /* log an outage once, not at every retry */
+	bool logged_down; /* log an outage once, not at every retry */
 	struct db_query *current;
-	PGresult *first;      /* first result of current, kept until the last one is drained */
-	int setup_next;       /* the next of pool->setup to run on this connection */
+	PGresult *first; /* first result of current, kept until the last one is drained */
+	int setup_next;	 /* the next of pool->setup to run on this connection */
 };
 
 struct db_pool {
@@ -150,7 +150,8 @@ static void conn_fail(struct db_conn *c, const char *why)
 		}
 	}
 	timer_arm(c, c->backoff_ms);
-	c->backoff_ms = c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : c->backoff_ms * 2;
+	c->backoff_ms =
+		c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
 static void conn_notice(void *arg, const char *message)
@@ -336,8 +337,8 @@ static void conn_send(struct db_conn *c, struct db_query *q)
 {
 	c->current = q;
 	int sent = q->stmt ? PQsendQueryPrepared(c->pg, q->stmt, q->nparams,
-						  (const char *const *)q->params, q->lengths,
-						  q->formats, 0)
+						 (const char *const *)q->params, q->lengths,
+						 q->formats, 0)
 			   : PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
 					       (const char *const *)q->params, q->lengths,
 					       q->formats, 0);
@@ -487,8 +488,8 @@ static struct db_query *query_new(const char *sql, int nparams, const char *cons
 			q->lengths[i] = binary ? lengths[i] : 0;
 		}
 		/* NULL stays NULL: it is SQL NULL for libpq. */
-		if (values[i] && !(q->params[i] = param_dup(values[i], binary ? lengths[i] : 0,
-							   binary)))
+		if (values[i] &&
+		    !(q->params[i] = param_dup(values[i], binary ? lengths[i] : 0, binary)))
 			ok = false;
 	}
 	if (!ok) {
@@ -510,9 +511,9 @@ static bool pool_enqueue(struct db_pool *pool, struct db_query *q, int timeout_m
 	return true;
 }
 
-bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
-		     const char *const *values, const int *lengths, const int *formats,
-		     int timeout_ms, db_result_cb cb, void *arg)
+bool db_query_params(struct db_pool *pool, const char *sql, int nparams, const char *const *values,
+		     const int *lengths, const int *formats, int timeout_ms, db_result_cb cb,
+		     void *arg)
 {
 	if (db_pool_ready(pool) == 0)
 		return false;
@@ -547,7 +548,8 @@ bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *co
 /* Our names are constants of [a-z_0-9]: nothing that would need quoting. */
 static bool plain_name(const char *name)
 {
-	return name[0] != '\0' && name[strspn(name, "abcdefghijklmnopqrstuvwxyz_0123456789")] == '\0';
+	return name[0] != '\0' &&
+	       name[strspn(name, "abcdefghijklmnopqrstuvwxyz_0123456789")] == '\0';
 }
 
 /* Adds a setup statement (a b c, concatenated) first or last. */

@@ -16,7 +16,8 @@ struct db_pool;
 /* Called once per query with its result (the first non-NULL PGresult; NULL if the connection
  * failed before an answer). The callee must not PQclear it; it is freed after the callback. */
 typedef void (*db_result_cb)(PGresult *res, void *arg);
-/* Called after every successful (re)connect of any connection, e.g. to re-LISTEN and flush caches. */
+/* Called after every successful (re)connect of any connection, e.g. to re-LISTEN and flush
+ * caches. */
 typedef void (*db_connect_cb)(void *arg);
 
 /* A NOTIFY received on any connection: channel and payload are valid during the call only. */
@@ -42,9 +43,9 @@ bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *co
 	      int timeout_ms, db_result_cb cb, void *arg);
 /* The same with binary parameters: formats[i] 1 sends lengths[i] bytes of values[i] as they
  * are, 0 sends values[i] as text (its length is then ignored). formats NULL: all text. */
-bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
-		     const char *const *values, const int *lengths, const int *formats,
-		     int timeout_ms, db_result_cb cb, void *arg);
+bool db_query_params(struct db_pool *pool, const char *sql, int nparams, const char *const *values,
+		     const int *lengths, const int *formats, int timeout_ms, db_result_cb cb,
+		     void *arg);
 /* The same for a statement prepared with db_pool_prepare. */
 bool db_query_prepared(struct db_pool *pool, const char *name, int nparams,
 		       const char *const *values, const int *lengths, const int *formats,
