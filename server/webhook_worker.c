@@ -85,6 +85,11 @@ static const char *message_for(const char *code)
 	return "the call was refused";
 }
 
+/* The 503 of a call whose batch reached PostgreSQL but was not answered in time. */
+static const char unknown_outcome_message[] =
+	"PostgreSQL did not answer in time; the call may or may not have been stored: retrying "
+	"with the same Idempotency-Key is safe";
+
 static void call_answer(struct ingest_call *ic, void *arg)
 {
 	struct webhook_call *call = arg;
@@ -106,8 +111,10 @@ static void call_answer(struct ingest_call *ic, void *arg)
 		}
 		bool own = call->message[0] && ic->status != INGEST_STATUS_DECIDE &&
 			   ic->http_status == ic->status;
-		http_respond_error(req, ic->http_status, code,
-				   own ? call->message : message_for(code));
+		const char *msg = own ? call->message : message_for(code);
+		if (ic->http_status == 503 && ic->outcome_unknown)
+			msg = unknown_outcome_message;
+		http_respond_error(req, ic->http_status, code, msg);
 	}
 	call_free(call);
 }
