@@ -1,5 +1,7 @@
 /* db: asynchronous libpq connections driven by libevent (see db.h). Each connection runs one
- * statement at a time; the pool hands queued statements to whichever connection is idle. */
+ * statement at a time; the pool hands queued statements to whichever connection is idle. A
+ * statement with a grace period (db_query_prepared_graced) keeps its connection busy after its
+ * soft deadline, until its answer comes or its hard deadline passes. */
 #include "db.h"
 #include "log.h"
 
@@ -25,9 +27,13 @@ struct db_query {
 	char **params;
 	int *lengths; /* NULL when every parameter is text */
 	int *formats;
-	int64_t deadline_ms; /* 0 = none */
+	int64_t deadline_ms;	  /* 0 = none; for a graced statement, the soft deadline */
+	int64_t hard_deadline_ms; /* graced: when its connection stops waiting; 0 = not graced */
 	db_result_cb cb;
+	db_outcome_cb outcome_cb; /* instead of cb for a graced statement */
 	void *arg;
+	bool sent; /* libpq took all of it: PostgreSQL may have run it */
+	bool late; /* graced, and its callback was told DB_OUTCOME_LATE */
 };
 TAILQ_HEAD(db_query_list, db_query);
 
@@ -39,12 +45,12 @@ struct db_conn {
 	struct event *io;
 	short io_what;
 	int io_fd;
-	struct event *timer;  /* reconnect back-off, connect and statement time-outs */
+	struct event *timer; /* reconnect back-off, connect and statement time-outs */
 	int backoff_ms;
-	bool logged_down;     /* log an outage once, not at every retry */
+	bool logged_down; /* log an outage once, not at every retry */
 	struct db_query *current;
-	PGresult *first;      /* first result of current, kept until the last one is drained */
-	int setup_next;       /* the next of pool->setup to run on this connection */
+	PGresult *first; /* first result of current, kept until the last one is drained */
+	int setup_next;	 /* the next of pool->setup to run on this connection */
 };
 
 struct db_pool {
@@ -88,9 +94,14 @@ static void query_free(struct db_query *q)
 	free(q);
 }
 
-static void query_finish(struct db_query *q, PGresult *res)
+/* The last callback of q, then q is freed. outcome is for graced statements (a plain one only
+ * gets res). */
+static void query_finish(struct db_query *q, PGresult *res, enum db_outcome outcome)
 {
-	q->cb(res, q->arg);
+	if (q->outcome_cb)
+		q->outcome_cb(res, outcome, q->arg);
+	else
+		q->cb(res, q->arg);
 	query_free(q);
 }
 
@@ -142,15 +153,16 @@ static void conn_fail(struct db_conn *c, const char *why)
 	conn_close(c);
 	c->state = DB_STATE_DOWN;
 	if (q)
-		query_finish(q, NULL);
+		query_finish(q, NULL, q->sent ? DB_OUTCOME_LOST : DB_OUTCOME_NOT_SENT);
 	if (db_pool_ready(c->pool) == 0) {
 		while ((q = TAILQ_FIRST(&c->pool->queue)) != NULL) {
 			TAILQ_REMOVE(&c->pool->queue, q, next);
-			query_finish(q, NULL);
+			query_finish(q, NULL, DB_OUTCOME_NOT_SENT);
 		}
 	}
 	timer_arm(c, c->backoff_ms);
-	c->backoff_ms = c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : c->backoff_ms * 2;
+	c->backoff_ms =
+		c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
 static void conn_notice(void *arg, const char *message)
@@ -249,6 +261,19 @@ static void conn_start(struct db_conn *c)
 	conn_watch(c, EV_WRITE);
 }
 
+/* A graced statement past its soft deadline: its caller learns it is late, and the connection
+ * goes on waiting for the answer until the hard deadline. */
+static void conn_late(struct db_conn *c)
+{
+	struct db_query *q = c->current;
+	q->late = true;
+	q->outcome_cb(NULL, DB_OUTCOME_LATE, q->arg);
+	if (c->current != q)
+		return; /* the callback cannot reach this connection, but be safe */
+	int64_t left = q->hard_deadline_ms - now_ms();
+	timer_arm(c, left > 0 ? (int)left : 1);
+}
+
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct db_conn *c = arg;
@@ -258,6 +283,8 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_start(c);
 	else if (c->state == DB_STATE_CONNECTING)
 		conn_fail(c, "connection timed out");
+	else if (c->current && c->current->hard_deadline_ms && !c->current->late)
+		conn_late(c);
 	else if (c->current)
 		conn_fail(c, "statement timed out");
 }
@@ -274,7 +301,7 @@ static void conn_drain(struct db_conn *c)
 			c->current = NULL;
 			c->first = NULL;
 			evtimer_del(c->timer);
-			query_finish(q, first);
+			query_finish(q, first, DB_OUTCOME_ANSWERED);
 			PQclear(first);
 			pool_dispatch(c->pool);
 			return;
@@ -336,15 +363,18 @@ static void conn_send(struct db_conn *c, struct db_query *q)
 {
 	c->current = q;
 	int sent = q->stmt ? PQsendQueryPrepared(c->pg, q->stmt, q->nparams,
-						  (const char *const *)q->params, q->lengths,
-						  q->formats, 0)
+						 (const char *const *)q->params, q->lengths,
+						 q->formats, 0)
 			   : PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
 					       (const char *const *)q->params, q->lengths,
 					       q->formats, 0);
+	/* On failure libpq has not written the Sync that ends the statement (it comes last): an
+	 * extended-protocol statement without its Sync does not commit. */
 	if (!sent) {
 		conn_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
+	q->sent = true;
 	if (q->deadline_ms) {
 		int64_t left = q->deadline_ms - now_ms();
 		timer_arm(c, left > 0 ? (int)left : 1);
@@ -352,13 +382,29 @@ static void conn_send(struct db_conn *c, struct db_query *q)
 	conn_flush(c);
 }
 
+/* The first queued statement not past its deadline, or NULL. Those past it are left for
+ * pool_sweep_cb to fail: sent, they would only time out, and leave their callers not knowing
+ * whether they ran. */
+static struct db_query *pool_next(struct db_pool *pool, int64_t now)
+{
+	struct db_query *q;
+	for (q = TAILQ_FIRST(&pool->queue); q != NULL; q = TAILQ_NEXT(q, next)) {
+		if (q->deadline_ms == 0 || q->deadline_ms > now)
+			return q;
+	}
+	return NULL;
+}
+
 static void pool_dispatch(struct db_pool *pool)
 {
+	int64_t now = now_ms();
 	for (int i = 0; i < pool->size && !TAILQ_EMPTY(&pool->queue); i++) {
 		struct db_conn *c = &pool->conns[i];
 		if (c->state != DB_STATE_READY || c->current)
 			continue;
-		struct db_query *q = TAILQ_FIRST(&pool->queue);
+		struct db_query *q = pool_next(pool, now);
+		if (q == NULL)
+			return;
 		TAILQ_REMOVE(&pool->queue, q, next);
 		conn_send(c, q);
 	}
@@ -384,7 +430,7 @@ static void pool_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	while ((q = TAILQ_FIRST(&expired)) != NULL) {
 		TAILQ_REMOVE(&expired, q, next);
-		query_finish(q, NULL);
+		query_finish(q, NULL, DB_OUTCOME_NOT_SENT);
 	}
 }
 
@@ -487,8 +533,8 @@ static struct db_query *query_new(const char *sql, int nparams, const char *cons
 			q->lengths[i] = binary ? lengths[i] : 0;
 		}
 		/* NULL stays NULL: it is SQL NULL for libpq. */
-		if (values[i] && !(q->params[i] = param_dup(values[i], binary ? lengths[i] : 0,
-							   binary)))
+		if (values[i] &&
+		    !(q->params[i] = param_dup(values[i], binary ? lengths[i] : 0, binary)))
 			ok = false;
 	}
 	if (!ok) {
@@ -510,9 +556,9 @@ static bool pool_enqueue(struct db_pool *pool, struct db_query *q, int timeout_m
 	return true;
 }
 
-bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
-		     const char *const *values, const int *lengths, const int *formats,
-		     int timeout_ms, db_result_cb cb, void *arg)
+bool db_query_params(struct db_pool *pool, const char *sql, int nparams, const char *const *values,
+		     const int *lengths, const int *formats, int timeout_ms, db_result_cb cb,
+		     void *arg)
 {
 	if (db_pool_ready(pool) == 0)
 		return false;
@@ -520,22 +566,44 @@ bool db_query_params(struct db_pool *pool, const char *sql, int nparams,
 	return q != NULL && pool_enqueue(pool, q, timeout_ms, cb, arg);
 }
 
-bool db_query_prepared(struct db_pool *pool, const char *name, int nparams,
-		       const char *const *values, const int *lengths, const int *formats,
-		       int timeout_ms, db_result_cb cb, void *arg)
+/* A statement prepared with db_pool_prepare, not queued yet; NULL when no connection is up or
+ * out of memory. */
+static struct db_query *query_new_prepared(struct db_pool *pool, const char *name, int nparams,
+					   const char *const *values, const int *lengths,
+					   const int *formats)
 {
 	if (db_pool_ready(pool) == 0)
-		return false;
+		return NULL;
 	struct db_query *q = query_new(name, nparams, values, lengths, formats);
 	if (q == NULL)
-		return false;
+		return NULL;
 	q->stmt = q->sql; /* the name; q->sql is what logs and errors show */
 	q->sql = strdup(name);
 	if (q->sql == NULL) {
 		query_free(q);
-		return false;
+		return NULL;
 	}
-	return pool_enqueue(pool, q, timeout_ms, cb, arg);
+	return q;
+}
+
+bool db_query_prepared(struct db_pool *pool, const char *name, int nparams,
+		       const char *const *values, const int *lengths, const int *formats,
+		       int timeout_ms, db_result_cb cb, void *arg)
+{
+	struct db_query *q = query_new_prepared(pool, name, nparams, values, lengths, formats);
+	return q != NULL && pool_enqueue(pool, q, timeout_ms, cb, arg);
+}
+
+bool db_query_prepared_graced(struct db_pool *pool, const char *name, int nparams,
+			      const char *const *values, const int *lengths, const int *formats,
+			      int soft_ms, int hard_ms, db_outcome_cb cb, void *arg)
+{
+	struct db_query *q = query_new_prepared(pool, name, nparams, values, lengths, formats);
+	if (q == NULL)
+		return false;
+	q->outcome_cb = cb;
+	q->hard_deadline_ms = now_ms() + (hard_ms > soft_ms ? hard_ms : soft_ms);
+	return pool_enqueue(pool, q, soft_ms > 0 ? soft_ms : 1, NULL, arg);
 }
 
 bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params,
@@ -547,7 +615,8 @@ bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *co
 /* Our names are constants of [a-z_0-9]: nothing that would need quoting. */
 static bool plain_name(const char *name)
 {
-	return name[0] != '\0' && name[strspn(name, "abcdefghijklmnopqrstuvwxyz_0123456789")] == '\0';
+	return name[0] != '\0' &&
+	       name[strspn(name, "abcdefghijklmnopqrstuvwxyz_0123456789")] == '\0';
 }
 
 /* Adds a setup statement (a b c, concatenated) first or last. */

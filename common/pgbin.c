@@ -120,6 +120,11 @@ void pgbin_add_inet(struct pgbin_array *a, const char *addr)
 	memcpy(p + 4, buf, (size_t)nb);
 }
 
+void pgbin_add_null(struct pgbin_array *a)
+{
+	element(a, -1);
+}
+
 void pgbin_add_timestamptz(struct pgbin_array *a, int64_t unix_us)
 {
 	pgbin_add_int8(a, unix_us - PGBIN_EPOCH_US);

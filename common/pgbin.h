@@ -35,6 +35,8 @@ void pgbin_add_int8(struct pgbin_array *a, int64_t v);
 void pgbin_add_text(struct pgbin_array *a, const char *s);
 /* An IPv4 or IPv6 address in text form; NULL, or anything else, is SQL NULL. */
 void pgbin_add_inet(struct pgbin_array *a, const char *addr);
+/* SQL NULL, in an array of any type. */
+void pgbin_add_null(struct pgbin_array *a);
 /* Microseconds since the Unix epoch. */
 void pgbin_add_timestamptz(struct pgbin_array *a, int64_t unix_us);
 /* Writes the header. Then data holds len bytes of the array; false after a failed allocation. */

@@ -1,9 +1,12 @@
 /* ingest: a webhook worker's group commit (SPEC §3, issue 3). Calls accumulate into batches,
  * each written by one hookgate.ingest_batch() statement (sql/002, 004, 005), i.e. one
- * transaction; a call is answered only once its batch has committed, or 503 if it failed. */
+ * transaction; a call is answered only once its batch has committed, or 503 if it failed or
+ * PostgreSQL did not answer by the deadline. Such a late batch is kept until its result comes:
+ * if it committed after all, ingest logs it and makes its usage rows record the 503. */
 #ifndef HG_INGEST_H
 #define HG_INGEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -51,10 +54,13 @@ struct ingest_call {
 
 	/* The answer, set before done runs. code is a static string, or left as the caller set
 	 * it where the status is the caller's own (and for 204). message_id is 0 unless stored
-	 * (or replayed) as a message. A failed batch gives 503 "unavailable" to all its calls. */
+	 * (or replayed) as a message. A failed batch gives 503 "unavailable" to all its calls;
+	 * outcome_unknown is then false when nothing of it was stored (PostgreSQL refused it or
+	 * never got it), true when it was sent and not answered in time: it may commit later. */
 	int http_status;
 	const char *code;
 	int64_t message_id;
+	bool outcome_unknown;
 
 	struct ingest_call *next; /* private */
 };
@@ -64,6 +70,7 @@ struct ingest_stats {
 	uint64_t calls;		 /* answered by a committed batch */
 	uint64_t failed_batches; /* not sent, failed or timed out */
 	uint64_t failed_calls;	 /* answered 503 */
+	uint64_t late_batches;	 /* answered at the deadline, still running in PostgreSQL */
 };
 
 struct ingest;
@@ -71,13 +78,15 @@ struct ingest;
 /* max_batch calls per batch at most; a batch leaves delay_us after its first call, or at once
  * when full. One batch is in flight at a time (see ingest_pump); calls arriving meanwhile wait
  * and form the next batch, which leaves once the clients just answered have sent their next
- * calls too, or delay_us after the answer (see batch_done). Also purges expired idempotency
- * keys now and then (hookgate.prune_idempotency_keys). */
+ * calls too, or delay_us after the answer (see batch_done). A late batch, answered at the
+ * deadline and still waiting for its result (up to 30 s, on its connection), does not count
+ * as the one in flight. Also purges expired idempotency keys now and then
+ * (hookgate.prune_idempotency_keys). */
 struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,
 			  int delay_us);
-/* Answers every call not yet answered with 503 (nothing of them is stored as far as this
- * worker knows). Free it only once the loop has stopped (the pool never calls back into a
- * freed ingest). */
+/* Answers every call not yet answered with 503 (outcome unknown for a batch in flight) and
+ * drops the late batches, logging that their outcome stays unknown. Free it only once the loop
+ * has stopped (the pool never calls back into a freed ingest). */
 void ingest_free(struct ingest *ing);
 
 /* done may run before this returns (no connection: 503 at once). */

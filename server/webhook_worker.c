@@ -43,8 +43,8 @@ struct webhook_call {
 	struct webhook_route route;
 	struct webhook_query query;
 	bool route_ok;
-	char message[200];   /* the human part of a refusal decided here */
-	int retry_after;     /* for 429 */
+	char message[200]; /* the human part of a refusal decided here */
+	int retry_after;   /* for 429 */
 	char appkey_hash[2 * CRYPTO_HASH_LEN + 1];
 	char content_type[WEBHOOK_CT_MAX];
 	char user_agent[WEBHOOK_UA_MAX];
@@ -73,7 +73,8 @@ static const char *message_for(const char *code)
 	static const struct {
 		const char *code, *message;
 	} texts[] = {
-		{ "forbidden", "the token's owner may not post there, or the appkey is missing or wrong" },
+		{ "forbidden",
+		  "the token's owner may not post there, or the appkey is missing or wrong" },
 		{ "not_found", "no such channel, bot or app" },
 		{ "token_disabled", "the token is disabled" },
 		{ "token_invalid", "the token is malformed, unknown or deleted" },
@@ -85,6 +86,11 @@ static const char *message_for(const char *code)
 			return texts[i].message;
 	return "the call was refused";
 }
+
+/* The 503 of a call whose batch reached PostgreSQL but was not answered in time. */
+static const char unknown_outcome_message[] =
+	"PostgreSQL did not answer in time; the call may or may not have been stored: retrying "
+	"with the same Idempotency-Key is safe";
 
 static void call_answer(struct ingest_call *ic, void *arg)
 {
@@ -101,12 +107,16 @@ static void call_answer(struct ingest_call *ic, void *arg)
 		if (ic->http_status == 503)
 			http_add_header(req, "Retry-After", "1");
 		if (ic->http_status == 429) {
-			snprintf(buf, sizeof(buf), "%d", call->retry_after > 0 ? call->retry_after : 1);
+			snprintf(buf, sizeof(buf), "%d",
+				 call->retry_after > 0 ? call->retry_after : 1);
 			http_add_header(req, "Retry-After", buf);
 		}
 		bool own = call->message[0] && ic->status != INGEST_STATUS_DECIDE &&
 			   ic->http_status == ic->status;
-		http_respond_error(req, ic->http_status, code, own ? call->message : message_for(code));
+		const char *msg = own ? call->message : message_for(code);
+		if (ic->http_status == 503 && ic->outcome_unknown)
+			msg = unknown_outcome_message;
+		http_respond_error(req, ic->http_status, code, msg);
 	}
 	call_free(call);
 }
@@ -141,7 +151,8 @@ static int call_check_request(struct webhook_call *call)
 	int n;
 
 	if (req->body_too_large)
-		return call_fix(call, 413, "payload_too_large", "the body is over server.max_body_size");
+		return call_fix(call, 413, "payload_too_large",
+				"the body is over server.max_body_size");
 	if (!call->route.name_valid)
 		return call_fix(call, 404, "not_found", message_for("not_found"));
 	const char *idem = http_header(req, "Idempotency-Key", &n);
@@ -151,9 +162,9 @@ static int call_check_request(struct webhook_call *call)
 	call->ic.idem_key = idem;
 	const char *ctype = http_header(req, "Content-Type", &n);
 	const char *code = NULL;
-	int status = webhook_check_body(call->route.module, webhook_content_type(n == 1 ? ctype : NULL),
-					(const char *)req->body, req->body_len, &code, msg,
-					sizeof(msg));
+	int status =
+		webhook_check_body(call->route.module, webhook_content_type(n == 1 ? ctype : NULL),
+				   (const char *)req->body, req->body_len, &code, msg, sizeof(msg));
 	return status ? call_fix(call, status, code, msg) : 0;
 }
 

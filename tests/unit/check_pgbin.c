@@ -95,6 +95,18 @@ START_TEST(test_timestamptz)
 }
 END_TEST
 
+START_TEST(test_int8_with_null)
+{
+	struct pgbin_array a;
+	pgbin_init(&a, PGBIN_INT8);
+	pgbin_add_int8(&a, 17);
+	pgbin_add_null(&a);
+	/* SELECT array_send(ARRAY[17, NULL]::bigint[]) */
+	assert_hex(&a, "00000001" "00000001" "00000014" "00000002" "00000001"
+		       "00000008" "0000000000000011" "ffffffff");
+}
+END_TEST
+
 START_TEST(test_empty_array)
 {
 	struct pgbin_array a;
@@ -128,6 +140,7 @@ Suite *make_suite_pgbin(void)
 	tcase_add_test(tc, test_text_with_null);
 	tcase_add_test(tc, test_inet);
 	tcase_add_test(tc, test_timestamptz);
+	tcase_add_test(tc, test_int8_with_null);
 	tcase_add_test(tc, test_empty_array);
 	tcase_add_test(tc, test_grows);
 	suite_add_tcase(s, tc);
