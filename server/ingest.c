@@ -48,8 +48,8 @@ struct ingest {
 	struct ingest_call **tail;
 	int nqueued;
 	int64_t queued_since_us; /* when the oldest queued call was submitted */
-	int want;		/* after a batch: wait for this many queued calls ... */
-	int64_t want_until_us;	/* ... or until then (see batch_done) */
+	int want;		 /* after a batch: wait for this many queued calls ... */
+	int64_t want_until_us;	 /* ... or until then (see batch_done) */
 	LIST_HEAD(, ingest_batch) inflight;
 	int ninflight;
 	struct event *prune;
@@ -131,17 +131,40 @@ static int32_t clamp_int4(int64_t v)
 }
 
 enum batch_field {
-	F_I, F_TOKEN_ID, F_USER_ID, F_STATUS, F_MODULE, F_TARGET, F_APPKEY_HASH, F_CONTENT_TYPE,
-	F_BODY, F_IDEM_KEY, F_CLIENT_ADDR, F_USER_AGENT, F_REQUEST_BYTES, F_LATENCY_US, F_AT,
+	F_I,
+	F_TOKEN_ID,
+	F_USER_ID,
+	F_STATUS,
+	F_MODULE,
+	F_TARGET,
+	F_APPKEY_HASH,
+	F_CONTENT_TYPE,
+	F_BODY,
+	F_IDEM_KEY,
+	F_CLIENT_ADDR,
+	F_USER_AGENT,
+	F_REQUEST_BYTES,
+	F_LATENCY_US,
+	F_AT,
 	F_COUNT
 };
 
 static const uint32_t batch_field_oid[F_COUNT] = {
-	[F_I] = PGBIN_INT4,	     [F_TOKEN_ID] = PGBIN_INT8,	    [F_USER_ID] = PGBIN_INT8,
-	[F_STATUS] = PGBIN_INT4,     [F_MODULE] = PGBIN_TEXT,	    [F_TARGET] = PGBIN_TEXT,
-	[F_APPKEY_HASH] = PGBIN_TEXT, [F_CONTENT_TYPE] = PGBIN_TEXT, [F_BODY] = PGBIN_TEXT,
-	[F_IDEM_KEY] = PGBIN_TEXT,   [F_CLIENT_ADDR] = PGBIN_INET,  [F_USER_AGENT] = PGBIN_TEXT,
-	[F_REQUEST_BYTES] = PGBIN_INT4, [F_LATENCY_US] = PGBIN_INT4, [F_AT] = PGBIN_TIMESTAMPTZ,
+	[F_I] = PGBIN_INT4,
+	[F_TOKEN_ID] = PGBIN_INT8,
+	[F_USER_ID] = PGBIN_INT8,
+	[F_STATUS] = PGBIN_INT4,
+	[F_MODULE] = PGBIN_TEXT,
+	[F_TARGET] = PGBIN_TEXT,
+	[F_APPKEY_HASH] = PGBIN_TEXT,
+	[F_CONTENT_TYPE] = PGBIN_TEXT,
+	[F_BODY] = PGBIN_TEXT,
+	[F_IDEM_KEY] = PGBIN_TEXT,
+	[F_CLIENT_ADDR] = PGBIN_INET,
+	[F_USER_AGENT] = PGBIN_TEXT,
+	[F_REQUEST_BYTES] = PGBIN_INT4,
+	[F_LATENCY_US] = PGBIN_INT4,
+	[F_AT] = PGBIN_TIMESTAMPTZ,
 };
 
 static void call_fields(struct pgbin_array *f, const struct ingest_call *c, int i, int64_t now_us)
