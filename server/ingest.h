@@ -1,5 +1,5 @@
 /* ingest: a webhook worker's group commit (SPEC §3, issue 3). Calls accumulate into batches,
- * each written by one hookgate.ingest_batch() statement (sql/002, 004, 005), i.e. one
+ * each written by one hookgate.ingest_batch() statement (sql/002_ingest.sql), i.e. one
  * transaction; a call is answered only once its batch has committed, or 503 if it failed. */
 #ifndef HG_INGEST_H
 #define HG_INGEST_H
