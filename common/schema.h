@@ -1,12 +1,13 @@
-/* schema: the migration level these binaries need. hookgated refuses to start against a
- * database whose hookgate.schema_migrations does not reach it; raise it with each new
- * sql/NNN_*.sql file. */
+/* schema: the migration level these binaries need, the number of the last sql/NNN_*.sql file
+ * (001_schema, 002_ingest, 003_admin). hookgated refuses to start against a database whose
+ * hookgate.schema_migrations does not reach it; raise it with each new sql/NNN_*.sql file. */
 #ifndef HG_SCHEMA_H
 #define HG_SCHEMA_H
 
-#define HG_SCHEMA_VERSION 6
+#define HG_SCHEMA_VERSION 3
 
-/* SQLSTATE raised by the five-token trigger (sql/001_schema.sql); callers map it, never the text. */
+/* SQLSTATE raised by the five-token trigger (sql/001_schema.sql); callers map it, never the
+ * text. */
 #define HG_SQLSTATE_TOKEN_LIMIT "HG001"
 #define HG_TOKEN_LIMIT 5
 

@@ -28,8 +28,8 @@
 /* Room for the message ids an orphaned batch's log line names (the line holds 2 KiB). */
 #define INGEST_IDS_TEXT 1200
 
-/* The batch as one binary array per field of hookgate.ingest_call (sql/005_ingest_arrays.sql),
- * in the order of batch_fields. */
+/* The batch as one binary array per field of hookgate.ingest_call (sql/002_ingest.sql), in
+ * the order of batch_fields. */
 static const char ingest_stmt[] = "hg_ingest";
 static const char ingest_sql[] =
 	"SELECT i, http_status, code, message_id FROM hookgate.ingest_batch($1::integer[],"

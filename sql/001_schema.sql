@@ -1,4 +1,7 @@
--- 001_schema.sql: the whole hookgate data model (SPEC §6), schema "hookgate", PostgreSQL 13+.
+-- 001_schema.sql: the whole hookgate data model (README.md, "Tokens and the schema"), schema
+-- "hookgate", PostgreSQL 13+: every table in its final shape with its indexes, the token
+-- counters, the usage history's partitions and their helpers, and the five-token trigger. The
+-- ingest functions are in 002_ingest.sql, the admin API's in 003_admin.sql.
 -- Applied by "hookgatectl migrate" inside one transaction together with its row in
 -- hookgate.schema_migrations (which hookgatectl creates and fills, not this file).
 -- Every object is schema-qualified so the file does not depend on search_path.
@@ -33,11 +36,16 @@ CREATE TABLE hookgate.recovery_codes (
 
 -- ---- webhook tokens ----------------------------------------------------------------------
 
+-- fillfactor 50: fold_token_counts() (002_ingest.sql) updates the counters of the tokens in
+-- use about twice a second. With room left on each page the new row version stays on the page
+-- (a HOT update: no index entry written); the table is small, so half-empty pages cost nothing
+-- worth counting.
 CREATE TABLE hookgate.webhook_tokens (
 	id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	public_id       text NOT NULL UNIQUE CHECK (public_id ~ '^tk_[0-9A-Za-z]{16}$'),
 	user_id         bigint NOT NULL REFERENCES hookgate.users (id) ON DELETE RESTRICT,
-	-- SPEC §4: 1-64 characters, no control characters (Unicode Cc: C0, DEL and C1).
+	-- 1-64 characters, no control characters (Unicode Cc: C0, DEL and C1): the rule
+	-- hookgatectl and the admin API check first (common/text.h).
 	name            text NOT NULL
 		CHECK (char_length(name) BETWEEN 1 AND 64 AND name !~ '[\x01-\x1f\x7f-\x9f]'),
 	status          text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
@@ -52,13 +60,13 @@ CREATE TABLE hookgate.webhook_tokens (
 	CONSTRAINT webhook_tokens_secret_iff_live CHECK (
 		(deleted_at IS NULL AND token_hash IS NOT NULL AND secret_enc IS NOT NULL)
 		OR (deleted_at IS NOT NULL AND token_hash IS NULL AND secret_enc IS NULL))
-);
+) WITH (fillfactor = 50);
 
 CREATE INDEX webhook_tokens_live_by_user ON hookgate.webhook_tokens (user_id)
 	WHERE deleted_at IS NULL;
 
--- The five-token limit (SPEC §4), enforced here so that it holds for the admin API, for
--- hookgatectl and for SQL typed by hand, however many creations race.
+-- The five-token limit (README.md, "Tokens and the schema"), enforced here so that it holds
+-- for the admin API, for hookgatectl and for SQL typed by hand, however many creations race.
 --
 -- Why a real UPDATE of the owner's users row, not just a count or SELECT ... FOR UPDATE:
 -- * READ COMMITTED: the UPDATE takes the row lock, so concurrent creators for one user queue
@@ -109,6 +117,52 @@ $$;
 CREATE TRIGGER webhook_tokens_limit
 	BEFORE INSERT OR UPDATE OF user_id, deleted_at ON hookgate.webhook_tokens
 	FOR EACH ROW EXECUTE FUNCTION hookgate.webhook_tokens_enforce_limit();
+
+-- ---- token counters ----------------------------------------------------------------------
+
+-- The token counters are kept so that a long transaction cannot slow ingest down. A batch
+-- never updates webhook_tokens: it inserts each of its tokens' "+n and latest time" into
+-- token_counts_pending, an insert-only table, and takes its token rows FOR SHARE.
+-- fold_token_counts() (002_ingest.sql) moves the pending rows into webhook_tokens.invocations
+-- and last_invoked_at, at most a second behind; token_counts adds the two, so it is exact at
+-- every moment (README.md, "Tokens and the schema").
+--
+-- Why: were every batch to rewrite its tokens' rows, each batch would leave a dead version of
+-- each row, which PostgreSQL cannot remove while any snapshot older than it is open (pg_dump,
+-- a DBA's report). Look-ups and updates then walk the versions: measured with that design, a
+-- REPEATABLE READ snapshot held 25 s cut ingest from 18.5k to 3.9k calls/s, and two workers'
+-- batches waited for each other's commit on the shared rows. Inserts leave no version behind
+-- to walk, and FOR SHARE locks do not conflict with each other; a disable or delete of a
+-- token (an UPDATE) still waits for every batch holding its row, and a batch that starts
+-- after it commits sees it.
+
+-- One row per token per batch that counted calls for it. No index and no foreign key: each
+-- would cost every batch an entry or a look-up. Only fold_token_counts() deletes from it, and
+-- the token_counts view reads it. Cleaned up by autovacuum as soon as a fold's deletions
+-- are old enough; the settings make it run on this small, churning table without waiting
+-- for the default 20% of its size.
+CREATE TABLE hookgate.token_counts_pending (
+	token_id bigint NOT NULL,
+	calls    integer NOT NULL CHECK (calls > 0),
+	last_at  timestamptz NOT NULL
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000,
+	autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 10000,
+	autovacuum_vacuum_cost_delay = 0);
+
+-- Exact counters: what has been folded plus what has not. One statement sees one snapshot,
+-- and a fold deletes pending rows and adds them to webhook_tokens in one transaction, so a
+-- call is counted once, whether its fold happened before the statement or not.
+CREATE VIEW hookgate.token_counts AS
+SELECT t.id AS token_id,
+       t.invocations + coalesce(p.calls, 0) AS invocations,
+       greatest(t.last_invoked_at, p.last_at) AS last_invoked_at
+  FROM hookgate.webhook_tokens t
+  LEFT JOIN (SELECT token_id, sum(calls)::bigint AS calls, max(last_at) AS last_at
+	       FROM hookgate.token_counts_pending GROUP BY token_id) p
+    ON p.token_id = t.id;
+
+COMMENT ON VIEW hookgate.token_counts IS
+	'Exact invocations and last_invoked_at of every token (webhook_tokens plus the counts not yet folded).';
 
 -- ---- modules: channels, bots, extensions -------------------------------------------------
 
@@ -162,25 +216,38 @@ CREATE INDEX extensions_by_owner ON hookgate.extensions (owner_id);
 
 -- ---- delivered messages --------------------------------------------------------------------
 
+-- user_id and token_id have no foreign keys. Each would cost a KEY SHARE look-up of users and
+-- webhook_tokens per row (about 40% of an ingest batch, measured), and the token row is
+-- already locked (FOR SHARE or FOR UPDATE) by the batch that inserts the message. Neither
+-- parent is ever deleted while messages point to it: tokens are only soft-deleted, and users
+-- have RESTRICT from webhook_tokens. So the ingest functions (002_ingest.sql), not a per-row
+-- check, guarantee these ids.
+--
+-- The only index is by target. Nothing reads messages by token (the usage history has its own
+-- index), and each index is one more insert per message.
 CREATE TABLE hookgate.messages (
 	id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	at              timestamptz NOT NULL DEFAULT now(),
 	module          text NOT NULL CHECK (module IN ('channel', 'bot_incoming', 'bot_message',
 	                                                'extension_sandbox', 'extension_marketplace')),
 	target          text NOT NULL,
-	user_id         bigint NOT NULL REFERENCES hookgate.users (id) ON DELETE RESTRICT,
-	token_id        bigint NOT NULL REFERENCES hookgate.webhook_tokens (id) ON DELETE RESTRICT,
+	user_id         bigint NOT NULL,
+	token_id        bigint NOT NULL,
 	content_type    text NOT NULL,
 	body            text NOT NULL,
 	idempotency_key text
 );
 CREATE INDEX messages_by_target ON hookgate.messages (module, target, at);
-CREATE INDEX messages_by_token ON hookgate.messages (token_id, at);
 
 -- ---- usage history -------------------------------------------------------------------------
 
 -- One row per call presenting a known token. No foreign key to webhook_tokens: the history is
 -- kept after a token is deleted, and the partitions are dropped by age, not by token.
+--
+-- Keyset pagination of a token's history (usage_page in 003_admin.sql) needs a unique order,
+-- and "at" alone is not unique (a batch of calls commits with one now()). seq is a
+-- tie-breaker from a sequence.
+CREATE SEQUENCE hookgate.token_usage_seq AS bigint;
 CREATE TABLE hookgate.token_usage (
 	token_id      bigint NOT NULL,
 	user_id       bigint NOT NULL,
@@ -193,10 +260,14 @@ CREATE TABLE hookgate.token_usage (
 	user_agent    text,
 	request_bytes integer,
 	latency_us    integer,
-	message_id    bigint
+	message_id    bigint,
+	seq           bigint NOT NULL DEFAULT nextval('hookgate.token_usage_seq')
 ) PARTITION BY RANGE (at);
+ALTER SEQUENCE hookgate.token_usage_seq OWNED BY hookgate.token_usage.seq;
 
-CREATE INDEX token_usage_by_token ON hookgate.token_usage (token_id, at DESC);
+-- The page index serves a token's whole history too: a (token_id, at DESC) index, its
+-- prefix, would only be one index more for every insert.
+CREATE INDEX token_usage_page ON hookgate.token_usage (token_id, at DESC, seq DESC);
 
 -- Catches rows outside every monthly partition so that an insert never fails for want of one.
 CREATE TABLE hookgate.token_usage_default PARTITION OF hookgate.token_usage DEFAULT;

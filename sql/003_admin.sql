@@ -1,6 +1,6 @@
--- 003_admin.sql: what the admin API needs beyond the data model of 001 (SPEC §5): login
--- lockout, the TOTP no-replay rule, enrollment, recovery codes, sessions, and keyset
--- pagination of the usage history.
+-- 003_admin.sql: what the admin API (README.md, "Admin API") needs beyond the data model of
+-- 001_schema.sql: login lockout, the TOTP no-replay rule, enrollment, recovery codes, sessions,
+-- and keyset pagination of the usage history.
 --
 -- The admin worker talks to PostgreSQL asynchronously, one autocommit statement per round
 -- trip, so every rule that needs several steps to be atomic is one function here, called with
@@ -223,20 +223,10 @@ $$;
 
 -- ---- usage history: keyset pagination -------------------------------------------------------
 
--- Keyset pagination needs a unique order, and "at" alone is not unique (a batch of calls
--- commits with one now()). seq is a tie-breaker from a sequence; existing rows get theirs
--- while the column is added. The page index (token_id, at DESC, seq DESC) replaces the
--- (token_id, at DESC) index of 001, which is its prefix: one index less for every insert.
-CREATE SEQUENCE hookgate.token_usage_seq AS bigint;
-ALTER TABLE hookgate.token_usage
-	ADD COLUMN seq bigint NOT NULL DEFAULT nextval('hookgate.token_usage_seq');
-ALTER SEQUENCE hookgate.token_usage_seq OWNED BY hookgate.token_usage.seq;
-CREATE INDEX token_usage_page ON hookgate.token_usage (token_id, at DESC, seq DESC);
-DROP INDEX hookgate.token_usage_by_token;
-
 -- One page of a token's usage, newest first: the rows strictly before the cursor
 -- (p_before_at, p_before_seq), or the newest rows when both are NULL; p_limit is clamped to
--- 1..200 (ask for one row more than you show to learn whether there is a next page).
+-- 1..200 (ask for one row more than you show to learn whether there is a next page). seq is
+-- the tie-breaker of rows with the same "at" (token_usage in 001_schema.sql).
 --
 -- The cursor the API hands out ("next", and "before" coming back) is the unpadded base64url
 -- of the text in the cursor column of the last row shown: "<at>|<seq>", at in UTC with
@@ -244,8 +234,8 @@ DROP INDEX hookgate.token_usage_by_token;
 -- and $3::bigint. The caller checks the token belongs to the user (404) before calling.
 --
 -- LANGUAGE sql and STABLE so that the planner inlines it: the page is then an index scan of
--- token_usage_page per partition, stopping after p_limit rows (no sort, no scan of the
--- token's history); see tests/integration/t_admin_sql.sh.
+-- token_usage_page (001_schema.sql) per partition, stopping after p_limit rows (no sort, no
+-- scan of the token's history); see tests/integration/t_admin_sql.sh.
 CREATE FUNCTION hookgate.usage_page(p_token_id bigint, p_before_at timestamptz,
                                     p_before_seq bigint, p_limit integer)
 RETURNS TABLE (at timestamptz, module text, target text, http_status smallint, client_addr inet,

@@ -257,7 +257,7 @@ is "$(snapshot)" "$before" "... and nothing of it is stored"
 is "$(pg_sql "SELECT count(*) FROM hookgate.ingest_batch('[$(call 0 "$T6" 0 channel general)]',
 	5000)")" 1 "a batch within its budget commits"
 
-# ---- the array form the workers send (sql/005_ingest_arrays.sql) -------------------------------
+# ---- the array form the workers send -----------------------------------------------------------
 # arrays_sql TOKEN_IDS IDEM_KEYS [I_LIST [AT_LIST]]: one batch of channel "general" calls as
 # arrays (text literals here; the workers send the same arrays in binary).
 arrays_sql() {
