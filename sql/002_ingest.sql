@@ -123,9 +123,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The batches in which some call carries an Idempotency-Key, as JSON (an array of
--- hookgate.ingest_call objects); ingest_batch() hands them over. They take the first
--- statement, whose window and self-joins the keys need. Called with a batch without keys, it
--- takes the second statement, the lean one of ingest_batch() below.
+-- hookgate.ingest_call objects); ingest_batch() hands them over. Its statement has the window
+-- and self-joins the keys need; it serves a batch without keys too (every call "plain"), but
+-- ingest_batch() keeps those for its own, leaner statement.
 CREATE FUNCTION hookgate.ingest_keyed_batch(calls jsonb, budget_ms integer DEFAULT NULL)
 RETURNS TABLE (i integer, http_status integer, code text, message_id bigint)
 LANGUAGE plpgsql
@@ -138,15 +138,13 @@ DECLARE
 	cs hookgate.ingest_call[];
 	incomplete boolean;
 	repeated boolean;
-	keyed boolean;
 BEGIN
 	-- One statement reads and checks the batch: each statement has a fixed cost.
 	SELECT array_agg(x),
 	       bool_or(x.i IS NULL OR x.token_id IS NULL OR x.status IS NULL
 		       OR x.module IS NULL OR x.target IS NULL OR x.at IS NULL),
-	       count(DISTINCT x.i) <> count(*),
-	       bool_or(x.status = 0 AND x.idem_key IS NOT NULL)
-	  INTO cs, incomplete, repeated, keyed
+	       count(DISTINCT x.i) <> count(*)
+	  INTO cs, incomplete, repeated
 	  FROM jsonb_populate_recordset(NULL::hookgate.ingest_call, calls) x;
 	IF cs IS NULL THEN
 		RETURN;
@@ -164,163 +162,105 @@ BEGIN
 	  WHERE t.id IN (SELECT DISTINCT x.token_id FROM unnest(cs) x)
 	  ORDER BY t.id FOR UPDATE;
 
-	IF keyed THEN
-		RETURN QUERY
-		WITH c AS MATERIALIZED (
-			SELECT x.*, t.id IS NOT NULL AS known,
-			       coalesce(t.status = 'active', false) AS active, t.user_id AS owner
-			  FROM unnest(cs) x
-			  LEFT JOIN hookgate.webhook_tokens t ON t.id = x.token_id AND t.deleted_at IS NULL
-		),
-		-- Target look-ups, for known tokens only. allowed NULL = no such target.
-		r AS MATERIALIZED (
-			SELECT c.*, tg.module_final, tg.allowed
-			  FROM c
-			  CROSS JOIN LATERAL hookgate.ingest_target(c.module, c.target, c.appkey_hash,
-				CASE WHEN c.known THEN c.owner END) tg
-		),
-		d AS MATERIALIZED (
-			SELECT r.*,
-			       CASE WHEN NOT r.known OR NOT r.active THEN 401
-				    WHEN r.status <> 0 THEN r.status
-				    WHEN r.allowed IS NULL THEN 404
-				    WHEN NOT r.allowed THEN 403
-				    ELSE 204 END AS st,
-			       r.active AND r.status = 0 AND r.idem_key IS NOT NULL AS keyed,
-			       k.http_status AS prior_status, k.message_id AS prior_message,
-			       min(r.i) FILTER (WHERE r.active AND r.status = 0)
-				   OVER (PARTITION BY r.token_id, r.idem_key) AS leader_i
-			  FROM r
-			  -- OFFSET 0 keeps this a look-up by primary key per call: as a plain join the
-			  -- planner may prefer scanning every key of the last 24 h.
-			  LEFT JOIN LATERAL (
-				SELECT k.http_status, k.message_id FROM hookgate.idempotency_keys k
-				 WHERE r.active AND r.status = 0 AND k.token_id = r.token_id
-				   AND k.key = r.idem_key AND k.created_at > now() - interval '24 hours'
-				OFFSET 0) k ON true
-		),
-		-- role: 'replay' (key stored earlier), 'follower' (key used by a lower i of this batch),
-		-- 'leader' (first use of a key), 'plain' (no key).
-		e AS MATERIALIZED (
-			SELECT d.*,
-			       CASE WHEN NOT d.keyed THEN 'plain'
-				    WHEN d.prior_status IS NOT NULL THEN 'replay'
-				    WHEN d.i <> d.leader_i THEN 'follower'
-				    ELSE 'leader' END AS role
-			  FROM d
-		),
-		ids AS MATERIALIZED (
-			SELECT s.i, nextval('hookgate.messages_id_seq') AS id
-			  FROM (SELECT e.i FROM e WHERE e.st = 204 AND e.role IN ('plain', 'leader')
-				 ORDER BY e.i) s
-		),
-		f AS MATERIALIZED (
-			SELECT e.*,
-			       CASE e.role WHEN 'replay' THEN e.prior_status
-					   WHEN 'follower' THEN l.st ELSE e.st END AS final_status,
-			       CASE e.role WHEN 'replay' THEN e.prior_message
-					   WHEN 'follower' THEN li.id ELSE ids.id END AS final_message
-			  FROM e
-			  LEFT JOIN ids ON ids.i = e.i
-			  LEFT JOIN e l ON e.role = 'follower' AND l.i = e.leader_i
-			  LEFT JOIN ids li ON e.role = 'follower' AND li.i = e.leader_i
-		),
-		msg AS (
-			INSERT INTO hookgate.messages (id, at, module, target, user_id, token_id,
-						       content_type, body, idempotency_key)
-			OVERRIDING SYSTEM VALUE
-			SELECT f.final_message, f.at, f.module_final, f.target, f.owner, f.token_id,
-			       f.content_type, f.body, f.idem_key
-			  FROM f WHERE f.role IN ('plain', 'leader') AND f.st = 204
-		),
-		idem AS (
-			-- A row still present but older than 24 h is replaced (the purge had not run yet).
-			INSERT INTO hookgate.idempotency_keys AS k (token_id, key, created_at, http_status,
-								    message_id)
-			SELECT f.token_id, f.idem_key, now(), f.final_status, f.final_message
-			  FROM f WHERE f.role = 'leader'
-			ON CONFLICT (token_id, key) DO UPDATE
-			   SET created_at = EXCLUDED.created_at, http_status = EXCLUDED.http_status,
-			       message_id = EXCLUDED.message_id
-		),
-		usage_rows AS (
-			INSERT INTO hookgate.token_usage (token_id, user_id, at, module, target,
-				http_status, client_addr, user_agent, request_bytes, latency_us, message_id)
-			SELECT f.token_id, f.owner, f.at, f.module_final, f.target, f.final_status,
-			       f.client_addr, f.user_agent, f.request_bytes, f.latency_us, f.final_message
-			  FROM f WHERE f.known
-		),
-		counted AS (
-			INSERT INTO hookgate.token_counts_pending (token_id, calls, last_at)
-			SELECT f.token_id, count(*), max(f.at)
-			  FROM f WHERE f.active AND f.final_status <> 401
-			 GROUP BY f.token_id
-		)
-		SELECT f.i, f.final_status,
-		       CASE WHEN NOT f.known THEN 'token_invalid'
-			    WHEN NOT f.active THEN 'token_disabled'
-			    WHEN f.status <> 0 THEN NULL
-			    WHEN f.final_status = 403 THEN 'forbidden'
-			    WHEN f.final_status = 404 THEN 'not_found' END,
-		       f.final_message
-		  FROM f ORDER BY f.i;
-	ELSE
-		RETURN QUERY
-		WITH c AS MATERIALIZED (
-			SELECT x.*, t.id IS NOT NULL AS known,
-			       coalesce(t.status = 'active', false) AS active, t.user_id AS owner
-			  FROM unnest(cs) x
-			  LEFT JOIN hookgate.webhook_tokens t
-			    ON t.id = x.token_id AND t.deleted_at IS NULL
-		),
-		r AS MATERIALIZED (
-			SELECT c.*, tg.module_final,
-			       CASE WHEN NOT c.known OR NOT c.active THEN 401
-				    WHEN c.status <> 0 THEN c.status
-				    WHEN tg.allowed IS NULL THEN 404
-				    WHEN NOT tg.allowed THEN 403
-				    ELSE 204 END AS st
-			  FROM c
-			  CROSS JOIN LATERAL hookgate.ingest_target(c.module, c.target, c.appkey_hash,
-				CASE WHEN c.known THEN c.owner END) tg
-		),
-		-- Message ids in the order of i: nextval() is evaluated after the sort.
-		f AS MATERIALIZED (
-			SELECT r.*, CASE WHEN r.st = 204
-					 THEN nextval('hookgate.messages_id_seq') END AS mid
-			  FROM r ORDER BY r.i
-		),
-		msg AS (
-			INSERT INTO hookgate.messages (id, at, module, target, user_id, token_id,
-						       content_type, body)
-			OVERRIDING SYSTEM VALUE
-			SELECT f.mid, f.at, f.module_final, f.target, f.owner, f.token_id,
-			       f.content_type, f.body
-			  FROM f WHERE f.mid IS NOT NULL
-		),
-		usage_rows AS (
-			INSERT INTO hookgate.token_usage (token_id, user_id, at, module, target,
-				http_status, client_addr, user_agent, request_bytes, latency_us,
-				message_id)
-			SELECT f.token_id, f.owner, f.at, f.module_final, f.target, f.st,
-			       f.client_addr, f.user_agent, f.request_bytes, f.latency_us, f.mid
-			  FROM f WHERE f.known
-		),
-		counted AS (
-			INSERT INTO hookgate.token_counts_pending (token_id, calls, last_at)
-			SELECT f.token_id, count(*), max(f.at)
-			  FROM f WHERE f.active AND f.st <> 401
-			 GROUP BY f.token_id
-		)
-		SELECT f.i, f.st,
-		       CASE WHEN NOT f.known THEN 'token_invalid'
-			    WHEN NOT f.active THEN 'token_disabled'
-			    WHEN f.status <> 0 THEN NULL
-			    WHEN f.st = 403 THEN 'forbidden'
-			    WHEN f.st = 404 THEN 'not_found' END,
-		       f.mid
-		  FROM f;
-	END IF;
+	RETURN QUERY
+	WITH c AS MATERIALIZED (
+		SELECT x.*, t.id IS NOT NULL AS known,
+		       coalesce(t.status = 'active', false) AS active, t.user_id AS owner
+		  FROM unnest(cs) x
+		  LEFT JOIN hookgate.webhook_tokens t ON t.id = x.token_id AND t.deleted_at IS NULL
+	),
+	-- Target look-ups, for known tokens only. allowed NULL = no such target.
+	r AS MATERIALIZED (
+		SELECT c.*, tg.module_final, tg.allowed
+		  FROM c
+		  CROSS JOIN LATERAL hookgate.ingest_target(c.module, c.target, c.appkey_hash,
+			CASE WHEN c.known THEN c.owner END) tg
+	),
+	d AS MATERIALIZED (
+		SELECT r.*,
+		       CASE WHEN NOT r.known OR NOT r.active THEN 401
+			    WHEN r.status <> 0 THEN r.status
+			    WHEN r.allowed IS NULL THEN 404
+			    WHEN NOT r.allowed THEN 403
+			    ELSE 204 END AS st,
+		       r.active AND r.status = 0 AND r.idem_key IS NOT NULL AS keyed,
+		       k.http_status AS prior_status, k.message_id AS prior_message,
+		       min(r.i) FILTER (WHERE r.active AND r.status = 0)
+			   OVER (PARTITION BY r.token_id, r.idem_key) AS leader_i
+		  FROM r
+		  -- OFFSET 0 keeps this a look-up by primary key per call: as a plain join the
+		  -- planner may prefer scanning every key of the last 24 h.
+		  LEFT JOIN LATERAL (
+			SELECT k.http_status, k.message_id FROM hookgate.idempotency_keys k
+			 WHERE r.active AND r.status = 0 AND k.token_id = r.token_id
+			   AND k.key = r.idem_key AND k.created_at > now() - interval '24 hours'
+			OFFSET 0) k ON true
+	),
+	-- role: 'replay' (key stored earlier), 'follower' (key used by a lower i of this batch),
+	-- 'leader' (first use of a key), 'plain' (no key).
+	e AS MATERIALIZED (
+		SELECT d.*,
+		       CASE WHEN NOT d.keyed THEN 'plain'
+			    WHEN d.prior_status IS NOT NULL THEN 'replay'
+			    WHEN d.i <> d.leader_i THEN 'follower'
+			    ELSE 'leader' END AS role
+		  FROM d
+	),
+	ids AS MATERIALIZED (
+		SELECT s.i, nextval('hookgate.messages_id_seq') AS id
+		  FROM (SELECT e.i FROM e WHERE e.st = 204 AND e.role IN ('plain', 'leader')
+			 ORDER BY e.i) s
+	),
+	f AS MATERIALIZED (
+		SELECT e.*,
+		       CASE e.role WHEN 'replay' THEN e.prior_status
+				   WHEN 'follower' THEN l.st ELSE e.st END AS final_status,
+		       CASE e.role WHEN 'replay' THEN e.prior_message
+				   WHEN 'follower' THEN li.id ELSE ids.id END AS final_message
+		  FROM e
+		  LEFT JOIN ids ON ids.i = e.i
+		  LEFT JOIN e l ON e.role = 'follower' AND l.i = e.leader_i
+		  LEFT JOIN ids li ON e.role = 'follower' AND li.i = e.leader_i
+	),
+	msg AS (
+		INSERT INTO hookgate.messages (id, at, module, target, user_id, token_id,
+					       content_type, body, idempotency_key)
+		OVERRIDING SYSTEM VALUE
+		SELECT f.final_message, f.at, f.module_final, f.target, f.owner, f.token_id,
+		       f.content_type, f.body, f.idem_key
+		  FROM f WHERE f.role IN ('plain', 'leader') AND f.st = 204
+	),
+	idem AS (
+		-- A row still present but older than 24 h is replaced (the purge had not run yet).
+		INSERT INTO hookgate.idempotency_keys AS k (token_id, key, created_at, http_status,
+							    message_id)
+		SELECT f.token_id, f.idem_key, now(), f.final_status, f.final_message
+		  FROM f WHERE f.role = 'leader'
+		ON CONFLICT (token_id, key) DO UPDATE
+		   SET created_at = EXCLUDED.created_at, http_status = EXCLUDED.http_status,
+		       message_id = EXCLUDED.message_id
+	),
+	usage_rows AS (
+		INSERT INTO hookgate.token_usage (token_id, user_id, at, module, target,
+			http_status, client_addr, user_agent, request_bytes, latency_us, message_id)
+		SELECT f.token_id, f.owner, f.at, f.module_final, f.target, f.final_status,
+		       f.client_addr, f.user_agent, f.request_bytes, f.latency_us, f.final_message
+		  FROM f WHERE f.known
+	),
+	counted AS (
+		INSERT INTO hookgate.token_counts_pending (token_id, calls, last_at)
+		SELECT f.token_id, count(*), max(f.at)
+		  FROM f WHERE f.active AND f.final_status <> 401
+		 GROUP BY f.token_id
+	)
+	SELECT f.i, f.final_status,
+	       CASE WHEN NOT f.known THEN 'token_invalid'
+		    WHEN NOT f.active THEN 'token_disabled'
+		    WHEN f.status <> 0 THEN NULL
+		    WHEN f.final_status = 403 THEN 'forbidden'
+		    WHEN f.final_status = 404 THEN 'not_found' END,
+	       f.final_message
+	  FROM f ORDER BY f.i;
 
 	IF budget_ms IS NOT NULL AND clock_timestamp()
 			> statement_timestamp() + make_interval(secs => budget_ms / 1000.0) THEN
