@@ -5,14 +5,14 @@
 # while other addresses sign in. The flooding address gets 429 rate_limited with Retry-After
 # and writes no audit row per refusal; alice (127.0.0.1) signs in every time within her normal
 # time; another address still gets 401 for a wrong password within its burst, and a lockout
-# still gives 423. Then one address may hold only 4 pending checks (429 beyond), and a pool
-# filled by many addresses answers 503 saying it is busy checking passwords, not that the
-# database is unavailable. (Loopback is all of 127.0.0.0/8 on Linux: curl --interface picks
-# the client address hookgate sees.)
+# still gives 423. Then one address may hold only 4 pending checks (429 beyond), a pool filled
+# by many addresses answers 503 saying it is busy checking passwords, not that the database is
+# unavailable, and a statement the database refuses is a 500. (Loopback is all of 127.0.0.0/8
+# on Linux: curl --interface picks the client address hookgate sees.)
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/admin_lib.sh"
 hg_setup
-plan 23
+plan 25
 
 FLOOD_ADDR=127.0.0.2
 FLOOD_CLIENTS=48
@@ -200,3 +200,13 @@ ok "every 503 says so ($nbusy of $n503), none that the database is unavailable" 
 	test "$n503" -ge 1 -a "$nbusy" = "$n503" -a "$(grep -c database <<<"$busy_bodies")" = 0
 ok "every 503 has Retry-After" \
 	test "$nbusy" -ge 1 -a -z "$(grep '^503 *$' "$HG_TMP"/busy/*.codes)"
+
+# ---- the other causes of what used to be "the database is not available" -----------------------
+fn='hookgate.login_failure(bigint, integer, interval)'
+q "ALTER FUNCTION $fn RENAME TO login_failure_gone" >/dev/null
+login_post 127.0.0.70 nobody-at-70 'wrong'
+is "$(status_code) $(jstr message)" "500 internal the database refused the request" \
+	"a statement the database refuses (no such function): 500, not that it is unavailable"
+q "ALTER FUNCTION ${fn/login_failure/login_failure_gone} RENAME TO login_failure" >/dev/null
+login_post 127.0.0.70 nobody-at-70 'wrong'
+is "$(status_code)" "401 invalid_credentials" "with the function back: 401"
