@@ -78,6 +78,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "1000"),
 	KEY("security", "login_lockout", CFG_DURATION, "15m", false, true, login_lockout_ms, "1s",
 	    "30d"),
+	KEY("security", "login_rate", CFG_DOUBLE, "0.5", false, true, login_rate, "0", "1000"),
+	KEY("security", "login_burst", CFG_INT, "5", false, true, login_burst, "1", "1000"),
 	KEY("limits", "token_rate", CFG_DOUBLE, "0", false, true, token_rate, "0", "1000000"),
 	KEY("limits", "token_burst", CFG_INT, "20", false, true, token_burst, "1", "1000000"),
 	KEY("log", "level", CFG_LOG_LEVEL, "info", false, true, log_level, NULL, NULL),

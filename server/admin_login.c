@@ -3,12 +3,18 @@
  * Each step is a chain of single statements; whatever must be atomic (counting a failure and
  * locking, accepting a TOTP step, spending a recovery code, promoting the session) is one of
  * the functions of sql/003_admin.sql, and the audit row rides in the same statement as a
- * data-modifying CTE. */
+ * data-modifying CTE.
+ *
+ * The password step is also where a flood lands: each attempt costs a scrypt check (~100 ms of
+ * CPU) on a small queue of them. Each client address therefore has a budget of checks
+ * (security.login_burst at once, then security.login_rate per second), spent before anything
+ * else is done for the attempt, and may hold only a few of the queued checks at a time. */
 #include "admin_login.h"
 #include "admin_pwcheck.h"
 #include "admin_session.h"
 #include "admin_web.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "session.h"
 #include "totp.h"
 
@@ -23,6 +29,10 @@
 #define PASSWORD_MAX_BYTES 1024
 #define CODE_MAX 64
 #define SEALED_SECRET_MAX 128
+/* Refusals (429) are logged at most once per client address in this many seconds. */
+#define REFUSAL_LOG_WINDOW_S 60
+/* A full password-check queue (32 checks of ~100 ms on 2 threads) drains in about 2 s. */
+#define BUSY_RETRY_AFTER_S 2
 
 /* What a login step carries between its statements; wiped when freed. */
 struct login_state {
@@ -30,6 +40,7 @@ struct login_state {
 	char *password;
 	char code[CODE_MAX];
 	char user_id[ADMIN_ID_MAX]; /* "" for an unknown login */
+	int64_t addr_key;	    /* the client address's, for its share of the check queue */
 	const char *factor;	    /* "password", "totp", "recovery" */
 	const char *fail_code;	    /* the 401 answer of a failure */
 	const char *fail_message;
@@ -137,13 +148,17 @@ static char *login_details(const struct admin_ctx *ctx, const struct login_state
 	return text;
 }
 
-static void set_retry_after(struct admin_ctx *ctx, const char *seconds)
+static void set_retry_after_s(struct admin_ctx *ctx, long s)
 {
-	long s = strtol(seconds, NULL, 10);
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%ld", s < 1 ? 1L : s);
 	admin_add_header(ctx, "Retry-After", buf);
+}
+
+static void set_retry_after(struct admin_ctx *ctx, const char *seconds)
+{
+	set_retry_after_s(ctx, strtol(seconds, NULL, 10));
 }
 
 static void reply_locked(struct admin_ctx *ctx, const char *seconds)
@@ -151,6 +166,65 @@ static void reply_locked(struct admin_ctx *ctx, const char *seconds)
 	set_retry_after(ctx, seconds);
 	admin_reply_error(ctx, 423, "account_locked",
 			  "too many failed attempts: the account is locked for now");
+}
+
+/* ---- the budget of password checks per client address ---------------------------------------- */
+
+/* A refused attempt writes no audit row: one per refused call would let a flood fill
+ * hookgate.audit_log, and cost the statement per call that the budget is there to save. The
+ * attempts the budget lets through are audited as always (login.failure, login.locked, …), and
+ * the refusals get one info line per address and REFUSAL_LOG_WINDOW_S. */
+static void refusal_log(struct admin_ctx *ctx, int64_t key, const char *why)
+{
+	struct admin_role *role = ctx->w->role;
+
+	if (ratelimit_take(role->refusal_log, key, 1.0 / REFUSAL_LOG_WINDOW_S, 1,
+			   ctx->req->started_us, NULL))
+		log_info("admin: password checks from %s refused (%s); its next refusals within "
+			 "%d s are not logged",
+			 ctx->req->client_addr, why, REFUSAL_LOG_WINDOW_S);
+}
+
+static void reply_rate_limited(struct admin_ctx *ctx, int64_t key, const char *why, long retry_s,
+			       const char *message)
+{
+	refusal_log(ctx, key, why);
+	set_retry_after_s(ctx, retry_s);
+	admin_reply_error(ctx, 429, "rate_limited", message);
+}
+
+/* Taken before the login is even looked up: a refused attempt costs no statement, and gets the
+ * same answer whether the login exists, is locked or not. */
+static bool login_budget_take(struct admin_ctx *ctx, int64_t key)
+{
+	const struct hg_config *cfg = ctx->w->cfg;
+	struct admin_role *role = ctx->w->role;
+	int retry_s = 0;
+
+	if (ratelimit_take(role->login_budget, key, cfg->login_rate, cfg->login_burst,
+			   ctx->req->started_us, &retry_s))
+		return true;
+	reply_rate_limited(ctx, key, "over security.login_burst and login_rate", retry_s,
+			   "too many sign-in attempts from your address: wait before trying again");
+	return false;
+}
+
+/* The queue is full of other addresses' checks: logged at most once per window, whoever asks. */
+static void reply_busy(struct admin_ctx *ctx)
+{
+	struct admin_role *role = ctx->w->role;
+	int64_t now = ctx->req->started_us;
+
+	if (role->busy_logged_us == 0 ||
+	    now - role->busy_logged_us >= REFUSAL_LOG_WINDOW_S * 1000000LL) {
+		role->busy_logged_us = now;
+		log_warn("admin: the password-check queue is full: sign-in attempts get 503 (not "
+			 "logged again within %d s)",
+			 REFUSAL_LOG_WINDOW_S);
+	}
+	set_retry_after_s(ctx, BUSY_RETRY_AFTER_S);
+	admin_reply_error(ctx, 503, "unavailable",
+			  "the server is busy checking other passwords: try again in a moment");
 }
 
 /* ---- failures: count, maybe lock, audit ----------------------------------------------------- */
@@ -293,8 +367,22 @@ static void user_found(PGresult *res, void *arg)
 		stored = PQgetvalue(res, 0, 1);
 		st->enrolling = strcmp(PQgetvalue(res, 0, 2), "t") != 0;
 	}
-	if (!admin_pwcheck_submit(role->pwcheck, st->password, stored, password_checked, ctx))
-		admin_reply_unavailable(ctx);
+	switch (admin_pwcheck_submit(role->pwcheck, st->addr_key, st->password, stored,
+				     password_checked, ctx)) {
+	case ADMIN_PWCHECK_QUEUED:
+		break;
+	case ADMIN_PWCHECK_KEY_FULL:
+		reply_rate_limited(ctx, st->addr_key, "too many of its checks in the queue", 1,
+				   "too many sign-in attempts from your address at once: wait for "
+				   "their answers");
+		break;
+	case ADMIN_PWCHECK_FULL:
+		reply_busy(ctx);
+		break;
+	case ADMIN_PWCHECK_NOMEM:
+		admin_reply_error(ctx, 500, "internal", "out of memory");
+		break;
+	}
 }
 
 static bool login_input(struct admin_ctx *ctx, struct login_state *st, const cJSON *body)
@@ -331,6 +419,9 @@ void admin_login_password(struct admin_ctx *ctx)
 	bool ok = st && login_input(ctx, st, body);
 	cJSON_Delete(body);
 	if (!ok)
+		return;
+	st->addr_key = ratelimit_addr_key(ctx->req->client_addr);
+	if (!login_budget_take(ctx, st->addr_key))
 		return;
 
 	const char *params[] = { st->login, admin_client_inet(ctx) };

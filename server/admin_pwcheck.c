@@ -7,7 +7,8 @@
  * threads takes jobs from a mutex-protected queue; a finished job's pointer is written to a
  * pipe, which the loop watches like any other fd. Nothing but the job itself crosses threads:
  * the threads never touch libevent, the request or the database. The queue is bounded so that
- * a flood of logins gets 503 instead of unbounded memory (each check holds 32 MiB). */
+ * a flood of logins gets 503 instead of unbounded memory (each check holds 32 MiB), and each
+ * client's share of it too, so that one client's flood leaves room for the others. */
 #include "admin_pwcheck.h"
 #include "crypto.h"
 #include "log.h"
@@ -25,6 +26,7 @@
 
 struct pwcheck_job {
 	TAILQ_ENTRY(pwcheck_job) next;
+	int64_t key;
 	char *password;
 	char *stored; /* NULL: unknown user */
 	bool verified;
@@ -33,12 +35,20 @@ struct pwcheck_job {
 };
 TAILQ_HEAD(pwcheck_queue, pwcheck_job);
 
+/* How many outstanding jobs a key has; n == 0: a free entry. */
+struct pwcheck_holder {
+	int64_t key;
+	int n;
+};
+
 struct admin_pwcheck {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct pwcheck_queue queue; /* waiting for a thread */
 	int outstanding;	    /* submitted and not yet delivered */
 	int max_pending;
+	int max_per_key;
+	struct pwcheck_holder *holders; /* max_pending entries: a key per outstanding job at most */
 	bool stopping;
 	pthread_t *threads;
 	int nthreads;
@@ -54,6 +64,21 @@ static void job_free(struct pwcheck_job *job)
 	}
 	free(job->stored);
 	free(job);
+}
+
+/* Under the lock: the entry of key, else a free one (NULL when none is). */
+static struct pwcheck_holder *pwcheck_holder(struct admin_pwcheck *pc, int64_t key)
+{
+	struct pwcheck_holder *free_entry = NULL;
+
+	for (int i = 0; i < pc->max_pending; i++) {
+		struct pwcheck_holder *h = &pc->holders[i];
+		if (h->n > 0 && h->key == key)
+			return h;
+		if (h->n == 0 && free_entry == NULL)
+			free_entry = h;
+	}
+	return free_entry;
 }
 
 static void *pwcheck_thread(void *arg)
@@ -86,6 +111,7 @@ static void deliver(struct admin_pwcheck *pc, struct pwcheck_job *job, bool canc
 {
 	pthread_mutex_lock(&pc->lock);
 	pc->outstanding--;
+	pwcheck_holder(pc, job->key)->n--;
 	pthread_mutex_unlock(&pc->lock);
 	job->cb(job->verified && !cancelled, cancelled, job->arg);
 	job_free(job);
@@ -118,7 +144,8 @@ static bool pwcheck_start_threads(struct admin_pwcheck *pc, int threads)
 	return pc->nthreads == threads;
 }
 
-struct admin_pwcheck *admin_pwcheck_new(struct event_base *base, int threads, int max_pending)
+struct admin_pwcheck *admin_pwcheck_new(struct event_base *base, int threads, int max_pending,
+					int max_per_key)
 {
 	struct admin_pwcheck *pc = calloc(1, sizeof(*pc));
 	int fds[2];
@@ -129,9 +156,11 @@ struct admin_pwcheck *admin_pwcheck_new(struct event_base *base, int threads, in
 	pthread_cond_init(&pc->wake, NULL);
 	TAILQ_INIT(&pc->queue);
 	pc->max_pending = max_pending;
+	pc->max_per_key = max_per_key;
 	pc->pipe_rd = pc->pipe_wr = -1;
 	pc->threads = calloc((size_t)threads, sizeof(*pc->threads));
-	if (pc->threads == NULL || pipe(fds) != 0) {
+	pc->holders = calloc((size_t)max_pending, sizeof(*pc->holders));
+	if (pc->threads == NULL || pc->holders == NULL || pipe(fds) != 0) {
 		admin_pwcheck_free(pc);
 		return NULL;
 	}
@@ -148,32 +177,42 @@ struct admin_pwcheck *admin_pwcheck_new(struct event_base *base, int threads, in
 	return pc;
 }
 
-bool admin_pwcheck_submit(struct admin_pwcheck *pc, const char *password, const char *stored,
-			  admin_pwcheck_cb cb, void *arg)
+enum admin_pwcheck_submitted admin_pwcheck_submit(struct admin_pwcheck *pc, int64_t key,
+						  const char *password, const char *stored,
+						  admin_pwcheck_cb cb, void *arg)
 {
 	struct pwcheck_job *job = calloc(1, sizeof(*job));
+	enum admin_pwcheck_submitted r = ADMIN_PWCHECK_QUEUED;
 
 	if (job == NULL)
-		return false;
+		return ADMIN_PWCHECK_NOMEM;
+	job->key = key;
 	job->password = strdup(password);
 	job->stored = stored ? strdup(stored) : NULL;
 	job->cb = cb;
 	job->arg = arg;
 	if (job->password == NULL || (stored && job->stored == NULL)) {
 		job_free(job);
-		return false;
+		return ADMIN_PWCHECK_NOMEM;
 	}
 	pthread_mutex_lock(&pc->lock);
-	bool room = pc->outstanding < pc->max_pending;
-	if (room) {
+	/* Every key with outstanding jobs has an entry, so one is free while there is room. */
+	struct pwcheck_holder *h = pwcheck_holder(pc, key);
+	if (h && h->n >= pc->max_per_key)
+		r = ADMIN_PWCHECK_KEY_FULL;
+	else if (h == NULL || pc->outstanding >= pc->max_pending)
+		r = ADMIN_PWCHECK_FULL;
+	if (r == ADMIN_PWCHECK_QUEUED) {
+		h->key = key;
+		h->n++;
 		pc->outstanding++;
 		TAILQ_INSERT_TAIL(&pc->queue, job, next);
 		pthread_cond_signal(&pc->wake);
 	}
 	pthread_mutex_unlock(&pc->lock);
-	if (!room)
+	if (r != ADMIN_PWCHECK_QUEUED)
 		job_free(job);
-	return room;
+	return r;
 }
 
 void admin_pwcheck_free(struct admin_pwcheck *pc)
@@ -202,6 +241,7 @@ void admin_pwcheck_free(struct admin_pwcheck *pc)
 	if (pc->pipe_wr >= 0)
 		close(pc->pipe_wr);
 	free(pc->threads);
+	free(pc->holders);
 	pthread_cond_destroy(&pc->wake);
 	pthread_mutex_destroy(&pc->lock);
 	free(pc);

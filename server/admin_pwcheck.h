@@ -5,6 +5,7 @@
 #define HG_ADMIN_PWCHECK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 
@@ -14,12 +15,23 @@ struct admin_pwcheck;
  * callee only frees its state. */
 typedef void (*admin_pwcheck_cb)(bool verified, bool cancelled, void *arg);
 
-/* threads verifications at a time, at most max_pending waiting or running. */
-struct admin_pwcheck *admin_pwcheck_new(struct event_base *base, int threads, int max_pending);
+enum admin_pwcheck_submitted {
+	ADMIN_PWCHECK_QUEUED,
+	ADMIN_PWCHECK_KEY_FULL, /* max_per_key of the checks in the queue are this key's */
+	ADMIN_PWCHECK_FULL,	/* max_pending checks wait or run */
+	ADMIN_PWCHECK_NOMEM,
+};
+
+/* threads verifications at a time, at most max_pending waiting or running, of which at most
+ * max_per_key submitted with one key (the client address's), so that one client cannot fill
+ * the queue. */
+struct admin_pwcheck *admin_pwcheck_new(struct event_base *base, int threads, int max_pending,
+					int max_per_key);
 /* Copies password and stored (NULL for an unknown user: the same work is done, the answer is
- * false). False when the queue is full or on allocation failure; cb is then never called. */
-bool admin_pwcheck_submit(struct admin_pwcheck *pc, const char *password, const char *stored,
-			  admin_pwcheck_cb cb, void *arg);
+ * false). Unless QUEUED, cb is never called. */
+enum admin_pwcheck_submitted admin_pwcheck_submit(struct admin_pwcheck *pc, int64_t key,
+						  const char *password, const char *stored,
+						  admin_pwcheck_cb cb, void *arg);
 /* Joins the threads; every job not delivered yet gets cb(false, true, arg). */
 void admin_pwcheck_free(struct admin_pwcheck *pc);
 

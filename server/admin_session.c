@@ -128,7 +128,7 @@ static void session_found(PGresult *res, void *arg)
 	}
 	if (!session_fill(ctx, res)) {
 		log_error("admin: a session row does not fit its buffers");
-		admin_reply_unavailable(ctx);
+		admin_reply_error(ctx, 500, "internal", "the session cannot be read");
 		return;
 	}
 	if (session_allowed(ctx))

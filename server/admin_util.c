@@ -69,11 +69,16 @@ void admin_reply_empty(struct admin_ctx *ctx, int status)
 	admin_ctx_free(ctx);
 }
 
-void admin_reply_unavailable(struct admin_ctx *ctx)
+static void reply_unavailable(struct admin_ctx *ctx, const char *message)
 {
 	no_store(ctx->req);
-	http_reply_unavailable(ctx->req, "the database is not available");
+	http_reply_unavailable(ctx->req, message);
 	admin_ctx_free(ctx);
+}
+
+void admin_reply_unavailable(struct admin_ctx *ctx)
+{
+	reply_unavailable(ctx, "the database is not available");
 }
 
 bool admin_query(struct admin_ctx *ctx, const char *sql, int nparams, const char *const *params,
@@ -92,6 +97,28 @@ const char *admin_sqlstate(const PGresult *res)
 	return state ? state : "";
 }
 
+/* Answers a statement that failed with an error: 503 when the SQLSTATE says the database cannot
+ * serve now (class 08 connection, 53 resources, 57 shutdown or cancel, 58 I/O) or gave the
+ * statement up on a conflict (40: deadlock, serialization), 500 when it refused the statement
+ * (a bug: bad data, a constraint, a function's exception). */
+static void reply_db_error(struct admin_ctx *ctx, const PGresult *res)
+{
+	const char *state = admin_sqlstate(res);
+	/* The primary message only: the detail may quote parameter values. */
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	log_error("admin: database error %s: %s", state, msg ? msg : "");
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+	    strncmp(state, "57", 2) == 0 || strncmp(state, "58", 2) == 0) {
+		admin_reply_unavailable(ctx);
+	} else if (strncmp(state, "40", 2) == 0) {
+		reply_unavailable(ctx, "the database gave the request up on a conflict with "
+				       "another one: try again");
+	} else {
+		admin_reply_error(ctx, 500, "internal", "the database refused the request");
+	}
+}
+
 bool admin_result(struct admin_ctx *ctx, PGresult *res, int min_rows)
 {
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -101,12 +128,13 @@ bool admin_result(struct admin_ctx *ctx, PGresult *res, int min_rows)
 	if (res && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
 		log_error("admin: a statement returned %d row(s), expected %d", PQntuples(res),
 			  min_rows);
+		admin_reply_error(ctx, 500, "internal", "the database gave an unexpected answer");
 	} else if (res) {
-		/* The primary message only: the detail may quote parameter values. */
-		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-		log_error("admin: database error %s: %s", admin_sqlstate(res), msg ? msg : "");
+		reply_db_error(ctx, res);
+	} else {
+		/* The connection failed, or no answer came within ADMIN_DB_TIMEOUT_MS. */
+		admin_reply_unavailable(ctx);
 	}
-	admin_reply_unavailable(ctx);
 	return false;
 }
 

@@ -1,5 +1,5 @@
 /* admin_util: what every admin API handler shares — the per-request context, JSON in and out
- * (SPEC §5 shapes, Cache-Control: no-store), database calls that answer 503 by themselves,
+ * (SPEC §5 shapes, Cache-Control: no-store), database calls that answer failures by themselves,
  * text rules (token names), query-string parameters, bytea and time formats. */
 #ifndef HG_ADMIN_UTIL_H
 #define HG_ADMIN_UTIL_H
@@ -28,11 +28,15 @@
 #define ADMIN_TIME_MAX 32
 
 struct admin_pwcheck;
+struct ratelimit;
 
 /* The admin worker's own state (worker.role). */
 struct admin_role {
 	struct admin_pwcheck *pwcheck;
-	struct event *prune; /* deletes expired sessions now and then */
+	struct ratelimit *login_budget; /* password checks per client address */
+	struct ratelimit *refusal_log;	/* a log line per address and minute of 429s */
+	int64_t busy_logged_us;		/* when a full password-check queue was last logged */
+	struct event *prune;		/* deletes expired sessions now and then */
 };
 
 /* Who is asking, as the session look-up found it. */
@@ -78,10 +82,11 @@ void admin_add_header(struct admin_ctx *ctx, const char *name, const char *value
 bool admin_query(struct admin_ctx *ctx, const char *sql, int nparams, const char *const *params,
 		 db_result_cb cb);
 /* For callbacks: true when res is a good result with at least min_rows rows. Otherwise answers
- * 503 (no result or a database error, logged by SQLSTATE) and frees ctx. */
+ * and frees ctx: 503 when there is no result or the database cannot serve now, 500 when it
+ * refused the statement or gave fewer rows (logged, errors by SQLSTATE). */
 bool admin_result(struct admin_ctx *ctx, PGresult *res, int min_rows);
 /* For statements on one token of the signed-in user: true when res is good and holds exactly
- * one row. Otherwise answers 503 (as admin_result) or 404 not_found (no such token, deleted,
+ * one row. Otherwise answers as admin_result or 404 not_found (no such token, deleted,
  * or another user's) and frees ctx. */
 bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res);
 /* The SQLSTATE of a failed result ("" if none). */

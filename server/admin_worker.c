@@ -10,13 +10,22 @@
 #include "admin_web.h"
 #include "httputil.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "worker.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #define PWCHECK_THREADS 2
 #define PWCHECK_MAX_PENDING 32
+/* Of those, one client address (an IPv6 one by its /64) may hold this many: past it, 429. So a
+ * queue that one address floods still has room for 28 checks of others. */
+#define PWCHECK_MAX_PER_ADDRESS 4
+/* Client addresses whose login budget (security.login_rate/login_burst) is remembered: a
+ * table of twice as many 32-byte slots (256 KiB). An address idle long enough to have its full
+ * burst back may lose its slot to another: forgetting it changes nothing. */
+#define LOGIN_ADDRESSES 4096
 #define PRUNE_INTERVAL_S 600
 
 enum route_auth { ROUTE_NO_SESSION, ROUTE_PRE2FA, ROUTE_FULL, ROUTE_ANY };
@@ -171,9 +180,16 @@ static bool admin_setup(struct worker *w)
 	struct admin_role *role = w->role;
 	struct timeval tv = { PRUNE_INTERVAL_S, 0 };
 
-	role->pwcheck = admin_pwcheck_new(w->base, PWCHECK_THREADS, PWCHECK_MAX_PENDING);
+	role->pwcheck = admin_pwcheck_new(w->base, PWCHECK_THREADS, PWCHECK_MAX_PENDING,
+					  PWCHECK_MAX_PER_ADDRESS);
 	if (role->pwcheck == NULL) {
 		log_error("cannot start the password-check threads");
+		return false;
+	}
+	role->login_budget = ratelimit_create(LOGIN_ADDRESSES);
+	role->refusal_log = ratelimit_create(LOGIN_ADDRESSES);
+	if (role->login_budget == NULL || role->refusal_log == NULL) {
+		log_error("cannot map the login budget table: %s", strerror(errno));
 		return false;
 	}
 	role->prune = event_new(w->base, -1, EV_PERSIST, prune_cb, w);
@@ -186,6 +202,10 @@ static bool admin_teardown(struct worker *w)
 
 	admin_pwcheck_free(role->pwcheck);
 	role->pwcheck = NULL;
+	ratelimit_destroy(role->login_budget);
+	role->login_budget = NULL;
+	ratelimit_destroy(role->refusal_log);
+	role->refusal_log = NULL;
 	if (role->prune)
 		event_free(role->prune);
 	role->prune = NULL;

@@ -4,11 +4,13 @@
  * changes nothing. That keeps look-ups to a short probe of slot locks. */
 #include "ratelimit.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -225,4 +227,27 @@ bool ratelimit_take(struct ratelimit *rl, int64_t token_id, double rate, int bur
 	if (!allowed && retry_after_s != NULL)
 		*retry_after_s = rl_retry_after(b.cost - credit);
 	return allowed;
+}
+
+/* n big-endian bytes as a number. */
+static uint64_t rl_be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int64_t ratelimit_addr_key(const char *addr)
+{
+	static const unsigned char v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, addr, a) == 1)
+		return (int64_t)rl_be(a, 4);
+	if (inet_pton(AF_INET6, addr, a) != 1)
+		return 0;
+	if (memcmp(a, v4mapped, sizeof(v4mapped)) == 0)
+		return (int64_t)rl_be(a + 12, 4);
+	return (int64_t)rl_be(a, 8); /* the /64 */
 }

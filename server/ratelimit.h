@@ -1,6 +1,8 @@
-/* ratelimit: the per-token rate limit of limits.token_rate/token_burst, shared by all webhook
- * workers. The master maps one anonymous shared region before forking; in it, a fixed
- * open-addressed table of token buckets, each guarded by its own spinlock of C11 atomics. */
+/* ratelimit: token buckets in a fixed open-addressed table, each guarded by its own spinlock of
+ * C11 atomics, keyed by a 64-bit id. The per-token rate limit of limits.token_rate/token_burst
+ * is one, shared by all webhook workers: the master maps the table (an anonymous shared region)
+ * before forking. The admin worker keeps its own, keyed by client address
+ * (ratelimit_addr_key), for security.login_rate/login_burst. */
 #ifndef HG_RATELIMIT_H
 #define HG_RATELIMIT_H
 
@@ -25,5 +27,12 @@ void ratelimit_destroy(struct ratelimit *rl);
  * than a gateway serves. */
 bool ratelimit_take(struct ratelimit *rl, int64_t token_id, double rate, int burst, int64_t now_us,
 		    int *retry_after_s);
+
+/* The key of a client address as http.h writes it ("203.0.113.7", "2001:db8::1"): an IPv4
+ * address alone (also when written ::ffff:203.0.113.7), an IPv6 address by its /64, since a
+ * host or a site is given a whole /64 and uses any address in it at will. IPv4 keys are below
+ * 2^32; the IPv6 prefixes that share them lie in ::/32, which is reserved (its ::1 shares key 0
+ * with 0.0.0.0, which never connects). Anything else (a Unix socket's "local") is 0 too. */
+int64_t ratelimit_addr_key(const char *addr);
 
 #endif

@@ -40,14 +40,27 @@
 		token_limit: 'You already have five tokens, the limit. Delete one first.',
 		invalid_name: 'A name has 1 to 64 characters and no control characters.',
 		csrf_failed: 'The request was refused as a possible cross-site request. Sign in again.',
-		unavailable: 'The server cannot reach its database right now. Try again shortly.',
+		rate_limited: 'Too many sign-in attempts from this address. Wait a moment and try again.',
+		/* 503 has several causes (the database, a server busy checking passwords): its
+		 * message says which. */
+		unavailable: (err) => sentence(err.message) +
+			(/try again/.test(err.message) ? '' : ' Try again shortly.'),
 		not_found: 'Not found: it may have been deleted meanwhile.',
 	};
+
+	/* "the database is not available" → "The database is not available." */
+	function sentence(text) {
+		text = String(text || 'the server cannot answer right now');
+		return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.');
+	}
 
 	function errorText(err) {
 		if (!(err instanceof ApiError))
 			return 'Cannot reach the server: ' + err.message;
-		return MESSAGES[err.code] || err.message || ('Error ' + err.status);
+		const text = MESSAGES[err.code];
+		if (typeof text === 'function')
+			return text(err);
+		return text || err.message || ('Error ' + err.status);
 	}
 
 	async function api(method, path, body) {

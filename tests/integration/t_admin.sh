@@ -6,22 +6,11 @@
 # creations, rename rules, status, delete, secret copy, usage paging, cross-user 404s), modules
 # and every webhook-url variant, audit rows, logout, session expiry and PostgreSQL down.
 . "$HG_SRCDIR/tests/integration/lib.sh"
+. "$HG_SRCDIR/tests/integration/admin_lib.sh"
 hg_setup
 plan 163
 
 declare -A CSRF SECRET LAST_STEP
-
-admin_url() {
-	printf 'http://127.0.0.1:%s\n' "$HG_ADMIN_PORT"
-}
-
-pw() {
-	printf 'pass-%s-correct-horse\n' "$1"
-}
-
-q() {
-	psql -X -q -At -v ON_ERROR_STOP=1 -c "$1" 2>&1
-}
 
 # api_raw WHO METHOD PATH DATA [curl args...]: one call with WHO's cookie jar; DATA (may be
 # empty) is sent as application/json. Sets HTTP_STATUS, HTTP_BODY, HTTP_HEADERS.
@@ -41,27 +30,6 @@ api() {
 		set -- -H "X-CSRF-Token: ${CSRF[$who]}" "$@"
 	fi
 	api_raw "$who" "$method" "$path" "$data" "$@"
-}
-
-# jstr KEY: the first string value of "KEY" in $HTTP_BODY.
-jstr() {
-	[[ $HTTP_BODY =~ \"$1\":\"([^\"]*)\" ]] && printf '%s\n' "${BASH_REMATCH[1]}"
-}
-
-# status_code: "STATUS CODE" of the last answer, e.g. "401 invalid_code".
-status_code() {
-	printf '%s %s\n' "$HTTP_STATUS" "$(jstr code)"
-}
-
-header() {
-	local line
-	while IFS= read -r line; do
-		if [[ ${line,,} == "${1,,}:"* ]]; then
-			printf '%s\n' "${line#*: }"
-			return 0
-		fi
-	done <<<"$HTTP_HEADERS"
-	return 1
 }
 
 # ---- TOTP (RFC 6238, SHA-1, 6 digits) in bash + openssl -----------------------------------------
@@ -132,7 +100,9 @@ is "$(totp_at GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ 1)" 287082 \
 	"the test's TOTP helper gives RFC 6238's SHA-1 code for T=59"
 
 pg_start
-hg_config '[security]' 'login_max_failures = 3' 'login_lockout = 10m'
+# Every login here comes from 127.0.0.1, a few dozen in a minute: more than the default budget
+# of password checks per address (t_admin_flood.sh tests that budget).
+hg_config '[security]' 'login_max_failures = 3' 'login_lockout = 10m' 'login_burst = 1000'
 hg_migrate >/dev/null || bail_out "migrate failed"
 for who in alice bob carol dave racer; do
 	hgctl user add "$who" --display-name "User ${who^}" <<<"$(pw "$who")" >/dev/null ||

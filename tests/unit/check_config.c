@@ -255,6 +255,8 @@ static void assert_defaults(const struct hg_config *cfg, bool with_tls)
 	ck_assert_int_eq(cfg->twofa_session_ttl_ms, 900000);
 	ck_assert_int_eq(cfg->login_max_failures, 5);
 	ck_assert_int_eq(cfg->login_lockout_ms, 900000);
+	ck_assert(cfg->login_rate == 0.5);
+	ck_assert_int_eq(cfg->login_burst, 5);
 	ck_assert(cfg->token_rate == 0.0);
 	ck_assert_int_eq(cfg->token_burst, 20);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_INFO);
@@ -342,7 +344,8 @@ START_TEST(example_documents_every_default)
 		"listen", "workers", "admin_listen", "public_url", "max_body_size",
 		"shutdown_timeout", "tls_cert", "tls_key", "web_dir", "conninfo", "pool_size",
 		"usage_retention", "secret_key_file", "twofa_session_ttl", "login_max_failures",
-		"login_lockout", "token_rate", "token_burst", "level", "file", "access",
+		"login_lockout", "login_rate", "login_burst", "token_rate", "token_burst", "level",
+		"file", "access",
 	};
 	struct hg_config cfg;
 	char *path = example_path(), *text = read_all(path);
@@ -599,6 +602,22 @@ END_TEST
 
 /* ---- keys, types and ranges ------------------------------------------------------------ */
 
+/* An integer key takes lo and hi; lo - 1 and hi + 1 are out of range "(lo..hi)". */
+static void expect_int_range(const char *section, const char *key, size_t offset, int lo, int hi)
+{
+	const int in[] = {lo, hi}, out[] = {lo - 1, hi + 1};
+	char line[128], message[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(line, sizeof(line), "%s = %d", key, in[i]);
+		ck_assert_int_eq(load_int(section, line, offset), in[i]);
+		snprintf(line, sizeof(line), "%s = %d", key, out[i]);
+		snprintf(message, sizeof(message), "%s.%s: \"%d\" is out of range (%d..%d)",
+			 section, key, out[i], lo, hi);
+		expect_value_error(section, line, message);
+	}
+}
+
 START_TEST(workers_values)
 {
 	size_t off = offsetof(struct hg_config, workers);
@@ -623,31 +642,16 @@ END_TEST
 
 START_TEST(int_ranges)
 {
-	size_t pool = offsetof(struct hg_config, pool_size);
-
-	ck_assert_int_eq(load_int("database", "pool_size = 1", pool), 1);
-	ck_assert_int_eq(load_int("database", "pool_size = 64", pool), 64);
-	expect_value_error("database", "pool_size = 0",
-			   "database.pool_size: \"0\" is out of range (1..64)");
-	expect_value_error("database", "pool_size = 65",
-			   "database.pool_size: \"65\" is out of range (1..64)");
+	expect_int_range("database", "pool_size", offsetof(struct hg_config, pool_size), 1, 64);
 	expect_value_error("database", "pool_size = +2", "database.pool_size: bad integer \"+2\"");
 	expect_value_error("database", "pool_size = 2.0",
 			   "database.pool_size: bad integer \"2.0\"");
-	ck_assert_int_eq(load_int("security", "login_max_failures = 1000",
-				  offsetof(struct hg_config, login_max_failures)), 1000);
-	expect_value_error("security", "login_max_failures = 1001",
-			   "security.login_max_failures: \"1001\" is out of range (1..1000)");
-	expect_value_error("security", "login_max_failures = 0",
-			   "security.login_max_failures: \"0\" is out of range (1..1000)");
-	ck_assert_int_eq(load_int("limits", "token_burst = 1",
-				  offsetof(struct hg_config, token_burst)), 1);
-	ck_assert_int_eq(load_int("limits", "token_burst = 1000000",
-				  offsetof(struct hg_config, token_burst)), 1000000);
-	expect_value_error("limits", "token_burst = 1000001",
-			   "limits.token_burst: \"1000001\" is out of range (1..1000000)");
-	expect_value_error("limits", "token_burst = 0",
-			   "limits.token_burst: \"0\" is out of range (1..1000000)");
+	expect_int_range("security", "login_max_failures",
+			 offsetof(struct hg_config, login_max_failures), 1, 1000);
+	expect_int_range("security", "login_burst", offsetof(struct hg_config, login_burst), 1,
+			 1000);
+	expect_int_range("limits", "token_burst", offsetof(struct hg_config, token_burst), 1,
+			 1000000);
 	expect_value_error("limits", "token_burst = 2147483648",
 			   "limits.token_burst: bad integer \"2147483648\"");
 }
@@ -735,6 +739,16 @@ START_TEST(token_rate_values)
 	}
 	expect_value_error("limits", "token_rate = 1000000.5",
 			   "limits.token_rate: \"1000000.5\" is out of range (0..1000000)");
+	ck_assert_msg(load_one("security", "login_rate = 0", &cfg), "%s", err);
+	ck_assert(cfg.login_rate == 0);
+	cfg_free(&cfg);
+	ck_assert_msg(load_one("security", "login_rate = 1000", &cfg), "%s", err);
+	ck_assert(cfg.login_rate == 1000);
+	cfg_free(&cfg);
+	expect_value_error("security", "login_rate = 1000.5",
+			   "security.login_rate: \"1000.5\" is out of range (0..1000)");
+	expect_value_error("security", "login_rate = -1",
+			   "security.login_rate: bad number \"-1\" (use a decimal number >= 0)");
 }
 END_TEST
 

@@ -253,6 +253,38 @@ START_TEST(test_concurrent_never_over_admits)
 }
 END_TEST
 
+/* Client addresses: IPv4 alone, IPv4-mapped IPv6 as IPv4, IPv6 by its /64. */
+START_TEST(test_addr_key)
+{
+	int64_t v4 = ratelimit_addr_key("203.0.113.7");
+	ck_assert_int_eq(v4, INT64_C(0xcb007107));
+	ck_assert_int_eq(ratelimit_addr_key("::ffff:203.0.113.7"), v4);
+	ck_assert_int_ne(ratelimit_addr_key("203.0.113.8"), v4);
+	ck_assert_int_ne(ratelimit_addr_key("127.0.0.1"), ratelimit_addr_key("127.0.0.2"));
+
+	int64_t v6 = ratelimit_addr_key("2001:db8:1:2::1");
+	ck_assert_int_eq(v6, INT64_C(0x20010db800010002));
+	ck_assert_int_eq(ratelimit_addr_key("2001:db8:1:2:ffff:ffff:ffff:ffff"), v6);
+	ck_assert_int_ne(ratelimit_addr_key("2001:db8:1:3::1"), v6);
+	/* The top bit set: the key is negative, and still its own. */
+	int64_t top = ratelimit_addr_key("fe80::1");
+	ck_assert_int_eq(top, (int64_t)UINT64_C(0xfe80000000000000));
+	ck_assert_int_ne(top, ratelimit_addr_key("fe81::1"));
+	ck_assert_int_ne(ratelimit_addr_key("::1"), ratelimit_addr_key("127.0.0.1"));
+
+	ck_assert_int_eq(ratelimit_addr_key("local"), 0);
+	ck_assert_int_eq(ratelimit_addr_key(""), 0);
+	ck_assert_int_eq(ratelimit_addr_key("203.0.113.7:80"), 0);
+
+	/* Two addresses of one /64 share a bucket; another /64 has its own. */
+	struct ratelimit *rl = create(64);
+	ck_assert_int_eq(take_n(rl, ratelimit_addr_key("2001:db8::a"), 0.5, 5, T0, 3), 3);
+	ck_assert_int_eq(take_n(rl, ratelimit_addr_key("2001:db8::b"), 0.5, 5, T0, 3), 2);
+	ck_assert_int_eq(take_n(rl, ratelimit_addr_key("2001:db8:0:1::a"), 0.5, 5, T0, 3), 3);
+	ratelimit_destroy(rl);
+}
+END_TEST
+
 Suite *make_suite_ratelimit(void)
 {
 	Suite *s = suite_create("ratelimit");
@@ -262,6 +294,7 @@ Suite *make_suite_ratelimit(void)
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_slow_rate_hammered);
 	tcase_add_test(tc, test_rate_off_and_odd_bursts);
+	tcase_add_test(tc, test_addr_key);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("table");
