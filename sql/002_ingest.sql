@@ -282,7 +282,7 @@ CREATE FUNCTION hookgate.ingest_batch(
 	budget_ms integer DEFAULT NULL)
 RETURNS TABLE (i integer, http_status integer, code text, message_id bigint)
 LANGUAGE plpgsql
--- As in ingest_keyed_batch(): the statement depends on the batch only through cs.
+-- As in ingest_keyed_batch(): the statement depends on the batch only through the arrays.
 SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
@@ -293,37 +293,37 @@ DECLARE
 	repeated boolean;
 	keyed boolean;
 BEGIN
-	-- unnest() pads the shorter arrays with NULLs: a missing optional field would pass.
-	IF ncalls <> ANY (ARRAY[coalesce(cardinality(a_token_id), 0),
-		coalesce(cardinality(a_user_id), 0), coalesce(cardinality(a_status), 0),
-		coalesce(cardinality(a_module), 0), coalesce(cardinality(a_target), 0),
-		coalesce(cardinality(a_appkey_hash), 0), coalesce(cardinality(a_content_type), 0),
-		coalesce(cardinality(a_body), 0), coalesce(cardinality(a_idem_key), 0),
-		coalesce(cardinality(a_client_addr), 0), coalesce(cardinality(a_user_agent), 0),
-		coalesce(cardinality(a_request_bytes), 0), coalesce(cardinality(a_latency_us), 0),
-		coalesce(cardinality(a_at), 0)]) THEN
-		RAISE EXCEPTION 'ingest_batch: every array needs one element per call';
+	-- unnest() pads the shorter arrays with NULLs: a missing optional field would pass. And
+	-- the statement below reads fields by their position in the arrays, counted from 1.
+	IF EXISTS (SELECT 1 FROM unnest(ARRAY[array_dims(a_i), array_dims(a_token_id),
+		array_dims(a_user_id), array_dims(a_status), array_dims(a_module),
+		array_dims(a_target), array_dims(a_appkey_hash), array_dims(a_content_type),
+		array_dims(a_body), array_dims(a_idem_key), array_dims(a_client_addr),
+		array_dims(a_user_agent), array_dims(a_request_bytes), array_dims(a_latency_us),
+		array_dims(a_at)]) d
+		WHERE d IS DISTINCT FROM CASE WHEN ncalls > 0 THEN '[1:' || ncalls || ']' END) THEN
+		RAISE EXCEPTION 'ingest_batch: every array needs one element per call, from 1';
 	END IF;
 	IF ncalls = 0 THEN
 		RETURN;
 	END IF;
-	SELECT array_agg(ROW(x.*)::hookgate.ingest_call),
-	       bool_or(x.i IS NULL OR x.token_id IS NULL OR x.status IS NULL
+	SELECT bool_or(x.i IS NULL OR x.token_id IS NULL OR x.status IS NULL
 		       OR x.module IS NULL OR x.target IS NULL OR x.at IS NULL),
 	       count(DISTINCT x.i) <> count(*),
 	       bool_or(x.status = 0 AND x.idem_key IS NOT NULL)
-	  INTO cs, incomplete, repeated, keyed
-	  FROM unnest(a_i, a_token_id, a_user_id, a_status, a_module, a_target, a_appkey_hash,
-		      a_content_type, a_body, a_idem_key, a_client_addr, a_user_agent,
-		      a_request_bytes, a_latency_us, a_at)
-	       x (i, token_id, user_id, status, module, target, appkey_hash, content_type, body,
-		  idem_key, client_addr, user_agent, request_bytes, latency_us, at);
+	  INTO incomplete, repeated, keyed
+	  FROM unnest(a_i, a_token_id, a_status, a_module, a_target, a_idem_key, a_at)
+	       x (i, token_id, status, module, target, idem_key, at);
 	IF incomplete OR repeated THEN
 		RAISE EXCEPTION 'ingest_batch: every call needs a distinct i and i, token_id,'
 			' status, module, target and at';
 	END IF;
 
 	IF keyed THEN
+		SELECT array_agg(ROW(x.*)::hookgate.ingest_call) INTO cs
+		  FROM unnest(a_i, a_token_id, a_user_id, a_status, a_module, a_target,
+			      a_appkey_hash, a_content_type, a_body, a_idem_key, a_client_addr,
+			      a_user_agent, a_request_bytes, a_latency_us, a_at) x;
 		RETURN QUERY SELECT * FROM hookgate.ingest_keyed_batch(to_jsonb(cs), budget_ms);
 		RETURN;
 	END IF;
@@ -335,19 +335,26 @@ BEGIN
 	-- another batch updated meanwhile cost PostgreSQL more CPU per call than the statement
 	-- saved.)
 	PERFORM 1 FROM hookgate.webhook_tokens t
-	  WHERE t.id IN (SELECT DISTINCT x.token_id FROM unnest(cs) x)
+	  WHERE t.id = ANY (a_token_id)
 	  ORDER BY t.id FOR SHARE;
 
+	-- The CTEs carry only what decides a call's outcome, and k, its position in the arrays:
+	-- the inserts take the other fields from the arrays by k (PL/pgSQL keeps array arguments
+	-- expanded, so a subscript costs no scan). Each CTE stores every row it passes, so the
+	-- bodies and headers are copied once, by the inserts.
 	RETURN QUERY
 	WITH c AS MATERIALIZED (
-		SELECT x.*, t.id IS NOT NULL AS known,
+		SELECT x.k, x.i, x.token_id, x.status, x.module, x.target, x.appkey_hash, x.at,
+		       t.id IS NOT NULL AS known,
 		       coalesce(t.status = 'active', false) AS active, t.user_id AS owner
-		  FROM unnest(cs) x
+		  FROM unnest(a_i, a_token_id, a_status, a_module, a_target, a_appkey_hash, a_at)
+		       WITH ORDINALITY x (i, token_id, status, module, target, appkey_hash, at, k)
 		  LEFT JOIN hookgate.webhook_tokens t
 		    ON t.id = x.token_id AND t.deleted_at IS NULL
 	),
 	r AS MATERIALIZED (
-		SELECT c.*, tg.module_final,
+		SELECT c.k, c.i, c.token_id, c.status, c.target, c.at, c.known, c.active, c.owner,
+		       tg.module_final,
 		       CASE WHEN NOT c.known OR NOT c.active THEN 401
 			    WHEN c.status <> 0 THEN c.status
 			    WHEN tg.allowed IS NULL THEN 404
@@ -368,7 +375,7 @@ BEGIN
 					       content_type, body)
 		OVERRIDING SYSTEM VALUE
 		SELECT f.mid, f.at, f.module_final, f.target, f.owner, f.token_id,
-		       f.content_type, f.body
+		       a_content_type[f.k], a_body[f.k]
 		  FROM f WHERE f.mid IS NOT NULL
 	),
 	usage_rows AS (
@@ -376,7 +383,8 @@ BEGIN
 			http_status, client_addr, user_agent, request_bytes, latency_us,
 			message_id)
 		SELECT f.token_id, f.owner, f.at, f.module_final, f.target, f.st,
-		       f.client_addr, f.user_agent, f.request_bytes, f.latency_us, f.mid
+		       a_client_addr[f.k], a_user_agent[f.k], a_request_bytes[f.k],
+		       a_latency_us[f.k], f.mid
 		  FROM f WHERE f.known
 	),
 	counted AS (

@@ -7,7 +7,7 @@
 # two batches at once — and the hookgate_tokens NOTIFY.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 98
+plan 100
 
 AT='2026-01-02T03:04:05.123456Z'
 
@@ -284,6 +284,10 @@ is "$(pg_sql "SELECT count(*) FROM hookgate.token_usage WHERE client_addr = '192
 before=$(snapshot)
 # One element short in an optional field: unnest() would pad it with NULL and store the call.
 ok "arrays of different lengths fail the batch" fails "$(arrays_sql "$T1,$T6" "NULL")"
+is "$(snapshot)" "$before" "... and nothing of it is stored"
+# Fields are read by position: arrays that do not count from 1 would pair fields of two calls.
+shifted=$(arrays_sql "$T1,$T6" "NULL,NULL" | sed "s/'{192.0.2.9,192.0.2.9}'/'[0:1]={192.0.2.9,192.0.2.9}'/")
+ok "an array counted from 0 fails the batch" fails "$shifted"
 is "$(snapshot)" "$before" "... and nothing of it is stored"
 first=$(pg_sql "$(arrays_sql "$T6" "ak1")")
 is "$(pg_sql "$(arrays_sql "$T6" "ak1")")" "$first" \
