@@ -6,6 +6,7 @@
  * server enforces the deadlines, rather than a timer per connection. */
 #include "http.h"
 #include "log.h"
+#include "redact.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -623,21 +624,26 @@ static void conn_next_request(struct http_conn *c)
 }
 
 /* The path, never the query string: zapikey and appkey travel there. Quotes in the user agent
- * are escaped so that a line cannot be forged. */
+ * are escaped so that a line cannot be forged. A token or appkey a client wrote into the path
+ * or a header is replaced by redact_copy here, before the cut to length could leave most of
+ * one behind, and by log_msg in the whole line. */
 static void access_log(const struct http_request *req, int status, size_t len)
 {
-	char ua[160];
+	char ua[160], path[201];
 	const char *agent = http_header(req, "User-Agent", NULL);
+	const char *p = agent ? agent : "-";
 	size_t n = 0;
-	for (const char *p = agent ? agent : "-"; *p && n + 2 < sizeof(ua); p++) {
+	for (; *p && n + 2 < sizeof(ua); p++) {
 		if (*p == '"' || *p == '\\')
 			ua[n++] = '\\';
 		ua[n++] = *p;
 	}
 	ua[n] = '\0';
+	redact_secrets(ua, *p != '\0');
+	redact_copy(path, sizeof(path), req->path);
 	double ms = req->started_us ? (double)(mono_us() - req->started_us) / 1000.0 : 0.0;
-	log_info("access: %s \"%s %.200s\" %d %zu %.1fms \"%s\"", req->client_addr,
-		 req->method_text, req->path, status, len, ms, ua);
+	log_info("access: %s \"%s %s\" %d %zu %.1fms \"%s\"", req->client_addr, req->method_text,
+		 path, status, len, ms, ua);
 }
 
 bool http_add_header(struct http_request *req, const char *name, const char *value)

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "proctitle.h"
 #include "ratelimit.h"
+#include "redact.h"
 #include "schema.h"
 #include "tls.h"
 #include "webhook_worker.h"
@@ -75,8 +76,9 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int len = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	redact_secrets(msg, len >= (int)sizeof(msg)); /* as log_msg does */
 	fprintf(stderr, "hookgated: %s\n", msg);
 	if (!log_to_stderr())
 		log_error("%s", msg);

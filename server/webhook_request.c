@@ -3,6 +3,7 @@
 #include "webhook_request.h"
 #include "encoding.h"
 
+#include "redact.h"
 #include "token.h"
 
 #include <stdarg.h>
@@ -120,7 +121,8 @@ static void route_set_target(struct webhook_route *out, const char *seg, size_t 
 		return;
 	bool ok = n < sizeof(buf) && (out->module == WEBHOOK_MODULE_EXTENSION ? app_id_valid(buf, n)
 									      : name_valid(buf, n));
-	if (ok) {
+	/* A name that carries a token or an appkey names nothing, and must not be stored. */
+	if (ok && !redact_has_secret(buf)) {
 		memcpy(out->target, buf, n + 1);
 		out->name_valid = true;
 	}
@@ -789,5 +791,6 @@ bool webhook_idempotency_key_valid(const char *key)
 		if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] > 0x7e)
 			return false;
 	}
-	return true;
+	/* The key is stored with the message: it must not be a secret. */
+	return !redact_has_secret(key);
 }

@@ -23,8 +23,9 @@ enum webhook_module {
 
 struct webhook_route {
 	enum webhook_module module;
-	/* A path of one of the four shapes whose name is not a valid channel/bot name or app id:
-	 * the caller answers 404 not_found once the token is authenticated. */
+	/* A path of one of the four shapes whose name is not a valid channel/bot name or app id
+	 * (or carries a token or appkey, see redact.h): the caller answers 404 not_found once the
+	 * token is authenticated. */
 	bool name_valid;
 	/* Malformed %xx or %00 anywhere in the path: 400 invalid_request. */
 	bool bad_encoding;
@@ -92,7 +93,8 @@ int webhook_check_message(const char *body, size_t len, const char **code, char 
 int webhook_check_body(enum webhook_module module, enum webhook_body_kind kind, const char *body,
 		       size_t len, const char **code, char *msg, size_t msglen);
 
-/* 1–128 printable ASCII characters (0x20–0x7E), not starting or ending with a space. */
+/* 1–128 printable ASCII characters (0x20–0x7E), not starting or ending with a space, and no
+ * token or appkey in them (the key is stored). */
 bool webhook_idempotency_key_valid(const char *key);
 
 #endif

@@ -14,6 +14,7 @@
 #include "counters.h"
 #include "maintenance.h"
 #include "ratelimit.h"
+#include "redact.h"
 #include "token.h"
 #include "token_cache.h"
 #include "webhook_request.h"
@@ -118,10 +119,11 @@ static int64_t wall_clock_us(void)
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
+/* Stored with the call: a token or appkey in it is replaced (redact.h). */
 static void copy_header(const struct http_request *req, const char *name, char *out, size_t len)
 {
 	const char *v = http_header(req, name, NULL);
-	snprintf(out, len, "%s", v ? v : "");
+	redact_copy(out, len, v ? v : "");
 }
 
 /* A refusal decided here for a known token: it still goes through the group commit. */

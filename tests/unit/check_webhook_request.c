@@ -2,6 +2,9 @@
  * Kuhn's stress cases), strict JSON, message rules and Idempotency-Key. */
 #include "suites.h"
 
+#include "crypto.h"
+#include "encoding.h"
+#include "token.h"
 #include "webhook_request.h"
 
 #include <stdio.h>
@@ -104,6 +107,49 @@ START_TEST(test_route_invalid_names)
 	snprintf(path, sizeof(path), "/api/v2/bots/%s/incoming", longname);
 	ck_assert(parse(path));
 	ck_assert(!route.name_valid);
+}
+END_TEST
+
+/* A token body of lowercase letters and digits (about one in 26 has such a checksum), so that
+ * it survives the lowercasing of names. */
+static void lowercase_token_body(char out[TOKEN_LEN - TOKEN_PREFIX_LEN + 1])
+{
+	char head[TOKEN_PREFIX_LEN + TOKEN_RANDOM_CHARS + 1];
+	unsigned char digest[CRYPTO_HASH_LEN];
+	srand(7);
+	for (;;) {
+		memcpy(head, TOKEN_PREFIX, TOKEN_PREFIX_LEN);
+		for (int i = 0; i < TOKEN_RANDOM_CHARS; i++)
+			head[TOKEN_PREFIX_LEN + i] =
+				"abcdefghijklmnopqrstuvwxyz0123456789"[rand() % 36];
+		crypto_sha256(head, TOKEN_PREFIX_LEN + TOKEN_RANDOM_CHARS, digest);
+		memcpy(out, head + TOKEN_PREFIX_LEN, TOKEN_RANDOM_CHARS);
+		ck_assert(base62_encode(digest, 4, out + TOKEN_RANDOM_CHARS, TOKEN_CHECK_CHARS));
+		if (strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789") == strlen(out))
+			return;
+	}
+}
+
+/* A name that carries a token or an appkey is no name: it would be stored as the target. */
+START_TEST(test_route_secret_names)
+{
+	char body[TOKEN_LEN - TOKEN_PREFIX_LEN + 1], path[256];
+	lowercase_token_body(body);
+	ck_assert(token_check_body(body));
+	snprintf(path, sizeof(path), "/api/v2/channelsbyname/%s/message", body);
+	ck_assert(parse(path));
+	ck_assert(!route.name_valid);
+	ck_assert_str_eq(route.target, "");
+	snprintf(path, sizeof(path), "/api/v2/bots/hgt_%s/incoming", body);
+	ck_assert(parse(path));
+	ck_assert(!route.name_valid);
+	ck_assert(parse("/api/v2/bots/hga_0123456789abcdefghij0123456789ab/message"));
+	ck_assert(!route.name_valid);
+	/* one character off: an ordinary name */
+	body[0] = body[0] == 'a' ? 'b' : 'a';
+	snprintf(path, sizeof(path), "/api/v2/channelsbyname/%s/message", body);
+	ck_assert(parse(path));
+	ck_assert(route.name_valid);
 }
 END_TEST
 
@@ -754,6 +800,9 @@ START_TEST(test_idempotency_key)
 	ck_assert(!webhook_idempotency_key_valid("tab\there"));
 	ck_assert(!webhook_idempotency_key_valid("del\x7f"));
 	ck_assert(!webhook_idempotency_key_valid("caf\xc3\xa9"));
+	/* it is stored: not a token or an appkey */
+	ck_assert(!webhook_idempotency_key_valid("deploy hgt_Hookgate0123456789abcdefXYZ2eun9i"));
+	ck_assert(!webhook_idempotency_key_valid("hga_0123456789abcdefghijABCDEFGHIJ01"));
 	memset(key, 'k', 128);
 	key[128] = '\0';
 	ck_assert(webhook_idempotency_key_valid(key));
@@ -771,6 +820,7 @@ Suite *make_suite_webhook_request(void)
 	tcase_add_test(tc, test_route_module_names);
 	tcase_add_test(tc, test_route_case_and_encoding);
 	tcase_add_test(tc, test_route_invalid_names);
+	tcase_add_test(tc, test_route_secret_names);
 	tcase_add_test(tc, test_route_not_found);
 	tcase_add_test(tc, test_route_bad_encoding);
 	suite_add_tcase(s, tc);
