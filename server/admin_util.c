@@ -120,12 +120,14 @@ bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res)
 	return false;
 }
 
-/* "application/json", optionally with parameters ("; charset=utf-8"). */
-static bool is_json_type(const char *type)
+/* One Content-Type, "application/json", optionally with parameters ("; charset=utf-8"). */
+bool admin_body_is_json(const struct http_request *req)
 {
 	size_t n = strlen("application/json");
+	int count;
+	const char *type = http_header(req, "Content-Type", &count);
 
-	if (type == NULL || strncasecmp(type, "application/json", n) != 0)
+	if (count != 1 || strncasecmp(type, "application/json", n) != 0)
 		return false;
 	return type[n] == '\0' || type[n] == ';' || type[n] == ' ' || type[n] == '\t';
 }
@@ -133,11 +135,9 @@ static bool is_json_type(const char *type)
 cJSON *admin_body_object(struct admin_ctx *ctx)
 {
 	const struct http_request *req = ctx->req;
-	int count;
-	const char *type = http_header(req, "Content-Type", &count);
 	cJSON *obj;
 
-	if (count != 1 || !is_json_type(type)) {
+	if (!admin_body_is_json(req)) {
 		admin_reply_error(ctx, 415, "unsupported_media_type",
 				  "send a JSON object with Content-Type: application/json");
 		return NULL;

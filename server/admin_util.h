@@ -87,6 +87,8 @@ bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res);
 /* The SQLSTATE of a failed result ("" if none). */
 const char *admin_sqlstate(const PGresult *res);
 
+/* Whether the request has one Content-Type, application/json (parameters allowed). */
+bool admin_body_is_json(const struct http_request *req);
 /* The body as a JSON object: answers 415 (not application/json) or 400 invalid_request
  * (malformed, not an object), frees ctx and returns NULL. */
 cJSON *admin_body_object(struct admin_ctx *ctx);

@@ -318,13 +318,11 @@ static bool master_retire_all(struct master *m)
 	return true;
 }
 
+/* Says nothing itself: at start-up the failure is one line on stderr (die), on a reload a
+ * line in the log still open. */
 static bool master_apply_log(const struct hg_config *cfg)
 {
-	if (!log_open(cfg->log_file, (enum log_level)cfg->log_level)) {
-		log_error("cannot open log file %s: %s", cfg->log_file, strerror(errno));
-		return false;
-	}
-	return true;
+	return log_open(cfg->log_file, (enum log_level)cfg->log_level);
 }
 
 static void master_reload(struct master *m)
@@ -343,8 +341,11 @@ static void master_reload(struct master *m)
 		cfg_free(&next);
 		return;
 	}
-	if (!master_apply_log(&next))
+	if (!master_apply_log(&next)) {
+		log_error("cannot open log file %s: %s; logging on to %s", next.log_file,
+			  strerror(errno), m->cfg.log_file);
 		master_apply_log(&m->cfg);
+	}
 	if (!master_retire_all(m)) {
 		log_error("reload failed: out of memory");
 		cfg_free(&next);

@@ -175,6 +175,18 @@ bool webhook_module_is_message(enum webhook_module module)
 	return module == WEBHOOK_MODULE_CHANNEL || module == WEBHOOK_MODULE_BOT_MESSAGE;
 }
 
+bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type)
+{
+	struct webhook_route route;
+	struct webhook_query q;
+	if (!post || !webhook_route_parse(path, &route) || !route.name_valid)
+		return false;
+	if (webhook_query_parse(query, &q) != WEBHOOK_QUERY_OK || !q.has_zapikey ||
+	    !token_check_format(q.zapikey, q.zapikey_len))
+		return false;
+	return webhook_body_kind_accepted(route.module, webhook_content_type(content_type));
+}
+
 /* ---- query string ----------------------------------------------------------------------- */
 
 static bool query_fail(struct webhook_query *out, enum pct_result r, const char *what)

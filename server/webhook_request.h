@@ -40,6 +40,13 @@ struct webhook_route {
 bool webhook_route_parse(const char *path, struct webhook_route *out);
 /* "channel", "bot_incoming", "bot_message", "extension": the module as the SQL side names it. */
 const char *webhook_module_sql_name(enum webhook_module module);
+
+/* For a call that announced its body (Expect: 100-continue): false when the answer cannot
+ * depend on the body, because the head alone has it refused — not POST, a path or query that
+ * does not parse, no token or a malformed one, no such endpoint or a bad name, a content type
+ * the endpoint does not take (content_type: the header, NULL when absent or repeated). The
+ * worker then answers without reading the body. */
+bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type);
 /* Channel message and bot message take a message object; the others any body. */
 bool webhook_module_is_message(enum webhook_module module);
 

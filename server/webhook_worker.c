@@ -295,6 +295,16 @@ static void webhook_route(struct worker *w, struct http_request *req)
 	webhook_call_start(w, req);
 }
 
+/* Expect: 100-continue: a call refused from its head alone is answered without its body. */
+static bool webhook_body_check(struct worker *w, const struct http_request *req)
+{
+	int n;
+	const char *ctype = http_header(req, "Content-Type", &n);
+	(void)w;
+	return webhook_body_needed(req->method == HTTP_METHOD_POST, req->path, req->query,
+				   n == 1 ? ctype : NULL);
+}
+
 static void webhook_on_db_connect(void *arg)
 {
 	struct worker *w = arg;
@@ -340,6 +350,7 @@ int webhook_worker_main(const struct hg_config *cfg, int index, int listen_fd, i
 		.listen_fd = listen_fd,
 		.parent_fd = parent_fd,
 		.route = webhook_route,
+		.body_check = webhook_body_check,
 		.setup = webhook_setup,
 		.teardown = webhook_teardown,
 		.on_db_connect = webhook_on_db_connect,

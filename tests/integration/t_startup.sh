@@ -3,7 +3,7 @@
 # says why, before any worker is forked.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 37
+plan 40
 
 # run_daemon CONF: hookgated in the foreground, expected to give up; sets RUN_RC and RUN_ERR.
 # The time limit only guards against a daemon that wrongly starts: it is then killed.
@@ -69,6 +69,11 @@ expect_failure "missing database.conninfo" "$HG_TMP/noconninfo.conf" \
 
 expect_failure "missing config file" "$HG_TMP/does-not-exist.conf" \
 	"^hookgated: .*does-not-exist\.conf"
+
+# ---- the log file ----------------------------------------------------------------------------
+hg_config '[log]' "file = $HG_TMP/no-such-dir/hookgated.log"
+expect_failure "log.file in a missing directory" "$conf" \
+	"^hookgated: cannot open log file $(re_escape "$HG_TMP")/no-such-dir/hookgated\.log: No such file or directory$"
 
 # ---- the secret key --------------------------------------------------------------------------
 hg_config

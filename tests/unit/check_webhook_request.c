@@ -153,6 +153,26 @@ START_TEST(test_route_secret_names)
 }
 END_TEST
 
+/* Expect: 100-continue: the body is read only for a call its head does not already refuse. */
+START_TEST(test_body_needed)
+{
+	const char *msg = "/api/v2/channelsbyname/general/message";
+	const char *tok = "zapikey=hgt_Hookgate0123456789abcdefXYZ2eun9i";
+	const char *json = "application/json";
+	ck_assert(webhook_body_needed(true, msg, tok, json));
+	ck_assert(webhook_body_needed(true, "/api/v2/bots/b/incoming", tok, "text/plain"));
+	ck_assert(!webhook_body_needed(false, msg, tok, json));		       /* 405 */
+	ck_assert(!webhook_body_needed(true, msg, NULL, json));		       /* 401 */
+	ck_assert(!webhook_body_needed(true, msg, "zapikey=hgt_short", json)); /* 401 */
+	ck_assert(!webhook_body_needed(true, msg, "zapikey=%zz", json));       /* 400 */
+	ck_assert(!webhook_body_needed(true, "/api/v2/nowhere", tok, json));   /* 401 or 404 */
+	ck_assert(!webhook_body_needed(true, "/api/v2/channelsbyname/a-b/message", tok, json));
+	ck_assert(!webhook_body_needed(true, "/api/v2/channelsbyname/%zz/message", tok, json));
+	ck_assert(!webhook_body_needed(true, msg, tok, "text/plain")); /* 415 */
+	ck_assert(!webhook_body_needed(true, msg, tok, NULL));
+}
+END_TEST
+
 START_TEST(test_route_not_found)
 {
 	const char *paths[] = {
@@ -821,6 +841,7 @@ Suite *make_suite_webhook_request(void)
 	tcase_add_test(tc, test_route_case_and_encoding);
 	tcase_add_test(tc, test_route_invalid_names);
 	tcase_add_test(tc, test_route_secret_names);
+	tcase_add_test(tc, test_body_needed);
 	tcase_add_test(tc, test_route_not_found);
 	tcase_add_test(tc, test_route_bad_encoding);
 	suite_add_tcase(s, tc);

@@ -15,5 +15,6 @@ Suite *make_suite_webhook_request(void);
 Suite *make_suite_ratelimit(void);
 Suite *make_suite_pgbin(void);
 Suite *make_suite_redact(void);
+Suite *make_suite_http(void);
 
 #endif
