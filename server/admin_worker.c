@@ -165,6 +165,12 @@ static void admin_route(struct worker *w, struct http_request *req)
 	char allow[64], id[TOKEN_PUBLIC_ID_LEN + 1];
 	const struct admin_route *r;
 
+	if (req->body_too_large) { /* over server.admin_max_body_size, and not read */
+		http_add_header(req, "Cache-Control", "no-store");
+		http_respond_error(req, 413, "payload_too_large",
+				   "the body is over server.admin_max_body_size");
+		return;
+	}
 	if (strcmp(req->path, "/healthz") == 0 &&
 	    (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD)) {
 		worker_healthz(w, req);

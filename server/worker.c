@@ -138,7 +138,7 @@ static bool worker_setup_http(struct worker *w)
 	char err[512];
 	const bool webhook = w->kind == WORKER_KIND_WEBHOOK;
 	struct http_limits limits = {
-		.max_body = webhook ? w->cfg->max_body_size : 64 * 1024,
+		.max_body = webhook ? w->cfg->max_body_size : w->cfg->admin_max_body_size,
 		.head_timeout_ms = 8000,
 		.idle_timeout_ms = 60000,
 		.body_timeout_ms = 30000,

@@ -7,7 +7,7 @@
 # and every webhook-url variant, audit rows, logout, session expiry and PostgreSQL down.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 163
+plan 165
 
 declare -A CSRF SECRET LAST_STEP
 
@@ -132,7 +132,8 @@ is "$(totp_at GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ 1)" 287082 \
 	"the test's TOTP helper gives RFC 6238's SHA-1 code for T=59"
 
 pg_start
-hg_config '[security]' 'login_max_failures = 3' 'login_lockout = 10m'
+hg_config '[security]' 'login_max_failures = 3' 'login_lockout = 10m' \
+	'[server]' 'admin_max_body_size = 8k'
 hg_migrate >/dev/null || bail_out "migrate failed"
 for who in alice bob carol dave racer; do
 	hgctl user add "$who" --display-name "User ${who^}" <<<"$(pw "$who")" >/dev/null ||
@@ -204,6 +205,11 @@ is "$(status_code)" "400 invalid_request" "malformed JSON: 400 invalid_request"
 http_get "$(admin_url)/admin/api/login/totp" -b "$HG_TMP/alice.jar" -H 'Content-Type: text/plain' \
 	--data-binary '{"code":"123456"}'
 is "$(status_code)" "415 unsupported_media_type" "not application/json: 415"
+pad=$(head -c 8300 /dev/zero | tr '\0' p)
+api_raw nobody POST /admin/api/login "{\"login\":\"nobody\",\"password\":\"x\",\"pad\":\"$pad\"}"
+is "$(status_code)" "413 payload_too_large" "a body over server.admin_max_body_size: 413"
+api_raw nobody POST /admin/api/login "{\"login\":\"nobody\",\"password\":\"x\",\"pad\":\"${pad:0:8000}\"}"
+is "$(status_code)" "401 invalid_credentials" "... one under it is read"
 rcode=$(head -n 1 <<<"$codes")
 api_raw alice POST /admin/api/login/recovery "{\"code\":\"${rcode^^}\"}"
 is "$HTTP_STATUS" 200 "a recovery code (any case) is the alternative second step"
