@@ -83,12 +83,6 @@ enum webhook_body_kind webhook_content_type(const char *header);
 /* Whether the endpoint takes that kind of body; if not, the answer is 415. */
 bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_kind kind);
 
-/* Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) and no NUL
- * byte: nothing downstream (cJSON strings, PostgreSQL text) can carry one. */
-bool webhook_utf8_valid(const unsigned char *s, size_t len);
-/* Strict JSON text (RFC 8259) without a \u0000 escape, of any value; s must be valid UTF-8. */
-bool webhook_json_valid(const char *s, size_t len);
-
 /* The checks below return 0 when the body is acceptable, otherwise the HTTP status with *code
  * set to a static code ("invalid_json", "invalid_message", "unsupported_media_type") and msg
  * (msglen > 0) to a human message naming the rule that failed. */

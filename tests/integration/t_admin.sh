@@ -7,7 +7,7 @@
 # and every webhook-url variant, audit rows, logout, session expiry and PostgreSQL down.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 165
+plan 170
 
 declare -A CSRF SECRET LAST_STEP
 
@@ -227,6 +227,10 @@ is "$(q "SELECT failed_logins FROM hookgate.users WHERE login = 'alice'")" 0 \
 password_step bob 'wrong password'
 bad_pw_status=$(status_code) bad_pw_body=$HTTP_BODY bad_pw_ms=$HTTP_MS
 is "$bad_pw_status" "401 invalid_credentials" "wrong password: 401 invalid_credentials"
+api_raw nul POST /admin/api/login "{\"login\":\"bob\\u0000junk\",\"password\":\"$(pw bob)\\u0000x\"}"
+is "$(status_code)" "400 invalid_request" \
+	"login \"bob\\u0000junk\" with bob's password and \\u0000 more: 400 invalid_request"
+ok "... and no session" bash -c "! grep -q hookgate_session '$HG_TMP/nul.jar'"
 password_step nobody-here 'whatever password'
 is "$(status_code)" "$bad_pw_status" "unknown user: the same status and code"
 is "$HTTP_BODY" "$bad_pw_body" "unknown user: the same body"
@@ -332,8 +336,15 @@ for name in '' "$(printf 'n%.0s' {1..65})" 'tab\there' 'bell\u0007' 'c1 \u0085' 
 	api alice PATCH "/admin/api/tokens/$T1" "{\"name\":\"$name\"}"
 	is "$(status_code)" "400 invalid_name" "rename to '${name:0:12}' (${#name} bytes): 400"
 done
+name_before=$(q "SELECT name FROM hookgate.webhook_tokens WHERE public_id = '$T1'")
 api alice PATCH "/admin/api/tokens/$T1" $'{"name":"bad \xff utf8"}'
-is "$(status_code)" "400 invalid_name" "rename to invalid UTF-8: 400 invalid_name"
+is "$(status_code)" "400 invalid_request" "rename to invalid UTF-8: 400 (not JSON text)"
+api alice PATCH "/admin/api/tokens/$T1" '{"name":"ab\u0000cd"}'
+is "$(status_code)" "400 invalid_request" "rename to \"ab\\u0000cd\": 400 invalid_request"
+api alice PATCH "/admin/api/tokens/$T1" '{"name":"ab","name":"cd"}'
+is "$(status_code)" "400 invalid_request" "a member given twice: 400 invalid_request"
+is "$(q "SELECT name FROM hookgate.webhook_tokens WHERE public_id = '$T1'")" "$name_before" \
+	"... the name is unchanged"
 api alice PATCH "/admin/api/tokens/$T1" '{"name":42}'
 is "$(status_code)" "400 invalid_name" "a name that is not a string: 400 invalid_name"
 api alice POST /admin/api/tokens '{"name":""}'

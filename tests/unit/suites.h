@@ -16,5 +16,6 @@ Suite *make_suite_ratelimit(void);
 Suite *make_suite_pgbin(void);
 Suite *make_suite_redact(void);
 Suite *make_suite_http(void);
+Suite *make_suite_jsontext(void);
 
 #endif
