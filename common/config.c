@@ -61,6 +61,8 @@ static const struct cfg_key cfg_keys[] = {
 	KEY("server", "public_url", CFG_URL, "http://127.0.0.1:8080", false, true, public_url,
 	    NULL, NULL),
 	KEY("server", "max_body_size", CFG_SIZE, "64k", false, true, max_body_size, "1", "64m"),
+	KEY("server", "admin_max_body_size", CFG_SIZE, "64k", false, true, admin_max_body_size,
+	    "1", "64m"),
 	KEY("server", "shutdown_timeout", CFG_DURATION, "10s", false, true, shutdown_timeout_ms,
 	    "0", "1h"),
 	KEY("server", "tls_cert", CFG_PATH, NULL, false, false, tls_cert, NULL, NULL),

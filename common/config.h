@@ -15,6 +15,7 @@ struct hg_config {
 	char *public_url;       /* "http://127.0.0.1:8080", no trailing slash */
 	int workers;            /* "auto" resolves to the CPU count when parsed */
 	uint64_t max_body_size; /* bytes, default 64k */
+	uint64_t admin_max_body_size; /* bytes, default 64k: admin API request bodies */
 	int64_t shutdown_timeout_ms;
 	char *tls_cert;         /* NULL when unset */
 	char *tls_key;

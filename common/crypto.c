@@ -25,6 +25,10 @@
 #define KEYFILE_RANDOM_BYTES 64
 /* Far more than any sane key file; a bigger file is more likely a wrong path than a key. */
 #define KEYFILE_MAX 4096
+/* What keyfile_weakness looks at. */
+#define KEYFILE_CHECK_BYTES CRYPTO_KEYFILE_MIN
+#define KEYFILE_MIN_DISTINCT 8
+#define KEYFILE_MAX_PERIOD 16
 
 #define SEAL_VERSION 1
 #define SEAL_NONCE_LEN 12
@@ -84,6 +88,42 @@ static bool keyfile_check_mode(const char *path, mode_t mode, char *err, size_t 
 	snprintf(err, errlen, "secret key file %s is %s by others (mode %04o); chmod 600 it", path,
 		 how, (unsigned int)(mode & 07777));
 	return false;
+}
+
+/* Whether s[0, n) repeats its first p bytes, for some p up to KEYFILE_MAX_PERIOD. */
+static bool keyfile_periodic(const unsigned char *s, size_t n)
+{
+	for (size_t p = 1; p <= KEYFILE_MAX_PERIOD && p < n; p++) {
+		size_t i = p;
+		while (i < n && s[i] == s[i - p])
+			i++;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/* A key file that was typed rather than made: its first KEYFILE_CHECK_BYTES bytes hold fewer
+ * than KEYFILE_MIN_DISTINCT byte values ("aaaa…", "abab…"), or repeat a short pattern, in the
+ * bytes or in their steps ("0123456789abcdef0123…", "ABCDEFGH…"). keygen's 32 hex digits show
+ * about 14 of their 16 values (fewer than 8: one key in 28 million, which keygen redraws);
+ * random bytes about 30 of 256. NULL when the key looks random, else what is wrong. */
+static const char *keyfile_weakness(const unsigned char *key)
+{
+	bool seen[256] = { false };
+	unsigned char steps[KEYFILE_CHECK_BYTES - 1];
+	int distinct = 0;
+	for (size_t i = 0; i < KEYFILE_CHECK_BYTES; i++) {
+		distinct += !seen[key[i]];
+		seen[key[i]] = true;
+		if (i > 0)
+			steps[i - 1] = (unsigned char)(key[i] - key[i - 1]);
+	}
+	if (distinct < KEYFILE_MIN_DISTINCT)
+		return "too few distinct byte values";
+	if (keyfile_periodic(key, KEYFILE_CHECK_BYTES) || keyfile_periodic(steps, sizeof(steps)))
+		return "a repeated pattern";
+	return NULL;
 }
 
 static ssize_t read_all(int fd, unsigned char *buf, size_t len)
@@ -149,6 +189,14 @@ bool crypto_load_keys(const char *path, struct crypto_keys *keys, char *err, siz
 			 path, len, CRYPTO_KEYFILE_MIN);
 		ok = false;
 	}
+	const char *weak = ok ? keyfile_weakness(buf) : NULL;
+	if (weak) {
+		snprintf(err, errlen,
+			 "secret key file %s is not a random key (%s in its first %d bytes); "
+			 "create one with hookgatectl keygen",
+			 path, weak, KEYFILE_CHECK_BYTES);
+		ok = false;
+	}
 	if (ok && !(hkdf_derive(buf, len, hash_key_info, keys->hash_key) &&
 		    hkdf_derive(buf, len, enc_key_info, keys->enc_key))) {
 		snprintf(err, errlen, "cannot derive keys from secret key file %s: HKDF failed",
@@ -178,11 +226,13 @@ bool crypto_write_keyfile(const char *path, char *err, size_t errlen)
 {
 	unsigned char raw[KEYFILE_RANDOM_BYTES];
 	char text[2 * KEYFILE_RANDOM_BYTES + 2];
-	if (!crypto_random(raw, sizeof(raw))) {
-		snprintf(err, errlen, "cannot get random bytes for %s", path);
-		return false;
-	}
-	hex_encode(raw, sizeof(raw), text);
+	do { /* never a key that crypto_load_keys would refuse */
+		if (!crypto_random(raw, sizeof(raw))) {
+			snprintf(err, errlen, "cannot get random bytes for %s", path);
+			return false;
+		}
+		hex_encode(raw, sizeof(raw), text);
+	} while (keyfile_weakness((const unsigned char *)text) != NULL);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	text[2 * KEYFILE_RANDOM_BYTES] = '\n';
 

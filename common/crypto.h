@@ -19,7 +19,9 @@ struct crypto_keys {
 };
 
 /* Reads the key file: refuses a file readable or writable by group/others, shorter than
- * CRYPTO_KEYFILE_MIN bytes, or unreadable; the message says which. */
+ * CRYPTO_KEYFILE_MIN bytes, whose first CRYPTO_KEYFILE_MIN bytes are plainly not random (fewer
+ * than 8 distinct values, or a pattern of up to 16 bytes repeated), or unreadable; the message
+ * says which. */
 bool crypto_load_keys(const char *path, struct crypto_keys *keys, char *err, size_t errlen);
 /* keygen: writes 64 random bytes (hex encoded, one line) to a new file with mode 0600;
  * refuses to overwrite an existing file. */

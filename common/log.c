@@ -1,5 +1,7 @@
-/* log: leveled log lines with a UTC timestamp, the process role and pid. */
+/* log: leveled log lines with a UTC timestamp, the process role and pid; tokens and appkeys
+ * in a line are replaced (redact.h) before it is written. */
 #include "log.h"
+#include "redact.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,8 +148,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	int saved_errno = errno;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int len = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Whatever a caller passes, no token or appkey reaches a log. */
+	redact_secrets(msg, len >= (int)sizeof(msg));
 	if (logger.target == LOG_TARGET_SYSLOG) {
 		syslog(syslog_prio[level], "%s: %s", logger.role, msg);
 		errno = saved_errno;

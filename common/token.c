@@ -67,13 +67,20 @@ bool token_generate(char out[TOKEN_LEN + 1])
  * NUL termination or character set, and nothing more than one SHA-256 of 31 bytes. */
 bool token_check_format(const char *text, size_t len)
 {
-	char check[TOKEN_CHECK_CHARS + 1];
-	if (text == NULL || len != TOKEN_LEN || memcmp(text, TOKEN_PREFIX, TOKEN_PREFIX_LEN) != 0 ||
-	    !all_base62(text + TOKEN_PREFIX_LEN, TOKEN_RANDOM_CHARS + TOKEN_CHECK_CHARS))
+	return text != NULL && len == TOKEN_LEN &&
+	       memcmp(text, TOKEN_PREFIX, TOKEN_PREFIX_LEN) == 0 &&
+	       token_check_body(text + TOKEN_PREFIX_LEN);
+}
+
+bool token_check_body(const char *body)
+{
+	char head[TOKEN_PREFIX_LEN + TOKEN_RANDOM_CHARS], check[TOKEN_CHECK_CHARS + 1];
+	if (!all_base62(body, TOKEN_RANDOM_CHARS + TOKEN_CHECK_CHARS))
 		return false;
-	token_checksum(text, check);
-	return CRYPTO_memcmp(check, text + TOKEN_PREFIX_LEN + TOKEN_RANDOM_CHARS,
-			     TOKEN_CHECK_CHARS) == 0;
+	memcpy(head, TOKEN_PREFIX, TOKEN_PREFIX_LEN);
+	memcpy(head + TOKEN_PREFIX_LEN, body, TOKEN_RANDOM_CHARS);
+	token_checksum(head, check);
+	return CRYPTO_memcmp(check, body + TOKEN_RANDOM_CHARS, TOKEN_CHECK_CHARS) == 0;
 }
 
 void token_hash(const struct crypto_keys *keys, const char *token,

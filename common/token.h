@@ -24,6 +24,9 @@
 bool token_generate(char out[TOKEN_LEN + 1]);
 /* Format and checksum only (no database): length, prefix, alphabet, checksum. */
 bool token_check_format(const char *text, size_t len);
+/* The same for the TOKEN_RANDOM_CHARS + TOKEN_CHECK_CHARS characters after the prefix (no NUL
+ * needed): whether "hgt_" followed by them is a token. */
+bool token_check_body(const char *body);
 /* HMAC look-up hash (purpose "token") of a token whose format is valid. */
 void token_hash(const struct crypto_keys *keys, const char *token, unsigned char out[CRYPTO_HASH_LEN]);
 

@@ -62,6 +62,13 @@ static bool read_password(struct ctl_ctx *ctx, char **out)
 		len--;
 	if (line)
 		line[len] = '\0';
+	/* A NUL would silently cut the password short, as \u0000 would in the admin API's JSON. */
+	if (len > 0 && memchr(line, '\0', (size_t)len) != NULL) {
+		OPENSSL_cleanse(line, cap);
+		free(line);
+		ctl_fail(ctx, "the password must not contain a NUL byte");
+		return false;
+	}
 	if (len == 0 || len > PASSWORD_MAX_BYTES || utf8_chars(line) < PASSWORD_MIN_CHARS) {
 		if (line)
 			OPENSSL_cleanse(line, cap);

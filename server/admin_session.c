@@ -24,14 +24,15 @@ static bool is_safe_method(const struct http_request *req)
 }
 
 /* A browser sends Origin on every cross-origin request and on same-origin POSTs; its value is
- * "scheme://host[:port]" exactly as the Host header names this listener. curl and other
- * non-browser clients send neither header, which is fine: CSRF is a browser attack. */
+ * "scheme://host[:port]" exactly as the Host header (or an absolute-form target) names this
+ * listener. curl and other non-browser clients send neither header, which is fine: CSRF is a
+ * browser attack. */
 bool admin_session_origin_ok(struct admin_ctx *ctx)
 {
 	const struct http_request *req = ctx->req;
 	const char *site = http_header(req, "Sec-Fetch-Site", NULL);
 	const char *origin = http_header(req, "Origin", NULL);
-	const char *host = http_header(req, "Host", NULL);
+	const char *host = req->host;
 	char own[512];
 
 	if (is_safe_method(req))

@@ -2,6 +2,7 @@
 #include "admin_util.h"
 #include "encoding.h"
 #include "httputil.h"
+#include "jsontext.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -148,36 +149,53 @@ bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res)
 	return false;
 }
 
-/* "application/json", optionally with parameters ("; charset=utf-8"). */
-static bool is_json_type(const char *type)
+/* One Content-Type, "application/json", optionally with parameters ("; charset=utf-8"). */
+bool admin_body_is_json(const struct http_request *req)
 {
 	size_t n = strlen("application/json");
+	int count;
+	const char *type = http_header(req, "Content-Type", &count);
 
-	if (type == NULL || strncasecmp(type, "application/json", n) != 0)
+	if (count != 1 || strncasecmp(type, "application/json", n) != 0)
 		return false;
 	return type[n] == '\0' || type[n] == ';' || type[n] == ' ' || type[n] == '\t';
+}
+
+/* Readers disagree on which of two equal names counts (cJSON takes the first, most others the
+ * last), so an object that repeats one is refused. Admin bodies have a few members. */
+static bool member_repeated(const cJSON *obj)
+{
+	for (const cJSON *a = obj->child; a != NULL; a = a->next)
+		for (const cJSON *b = a->next; b != NULL; b = b->next)
+			if (strcmp(a->string, b->string) == 0)
+				return true;
+	return false;
 }
 
 cJSON *admin_body_object(struct admin_ctx *ctx)
 {
 	const struct http_request *req = ctx->req;
-	int count;
-	const char *type = http_header(req, "Content-Type", &count);
 	cJSON *obj;
 
-	if (count != 1 || !is_json_type(type)) {
+	if (!admin_body_is_json(req)) {
 		admin_reply_error(ctx, 415, "unsupported_media_type",
 				  "send a JSON object with Content-Type: application/json");
 		return NULL;
 	}
-	if (memchr(req->body, '\0', req->body_len) ||
-	    (obj = cJSON_ParseWithOpts((const char *)req->body, NULL, 1)) == NULL) {
-		admin_reply_error(ctx, 400, "invalid_request", "the body is not valid JSON");
+	/* The strict rules of webhook bodies first: cJSON alone reads "ab\u0000cd" as "ab". */
+	const char *why = jsontext_check((const char *)req->body, req->body_len);
+	if (why != NULL || (obj = cJSON_ParseWithOpts((const char *)req->body, NULL, 1)) == NULL) {
+		admin_reply_error(ctx, 400, "invalid_request", why ? why : JSONTEXT_NOT_JSON);
 		return NULL;
 	}
 	if (!cJSON_IsObject(obj)) {
 		cJSON_Delete(obj);
 		admin_reply_error(ctx, 400, "invalid_request", "the body must be a JSON object");
+		return NULL;
+	}
+	if (member_repeated(obj)) {
+		cJSON_Delete(obj);
+		admin_reply_error(ctx, 400, "invalid_request", "a member is given more than once");
 		return NULL;
 	}
 	return obj;

@@ -92,8 +92,11 @@ bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res);
 /* The SQLSTATE of a failed result ("" if none). */
 const char *admin_sqlstate(const PGresult *res);
 
-/* The body as a JSON object: answers 415 (not application/json) or 400 invalid_request
- * (malformed, not an object), frees ctx and returns NULL. */
+/* Whether the request has one Content-Type, application/json (parameters allowed). */
+bool admin_body_is_json(const struct http_request *req);
+/* The body as a JSON object: answers 415 (not application/json) or 400 invalid_request (not
+ * JSON text by jsontext.h's strict rules — so no \u0000 —, not an object, a member repeated),
+ * frees ctx and returns NULL. */
 cJSON *admin_body_object(struct admin_ctx *ctx);
 /* A string member, NULL when absent; *bad is set when present with another type. */
 const char *admin_json_string(const cJSON *obj, const char *key, bool *bad);

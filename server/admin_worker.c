@@ -30,29 +30,31 @@
 
 enum route_auth { ROUTE_NO_SESSION, ROUTE_PRE2FA, ROUTE_FULL, ROUTE_ANY };
 
-/* A pattern is a path whose "*" segment is a token's public id. */
+/* A pattern is a path whose "*" segment is a token's public id. json_body: the handler reads
+ * a JSON object from the body. */
 struct admin_route {
 	const char *pattern;
 	enum http_method method;
 	enum route_auth auth;
 	admin_handler handler;
+	bool json_body;
 };
 
 static const struct admin_route routes[] = {
-	{ "/admin/api/login", HTTP_METHOD_POST, ROUTE_NO_SESSION, admin_login_password },
-	{ "/admin/api/login/totp", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_totp },
-	{ "/admin/api/login/recovery", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_recovery },
-	{ "/admin/api/session", HTTP_METHOD_GET, ROUTE_FULL, admin_login_session },
-	{ "/admin/api/logout", HTTP_METHOD_POST, ROUTE_ANY, admin_login_logout },
-	{ "/admin/api/tokens", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_list },
-	{ "/admin/api/tokens", HTTP_METHOD_POST, ROUTE_FULL, admin_tokens_create },
-	{ "/admin/api/tokens/*", HTTP_METHOD_PATCH, ROUTE_FULL, admin_tokens_update },
-	{ "/admin/api/tokens/*", HTTP_METHOD_DELETE, ROUTE_FULL, admin_tokens_delete },
-	{ "/admin/api/tokens/*/secret", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_secret },
-	{ "/admin/api/tokens/*/usage", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_usage },
-	{ "/admin/api/tokens/*/webhook-url", HTTP_METHOD_GET, ROUTE_FULL,
-	  admin_modules_webhook_url },
-	{ "/admin/api/modules", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_list },
+	{ "/admin/api/login", HTTP_METHOD_POST, ROUTE_NO_SESSION, admin_login_password, true },
+	{ "/admin/api/login/totp", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_totp, true },
+	{ "/admin/api/login/recovery", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_recovery, true },
+	{ "/admin/api/session", HTTP_METHOD_GET, ROUTE_FULL, admin_login_session, false },
+	{ "/admin/api/logout", HTTP_METHOD_POST, ROUTE_ANY, admin_login_logout, false },
+	{ "/admin/api/tokens", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_list, false },
+	{ "/admin/api/tokens", HTTP_METHOD_POST, ROUTE_FULL, admin_tokens_create, true },
+	{ "/admin/api/tokens/*", HTTP_METHOD_PATCH, ROUTE_FULL, admin_tokens_update, true },
+	{ "/admin/api/tokens/*", HTTP_METHOD_DELETE, ROUTE_FULL, admin_tokens_delete, false },
+	{ "/admin/api/tokens/*/secret", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_secret, false },
+	{ "/admin/api/tokens/*/usage", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_usage, false },
+	{ "/admin/api/tokens/*/webhook-url", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_webhook_url,
+	  false },
+	{ "/admin/api/modules", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_list, false },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -126,12 +128,60 @@ static void route_run(struct worker *w, struct http_request *req, const struct a
 		admin_session_require(ctx, needs[r->auth], route_checked);
 }
 
-static void admin_route(struct worker *w, struct http_request *req)
+/* The API route for the request, its "*" segment in id; NULL when there is none, with the
+ * methods the path does take in allow ("" when none). */
+static const struct admin_route *route_find(const struct http_request *req,
+					    char id[TOKEN_PUBLIC_ID_LEN + 1], char allow[64])
 {
 	enum http_method method = req->method == HTTP_METHOD_HEAD ? HTTP_METHOD_GET : req->method;
-	char allow[64] = "", id[TOKEN_PUBLIC_ID_LEN + 1] = "";
 
-	if (strcmp(req->path, "/healthz") == 0 && method == HTTP_METHOD_GET) {
+	allow[0] = '\0';
+	for (size_t i = 0; i < NROUTES; i++) {
+		id[0] = '\0';
+		if (!route_match(routes[i].pattern, req->path, id, TOKEN_PUBLIC_ID_LEN + 1))
+			continue;
+		if (routes[i].method == method)
+			return &routes[i];
+		snprintf(allow + strlen(allow), 64 - strlen(allow), "%s%s", allow[0] ? ", " : "",
+			 method_name(routes[i].method));
+	}
+	return NULL;
+}
+
+/* Expect: 100-continue: the body is read only when the answer may depend on it, i.e. for a
+ * route that reads a JSON body, sent as JSON, with what the route's session check needs (a
+ * session cookie; and X-CSRF-Token for the token API). Anything else is refused from the
+ * head (404, 405, 401, 403, 415) without reading the body. */
+static bool admin_body_check(struct worker *w, const struct http_request *req)
+{
+	char id[TOKEN_PUBLIC_ID_LEN + 1], allow[64], sid[SESSION_ID_TEXT_MAX + 1];
+	const struct admin_route *r = route_find(req, id, allow);
+	const char *cookie = http_header(req, "Cookie", NULL);
+
+	(void)w;
+	if (r == NULL || !r->json_body)
+		return false;
+	if (r->auth != ROUTE_NO_SESSION &&
+	    (cookie == NULL || !session_cookie_find(cookie, sid, sizeof(sid))))
+		return false;
+	if (r->auth == ROUTE_FULL && http_header(req, "X-CSRF-Token", NULL) == NULL)
+		return false;
+	return admin_body_is_json(req);
+}
+
+static void admin_route(struct worker *w, struct http_request *req)
+{
+	char allow[64], id[TOKEN_PUBLIC_ID_LEN + 1];
+	const struct admin_route *r;
+
+	if (req->body_too_large) { /* over server.admin_max_body_size, and not read */
+		http_add_header(req, "Cache-Control", "no-store");
+		http_respond_error(req, 413, "payload_too_large",
+				   "the body is over server.admin_max_body_size");
+		return;
+	}
+	if (strcmp(req->path, "/healthz") == 0 &&
+	    (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD)) {
 		worker_healthz(w, req);
 		return;
 	}
@@ -139,16 +189,9 @@ static void admin_route(struct worker *w, struct http_request *req)
 		admin_web_serve(w, req);
 		return;
 	}
-	for (size_t i = 0; i < NROUTES; i++) {
-		id[0] = '\0';
-		if (!route_match(routes[i].pattern, req->path, id, sizeof(id)))
-			continue;
-		if (routes[i].method == method) {
-			route_run(w, req, &routes[i], id);
-			return;
-		}
-		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
-			 allow[0] ? ", " : "", method_name(routes[i].method));
+	if ((r = route_find(req, id, allow)) != NULL) {
+		route_run(w, req, r, id);
+		return;
 	}
 	http_add_header(req, "Cache-Control", "no-store");
 	if (allow[0]) {
@@ -222,6 +265,7 @@ int admin_worker_main(const struct hg_config *cfg, int listen_fd, int parent_fd)
 		.listen_fd = listen_fd,
 		.parent_fd = parent_fd,
 		.route = admin_route,
+		.body_check = admin_body_check,
 		.setup = admin_setup,
 		.teardown = admin_teardown,
 		.role = &role,

@@ -6,6 +6,7 @@
  * server enforces the deadlines, rather than a timer per connection. */
 #include "http.h"
 #include "log.h"
+#include "redact.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -65,6 +66,7 @@ struct http_server {
 	SSL_CTX *ssl_ctx;
 	struct http_limits limits;
 	http_handler handler;
+	http_body_check body_check;
 	void *arg;
 	struct http_conn_list conns;
 	int nconns;
@@ -78,7 +80,8 @@ struct http_server {
 struct request_impl {
 	struct http_request pub;
 	char *head;
-	char *path; /* the target up to '?', when there is a query */
+	char *path;	 /* the path, when it is not the whole target */
+	char *authority; /* an absolute-form target's */
 	unsigned char *body;
 	char *resp_headers[HTTP_MAX_RESPONSE_HEADERS];
 	int nresp;
@@ -93,34 +96,67 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static const char *status_reason(int status)
+/* Every status of RFC 9110 §15 (and 429, 431 of RFC 6585), so that no answer goes out
+ * without its reason phrase; an unregistered one gets none, which RFC 9112 allows. */
+const char *http_status_reason(int status)
 {
-	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 423: return "Locked";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
-	}
+	static const struct {
+		int status;
+		const char *reason;
+	} reasons[] = {
+		{ 100, "Continue" },
+		{ 101, "Switching Protocols" },
+		{ 200, "OK" },
+		{ 201, "Created" },
+		{ 202, "Accepted" },
+		{ 203, "Non-Authoritative Information" },
+		{ 204, "No Content" },
+		{ 205, "Reset Content" },
+		{ 206, "Partial Content" },
+		{ 300, "Multiple Choices" },
+		{ 301, "Moved Permanently" },
+		{ 302, "Found" },
+		{ 303, "See Other" },
+		{ 304, "Not Modified" },
+		{ 305, "Use Proxy" },
+		{ 307, "Temporary Redirect" },
+		{ 308, "Permanent Redirect" },
+		{ 400, "Bad Request" },
+		{ 401, "Unauthorized" },
+		{ 402, "Payment Required" },
+		{ 403, "Forbidden" },
+		{ 404, "Not Found" },
+		{ 405, "Method Not Allowed" },
+		{ 406, "Not Acceptable" },
+		{ 407, "Proxy Authentication Required" },
+		{ 408, "Request Timeout" },
+		{ 409, "Conflict" },
+		{ 410, "Gone" },
+		{ 411, "Length Required" },
+		{ 412, "Precondition Failed" },
+		{ 413, "Content Too Large" },
+		{ 414, "URI Too Long" },
+		{ 415, "Unsupported Media Type" },
+		{ 416, "Range Not Satisfiable" },
+		{ 417, "Expectation Failed" },
+		{ 421, "Misdirected Request" },
+		{ 422, "Unprocessable Content" },
+		{ 423, "Locked" },
+		{ 426, "Upgrade Required" },
+		{ 428, "Precondition Required" },
+		{ 429, "Too Many Requests" },
+		{ 431, "Request Header Fields Too Large" },
+		{ 500, "Internal Server Error" },
+		{ 501, "Not Implemented" },
+		{ 502, "Bad Gateway" },
+		{ 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" },
+		{ 505, "HTTP Version Not Supported" },
+	};
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return "";
 }
 
 static void request_free(struct request_impl *r)
@@ -131,6 +167,7 @@ static void request_free(struct request_impl *r)
 		free(r->resp_headers[i]);
 	free(r->head);
 	free(r->path);
+	free(r->authority);
 	free(r->body);
 	free(r);
 }
@@ -209,7 +246,7 @@ static void head_format(struct head_buf *h, const struct http_conn *c, int statu
 	http_date(date, sizeof(date));
 	snprintf(num, sizeof(num), "HTTP/1.1 %d ", status);
 	head_put(h, num);
-	head_put(h, status_reason(status));
+	head_put(h, http_status_reason(status));
 	head_put(h, "\r\nDate: ");
 	head_put(h, date);
 	head_put(h, "\r\nServer: hookgate\r\n");
@@ -323,8 +360,6 @@ static bool parse_request_line(char *line, struct http_request *req, bool *http1
 	for (char *p = target; *p; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f)
 			return false;
-	if (target[0] != '/')
-		return false;
 	req->method_text = line;
 	req->method = method_parse(line);
 	req->target = target;
@@ -427,6 +462,85 @@ static bool header_has_token(const char *value, const char *token)
 	return false;
 }
 
+/* RFC 3986 host [":" port], the value of Host and an absolute-form target's authority: an
+ * IP literal in brackets or a reg-name (which may be empty), and digits after a colon. No
+ * userinfo ("user@host"), which RFC 9110 §4.2.4 says to treat as an error. */
+static bool authority_valid(const char *a)
+{
+	const char *p = a;
+	if (*p == '[') {
+		for (p++; *p != ']'; p++)
+			if (*p == '\0' ||
+			    !(isalnum((unsigned char)*p) || strchr("-._~!$&'()*+,;=:", *p)))
+				return false;
+		if (p == a + 1)
+			return false;
+		p++;
+	} else {
+		for (; *p && *p != ':'; p++) {
+			if (*p == '%' && isxdigit((unsigned char)p[1]) &&
+			    isxdigit((unsigned char)p[2]))
+				p += 2;
+			else if (!isalnum((unsigned char)*p) && !strchr("-._~!$&'()*+,;=", *p))
+				return false;
+		}
+	}
+	if (*p == ':')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	return *p == '\0';
+}
+
+/* The request-target (RFC 9112 §3.2): the origin form "/path?query", or the absolute form
+ * "http://authority/path?query", whose path and query serve as the origin form's (an empty path
+ * is "/") and whose authority stands for Host. Other forms are refused. Returns 0, or the
+ * status to refuse the request with. */
+static int target_split(struct request_impl *r)
+{
+	const char *t = r->pub.target, *origin = t;
+	if (*t != '/') {
+		size_t skip = 0;
+		if (strncasecmp(t, "http://", 7) == 0)
+			skip = 7;
+		else if (strncasecmp(t, "https://", 8) == 0)
+			skip = 8;
+		size_t alen = skip ? strcspn(t + skip, "/?#") : 0;
+		if (alen == 0 || t[skip + alen] == '#')
+			return 400;
+		if ((r->authority = strndup(t + skip, alen)) == NULL)
+			return 503;
+		if (!authority_valid(r->authority))
+			return 400;
+		origin = t + skip + alen;
+	}
+	const char *q = strchr(origin, '?');
+	size_t plen = q ? (size_t)(q - origin) : strlen(origin);
+	if (origin == t && q == NULL) {
+		r->pub.path = t;
+	} else {
+		r->path = plen ? strndup(origin, plen) : strdup("/");
+		if (r->path == NULL)
+			return 503;
+		r->pub.path = r->path;
+	}
+	r->pub.query = q ? q + 1 : NULL;
+	return 0;
+}
+
+/* Host (RFC 9112 §3.2): exactly one, well formed, in HTTP/1.1; at most one in HTTP/1.0. */
+static const char *host_problem(const struct http_request *req, bool http10)
+{
+	int n;
+	const char *host = http_header(req, "Host", &n);
+	if (n > 1)
+		return "more than one Host header";
+	if (n == 0 && !http10)
+		return "no Host header";
+	if (host && !authority_valid(host))
+		return "malformed Host header";
+	return NULL;
+}
+
 static void conn_dispatch(struct http_conn *c)
 {
 	struct http_server *srv = c->srv;
@@ -472,9 +586,20 @@ static void conn_framing(struct http_conn *c, bool http10)
 		conn_dispatch(c);
 		return;
 	}
+	/* The client waits for "100 Continue" before it sends the body (HTTP/1.0 has no such
+	 * thing: RFC 9110 §10.1.1). A request refused from its head alone is answered at once
+	 * instead, and its body never read. */
 	const char *expect = http_header(req, "Expect", NULL);
-	if (expect && c->body_need > 0 && strcasecmp(expect, "100-continue") == 0)
+	if (expect && !http10 && c->body_need > 0 && strcasecmp(expect, "100-continue") == 0) {
+		if (c->srv->body_check && !c->srv->body_check(req, c->srv->arg)) {
+			req->body_skipped = true;
+			c->keep_alive = false;
+			c->body_need = 0;
+			conn_dispatch(c);
+			return;
+		}
 		evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	}
 	c->state = CONN_BODY;
 	c->deadline_us = mono_us() + (int64_t)c->srv->limits.body_timeout_ms * 1000;
 	conn_process(c);
@@ -520,14 +645,19 @@ static void conn_head(struct http_conn *c)
 		conn_reject(c, 400, "invalid_request", "malformed request head");
 		return;
 	}
-	const char *q = strchr(r->pub.target, '?');
-	r->path = q ? strndup(r->pub.target, (size_t)(q - r->pub.target)) : NULL;
-	if (q && r->path == NULL) {
-		conn_reject(c, 503, "unavailable", "out of memory");
+	int status = target_split(r);
+	if (status != 0) {
+		conn_reject(c, status, status == 400 ? "invalid_request" : "unavailable",
+			    status == 400 ? "the request target must be a path or an http(s) URL"
+					  : "out of memory");
 		return;
 	}
-	r->pub.path = q ? r->path : r->pub.target;
-	r->pub.query = q ? q + 1 : NULL;
+	const char *problem = host_problem(&r->pub, http10);
+	if (problem) {
+		conn_reject(c, 400, "invalid_request", problem);
+		return;
+	}
+	r->pub.host = r->authority ? r->authority : http_header(&r->pub, "Host", NULL);
 	conn_framing(c, http10);
 }
 
@@ -623,21 +753,26 @@ static void conn_next_request(struct http_conn *c)
 }
 
 /* The path, never the query string: zapikey and appkey travel there. Quotes in the user agent
- * are escaped so that a line cannot be forged. */
+ * are escaped so that a line cannot be forged. A token or appkey a client wrote into the path
+ * or a header is replaced by redact_copy here, before the cut to length could leave most of
+ * one behind, and by log_msg in the whole line. */
 static void access_log(const struct http_request *req, int status, size_t len)
 {
-	char ua[160];
+	char ua[160], path[201];
 	const char *agent = http_header(req, "User-Agent", NULL);
+	const char *p = agent ? agent : "-";
 	size_t n = 0;
-	for (const char *p = agent ? agent : "-"; *p && n + 2 < sizeof(ua); p++) {
+	for (; *p && n + 2 < sizeof(ua); p++) {
 		if (*p == '"' || *p == '\\')
 			ua[n++] = '\\';
 		ua[n++] = *p;
 	}
 	ua[n] = '\0';
+	redact_secrets(ua, *p != '\0');
+	redact_copy(path, sizeof(path), req->path);
 	double ms = req->started_us ? (double)(mono_us() - req->started_us) / 1000.0 : 0.0;
-	log_info("access: %s \"%s %.200s\" %d %zu %.1fms \"%s\"", req->client_addr,
-		 req->method_text, req->path, status, len, ms, ua);
+	log_info("access: %s \"%s %s\" %d %zu %.1fms \"%s\"", req->client_addr, req->method_text,
+		 path, status, len, ms, ua);
 }
 
 bool http_add_header(struct http_request *req, const char *name, const char *value)
@@ -675,7 +810,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
 		access_log(req, status, len);
 	conn_write(c, status, content_type, r->resp_headers, r->nresp, body, len,
 		   req->method == HTTP_METHOD_HEAD);
-	bool body_unread = req->body_too_large;
+	bool body_unread = req->body_too_large || req->body_skipped;
 	request_free(r);
 	if (c->keep_alive) {
 		conn_next_request(c);
@@ -794,6 +929,11 @@ struct http_server *http_server_new(struct event_base *base, int listen_fd, SSL_
 	struct timeval tv = { 0, HTTP_SWEEP_MS * 1000 };
 	event_add(srv->sweep, &tv);
 	return srv;
+}
+
+void http_server_set_body_check(struct http_server *srv, http_body_check check)
+{
+	srv->body_check = check;
 }
 
 void http_server_stop_accepting(struct http_server *srv)

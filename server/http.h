@@ -42,8 +42,12 @@ struct http_request {
 	enum http_method method;
 	const char *method_text;
 	const char *target; /* raw request-target, e.g. "/api/v2/bots/x/incoming?zapikey=…" */
-	const char *path;   /* target up to '?', not decoded */
+	const char *path;   /* target up to '?', not decoded; of an absolute-form target
+			     * ("http://host/path?query") its path, "/" when empty */
 	const char *query;  /* after '?', not decoded; NULL when absent */
+	/* The authority the request names: an absolute-form target's, else the Host header's
+	 * (well formed, and sent exactly once in HTTP/1.1); NULL in HTTP/1.0 without Host. */
+	const char *host;
 	struct http_header headers[HTTP_MAX_HEADERS];
 	int nheaders;
 	const unsigned char *body; /* NUL-terminated for convenience; body_len excludes the NUL */
@@ -55,10 +59,19 @@ struct http_request {
 	 * after the answer. The handler still runs (so a webhook call can be authenticated and
 	 * counted) and must answer 413. */
 	bool body_too_large;
+	/* The client announced the body with "Expect: 100-continue" and the body check said the
+	 * answer cannot depend on it: it was not read (no 100 was sent), body is empty, the
+	 * connection closes after the answer. */
+	bool body_skipped;
 	void *user;                /* free for the handler */
 };
 
 typedef void (*http_handler)(struct http_request *req, void *arg);
+/* Asked, with the handler's arg, about a request that announced its body with "Expect:
+ * 100-continue" (HTTP/1.1, not over max_body): whether its answer may depend on the body. True
+ * sends "100 Continue" and reads the body as usual; false hands the request to the handler at
+ * once with body_skipped set, and the handler answers from the head alone (a refusal). */
+typedef bool (*http_body_check)(const struct http_request *req, void *arg);
 
 struct http_limits {
 	size_t max_body;          /* larger bodies: 413 payload_too_large */
@@ -72,6 +85,8 @@ struct http_limits {
 /* ssl_ctx NULL = plain HTTP. The server accepts on listen_fd (owned by the caller). */
 struct http_server *http_server_new(struct event_base *base, int listen_fd, SSL_CTX *ssl_ctx,
 				    const struct http_limits *limits, http_handler handler, void *arg);
+/* Without one, every such request is sent "100 Continue". */
+void http_server_set_body_check(struct http_server *srv, http_body_check check);
 /* Stop accepting (the listening fd is left open for the caller); open connections finish
  * their current request and are closed instead of kept alive. */
 void http_server_stop_accepting(struct http_server *srv);
@@ -88,6 +103,8 @@ bool http_add_header(struct http_request *req, const char *name, const char *val
 /* Sends the answer (Content-Length, Date, Connection handled here) and releases req. */
 void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
 		  size_t len);
+/* The reason phrase of a status ("Moved Permanently"), "" for an unregistered one. */
+const char *http_status_reason(int status);
 /* {"code":…,"message":…} with application/json. */
 void http_respond_error(struct http_request *req, int status, const char *code, const char *message);
 

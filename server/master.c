@@ -11,6 +11,7 @@
 #include "log.h"
 #include "proctitle.h"
 #include "ratelimit.h"
+#include "redact.h"
 #include "schema.h"
 #include "tls.h"
 #include "webhook_worker.h"
@@ -75,8 +76,9 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int len = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	redact_secrets(msg, len >= (int)sizeof(msg)); /* as log_msg does */
 	fprintf(stderr, "hookgated: %s\n", msg);
 	if (!log_to_stderr())
 		log_error("%s", msg);
@@ -316,13 +318,11 @@ static bool master_retire_all(struct master *m)
 	return true;
 }
 
+/* Says nothing itself: at start-up the failure is one line on stderr (die), on a reload a
+ * line in the log still open. */
 static bool master_apply_log(const struct hg_config *cfg)
 {
-	if (!log_open(cfg->log_file, (enum log_level)cfg->log_level)) {
-		log_error("cannot open log file %s: %s", cfg->log_file, strerror(errno));
-		return false;
-	}
-	return true;
+	return log_open(cfg->log_file, (enum log_level)cfg->log_level);
 }
 
 static void master_reload(struct master *m)
@@ -341,8 +341,11 @@ static void master_reload(struct master *m)
 		cfg_free(&next);
 		return;
 	}
-	if (!master_apply_log(&next))
+	if (!master_apply_log(&next)) {
+		log_error("cannot open log file %s: %s; logging on to %s", next.log_file,
+			  strerror(errno), m->cfg.log_file);
 		master_apply_log(&m->cfg);
+	}
 	if (!master_retire_all(m)) {
 		log_error("reload failed: out of memory");
 		cfg_free(&next);

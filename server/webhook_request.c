@@ -2,11 +2,12 @@
  * bounds every copy, so a hostile request can at worst be refused. */
 #include "webhook_request.h"
 #include "encoding.h"
+#include "jsontext.h"
 
+#include "redact.h"
 #include "token.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -120,7 +121,8 @@ static void route_set_target(struct webhook_route *out, const char *seg, size_t 
 		return;
 	bool ok = n < sizeof(buf) && (out->module == WEBHOOK_MODULE_EXTENSION ? app_id_valid(buf, n)
 									      : name_valid(buf, n));
-	if (ok) {
+	/* A name that carries a token or an appkey names nothing, and must not be stored. */
+	if (ok && !redact_has_secret(buf)) {
 		memcpy(out->target, buf, n + 1);
 		out->name_valid = true;
 	}
@@ -171,6 +173,18 @@ const char *webhook_module_sql_name(enum webhook_module module)
 bool webhook_module_is_message(enum webhook_module module)
 {
 	return module == WEBHOOK_MODULE_CHANNEL || module == WEBHOOK_MODULE_BOT_MESSAGE;
+}
+
+bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type)
+{
+	struct webhook_route route;
+	struct webhook_query q;
+	if (!post || !webhook_route_parse(path, &route) || !route.name_valid)
+		return false;
+	if (webhook_query_parse(query, &q) != WEBHOOK_QUERY_OK || !q.has_zapikey ||
+	    !token_check_format(q.zapikey, q.zapikey_len))
+		return false;
+	return webhook_body_kind_accepted(route.module, webhook_content_type(content_type));
 }
 
 /* ---- query string ----------------------------------------------------------------------- */
@@ -359,263 +373,6 @@ bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_ki
 	return kind == WEBHOOK_BODY_JSON || kind == WEBHOOK_BODY_FORM || kind == WEBHOOK_BODY_TEXT;
 }
 
-/* ---- UTF-8 ------------------------------------------------------------------------------ */
-
-#define ONES_8 UINT64_C(0x0101010101010101)
-#define HIGH_8 UINT64_C(0x8080808080808080)
-
-/* Length of the valid multi-byte sequence at s (RFC 3629 table 2), or 0. */
-static size_t utf8_sequence(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0; /* a continuation byte, an overlong C0/C1 lead, or beyond U+10FFFF */
-	/* The second byte's range excludes overlongs (E0, F0), surrogates (ED) and > U+10FFFF. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (avail < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	return n;
-}
-
-bool webhook_utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		if (len - i >= 8) {
-			uint64_t v;
-			memcpy(&v, s + i, 8);
-			/* Eight ASCII bytes, none of them NUL (the classic has-zero-byte test). */
-			if (((v | ((v - ONES_8) & ~v)) & HIGH_8) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if (s[i] < 0x80) {
-			if (s[i] == 0)
-				return false;
-			i++;
-			continue;
-		}
-		size_t n = utf8_sequence(s + i, len - i);
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
-/* ---- strict JSON ------------------------------------------------------------------------ */
-
-/* cJSON is lenient (any byte <= 0x20 is blank to it, it takes "01" and raw control characters
- * in strings, and cuts strings at \u0000), while bodies are stored as received and read later
- * by other JSON parsers, PostgreSQL's included. So the grammar of RFC 8259 is checked here. */
-#define JSON_MAX_DEPTH 256 /* below cJSON's own nesting limit */
-
-struct json_scan {
-	const unsigned char *s;
-	size_t len;
-	size_t i;
-};
-
-static bool json_value(struct json_scan *js, int depth);
-
-static int json_peek(const struct json_scan *js)
-{
-	return js->i < js->len ? js->s[js->i] : -1;
-}
-
-static void json_skip_ws(struct json_scan *js)
-{
-	while (js->i < js->len && (js->s[js->i] == ' ' || js->s[js->i] == '\t' ||
-				   js->s[js->i] == '\n' || js->s[js->i] == '\r'))
-		js->i++;
-}
-
-static bool json_literal(struct json_scan *js, const char *word)
-{
-	size_t n = strlen(word);
-	if (js->len - js->i < n || memcmp(js->s + js->i, word, n) != 0)
-		return false;
-	js->i += n;
-	return true;
-}
-
-static size_t json_digits(struct json_scan *js)
-{
-	size_t start = js->i;
-	while (js->i < js->len && js->s[js->i] >= '0' && js->s[js->i] <= '9')
-		js->i++;
-	return js->i - start;
-}
-
-static bool json_number(struct json_scan *js)
-{
-	if (json_peek(js) == '-')
-		js->i++;
-	if (json_peek(js) == '0')
-		js->i++;
-	else if (json_digits(js) == 0)
-		return false;
-	if (json_peek(js) == '.') {
-		js->i++;
-		if (json_digits(js) == 0)
-			return false;
-	}
-	if (json_peek(js) == 'e' || json_peek(js) == 'E') {
-		js->i++;
-		if (json_peek(js) == '+' || json_peek(js) == '-')
-			js->i++;
-		if (json_digits(js) == 0)
-			return false;
-	}
-	return true;
-}
-
-/* The four hex digits of a \u escape at s[i] (just after the 'u'); -1 if malformed. */
-static long json_hex4(const struct json_scan *js, size_t i)
-{
-	long v = 0;
-	if (i > js->len || js->len - i < 4)
-		return -1;
-	for (size_t k = 0; k < 4; k++) {
-		int h = hex_digit_value(js->s[i + k]);
-		if (h < 0)
-			return -1;
-		v = v << 4 | h;
-	}
-	return v;
-}
-
-/* A \u escape, js->i on the 'u'. U+0000 is refused (cJSON would cut the string there) and so
- * are unpaired surrogates (not Unicode; PostgreSQL's json refuses them). */
-static bool json_unicode_escape(struct json_scan *js)
-{
-	long cp = json_hex4(js, js->i + 1);
-	if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff))
-		return false;
-	js->i += 5;
-	if (cp < 0xd800 || cp > 0xdbff)
-		return true;
-	if (js->len - js->i < 2 || js->s[js->i] != '\\' || js->s[js->i + 1] != 'u')
-		return false;
-	long low = json_hex4(js, js->i + 2);
-	if (low < 0xdc00 || low > 0xdfff)
-		return false;
-	js->i += 6;
-	return true;
-}
-
-static bool json_string(struct json_scan *js)
-{
-	js->i++; /* the opening quote */
-	while (js->i < js->len) {
-		unsigned char c = js->s[js->i];
-		if (c == '"') {
-			js->i++;
-			return true;
-		}
-		if (c < 0x20)
-			return false;
-		if (c != '\\') {
-			js->i++;
-			continue;
-		}
-		js->i++;
-		int e = json_peek(js);
-		if (e == 'u') {
-			if (!json_unicode_escape(js))
-				return false;
-		} else if (e > 0 && strchr("\"\\/bfnrt", e) != NULL) {
-			js->i++;
-		} else {
-			return false;
-		}
-	}
-	return false;
-}
-
-/* Shared by arrays and objects: members separated by ',' up to the closing bracket. */
-static bool json_members(struct json_scan *js, int depth, int close, bool object)
-{
-	js->i++; /* the opening bracket */
-	json_skip_ws(js);
-	if (json_peek(js) == close) {
-		js->i++;
-		return true;
-	}
-	for (;;) {
-		if (object) {
-			if (json_peek(js) != '"' || !json_string(js))
-				return false;
-			json_skip_ws(js);
-			if (json_peek(js) != ':')
-				return false;
-			js->i++;
-			json_skip_ws(js);
-		}
-		if (!json_value(js, depth + 1))
-			return false;
-		json_skip_ws(js);
-		int c = json_peek(js);
-		if (c != close && c != ',')
-			return false;
-		js->i++;
-		if (c == close)
-			return true;
-		json_skip_ws(js);
-	}
-}
-
-static bool json_value(struct json_scan *js, int depth)
-{
-	if (depth > JSON_MAX_DEPTH)
-		return false;
-	switch (json_peek(js)) {
-	case '{':
-		return json_members(js, depth, '}', true);
-	case '[':
-		return json_members(js, depth, ']', false);
-	case '"':
-		return json_string(js);
-	case 't':
-		return json_literal(js, "true");
-	case 'f':
-		return json_literal(js, "false");
-	case 'n':
-		return json_literal(js, "null");
-	default:
-		return json_number(js);
-	}
-}
-
-bool webhook_json_valid(const char *s, size_t len)
-{
-	struct json_scan js = { (const unsigned char *)s, len, 0 };
-	json_skip_ws(&js);
-	if (!json_value(&js, 0))
-		return false;
-	json_skip_ws(&js);
-	return js.i == len;
-}
-
 /* ---- message bodies --------------------------------------------------------------------- */
 
 __attribute__((format(printf, 3, 4))) static int body_error(char *msg, size_t msglen,
@@ -728,12 +485,8 @@ static int invalid_json(const char **code, char *msg, size_t msglen, const char 
 static int check_json_text(const char *body, size_t len, const char **code, char *msg,
 			   size_t msglen)
 {
-	if (!webhook_utf8_valid((const unsigned char *)body, len))
-		return invalid_json(code, msg, msglen,
-				    "body is not valid UTF-8 (or has a NUL byte)");
-	if (!webhook_json_valid(body, len))
-		return invalid_json(code, msg, msglen, "body is not valid JSON");
-	return 0;
+	const char *why = jsontext_check(body, len);
+	return why ? invalid_json(code, msg, msglen, why) : 0;
 }
 
 int webhook_check_message(const char *body, size_t len, const char **code, char *msg, size_t msglen)
@@ -746,7 +499,7 @@ int webhook_check_message(const char *body, size_t len, const char **code, char 
 	 * buffer_length and refuses an exact-length buffer. */
 	cJSON *root = cJSON_ParseWithLengthOpts(body, len, NULL, false);
 	if (root == NULL)
-		return invalid_json(code, msg, msglen, "body is not valid JSON");
+		return invalid_json(code, msg, msglen, JSONTEXT_NOT_JSON);
 	status = check_message_object(root, msg, msglen);
 	cJSON_Delete(root);
 	if (status != 0)
@@ -770,9 +523,8 @@ int webhook_check_body(enum webhook_module module, enum webhook_body_kind kind, 
 		return webhook_check_message(body, len, code, msg, msglen);
 	if (kind == WEBHOOK_BODY_JSON)
 		return check_json_text(body, len, code, msg, msglen);
-	if (!webhook_utf8_valid((const unsigned char *)body, len))
-		return invalid_json(code, msg, msglen,
-				    "body is not valid UTF-8 (or has a NUL byte)");
+	if (!jsontext_utf8_valid((const unsigned char *)body, len))
+		return invalid_json(code, msg, msglen, JSONTEXT_NOT_UTF8);
 	return 0;
 }
 
@@ -789,5 +541,6 @@ bool webhook_idempotency_key_valid(const char *key)
 		if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] > 0x7e)
 			return false;
 	}
-	return true;
+	/* The key is stored with the message: it must not be a secret. */
+	return !redact_has_secret(key);
 }

@@ -23,8 +23,9 @@ enum webhook_module {
 
 struct webhook_route {
 	enum webhook_module module;
-	/* A path of one of the four shapes whose name is not a valid channel/bot name or app id:
-	 * the caller answers 404 not_found once the token is authenticated. */
+	/* A path of one of the four shapes whose name is not a valid channel/bot name or app id
+	 * (or carries a token or appkey, see redact.h): the caller answers 404 not_found once the
+	 * token is authenticated. */
 	bool name_valid;
 	/* Malformed %xx or %00 anywhere in the path: 400 invalid_request. */
 	bool bad_encoding;
@@ -39,6 +40,13 @@ struct webhook_route {
 bool webhook_route_parse(const char *path, struct webhook_route *out);
 /* "channel", "bot_incoming", "bot_message", "extension": the module as the SQL side names it. */
 const char *webhook_module_sql_name(enum webhook_module module);
+
+/* For a call that announced its body (Expect: 100-continue): false when the answer cannot
+ * depend on the body, because the head alone has it refused — not POST, a path or query that
+ * does not parse, no token or a malformed one, no such endpoint or a bad name, a content type
+ * the endpoint does not take (content_type: the header, NULL when absent or repeated). The
+ * worker then answers without reading the body. */
+bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type);
 /* Channel message and bot message take a message object; the others any body. */
 bool webhook_module_is_message(enum webhook_module module);
 
@@ -75,12 +83,6 @@ enum webhook_body_kind webhook_content_type(const char *header);
 /* Whether the endpoint takes that kind of body; if not, the answer is 415. */
 bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_kind kind);
 
-/* Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) and no NUL
- * byte: nothing downstream (cJSON strings, PostgreSQL text) can carry one. */
-bool webhook_utf8_valid(const unsigned char *s, size_t len);
-/* Strict JSON text (RFC 8259) without a \u0000 escape, of any value; s must be valid UTF-8. */
-bool webhook_json_valid(const char *s, size_t len);
-
 /* The checks below return 0 when the body is acceptable, otherwise the HTTP status with *code
  * set to a static code ("invalid_json", "invalid_message", "unsupported_media_type") and msg
  * (msglen > 0) to a human message naming the rule that failed. */
@@ -92,7 +94,8 @@ int webhook_check_message(const char *body, size_t len, const char **code, char 
 int webhook_check_body(enum webhook_module module, enum webhook_body_kind kind, const char *body,
 		       size_t len, const char **code, char *msg, size_t msglen);
 
-/* 1–128 printable ASCII characters (0x20–0x7E), not starting or ending with a space. */
+/* 1–128 printable ASCII characters (0x20–0x7E), not starting or ending with a space, and no
+ * token or appkey in them (the key is stored). */
 bool webhook_idempotency_key_valid(const char *key);
 
 #endif

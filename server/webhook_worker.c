@@ -14,6 +14,7 @@
 #include "counters.h"
 #include "maintenance.h"
 #include "ratelimit.h"
+#include "redact.h"
 #include "token.h"
 #include "token_cache.h"
 #include "webhook_request.h"
@@ -128,10 +129,11 @@ static int64_t wall_clock_us(void)
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
+/* Stored with the call: a token or appkey in it is replaced (redact.h). */
 static void copy_header(const struct http_request *req, const char *name, char *out, size_t len)
 {
 	const char *v = http_header(req, name, NULL);
-	snprintf(out, len, "%s", v ? v : "");
+	redact_copy(out, len, v ? v : "");
 }
 
 /* A refusal decided here for a known token: it still goes through the group commit. */
@@ -304,6 +306,16 @@ static void webhook_route(struct worker *w, struct http_request *req)
 	webhook_call_start(w, req);
 }
 
+/* Expect: 100-continue: a call refused from its head alone is answered without its body. */
+static bool webhook_body_check(struct worker *w, const struct http_request *req)
+{
+	int n;
+	const char *ctype = http_header(req, "Content-Type", &n);
+	(void)w;
+	return webhook_body_needed(req->method == HTTP_METHOD_POST, req->path, req->query,
+				   n == 1 ? ctype : NULL);
+}
+
 static void webhook_on_db_connect(void *arg)
 {
 	struct worker *w = arg;
@@ -349,6 +361,7 @@ int webhook_worker_main(const struct hg_config *cfg, int index, int listen_fd, i
 		.listen_fd = listen_fd,
 		.parent_fd = parent_fd,
 		.route = webhook_route,
+		.body_check = webhook_body_check,
 		.setup = webhook_setup,
 		.teardown = webhook_teardown,
 		.on_db_connect = webhook_on_db_connect,

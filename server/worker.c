@@ -109,6 +109,12 @@ static void worker_dispatch(struct http_request *req, void *arg)
 	w->route(w, req);
 }
 
+static bool worker_body_check(const struct http_request *req, void *arg)
+{
+	struct worker *w = arg;
+	return w->body_check(w, req);
+}
+
 static void worker_on_db_connect(void *arg)
 {
 	struct worker *w = arg;
@@ -132,7 +138,7 @@ static bool worker_setup_http(struct worker *w)
 	char err[512];
 	const bool webhook = w->kind == WORKER_KIND_WEBHOOK;
 	struct http_limits limits = {
-		.max_body = webhook ? w->cfg->max_body_size : 64 * 1024,
+		.max_body = webhook ? w->cfg->max_body_size : w->cfg->admin_max_body_size,
 		.head_timeout_ms = 8000,
 		.idle_timeout_ms = 60000,
 		.body_timeout_ms = 30000,
@@ -145,6 +151,8 @@ static bool worker_setup_http(struct worker *w)
 		return false;
 	}
 	w->http = http_server_new(w->base, w->listen_fd, w->ssl_ctx, &limits, worker_dispatch, w);
+	if (w->http && w->body_check)
+		http_server_set_body_check(w->http, worker_body_check);
 	return w->http != NULL;
 }
 

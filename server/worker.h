@@ -20,6 +20,8 @@ typedef void (*worker_route_cb)(struct worker *w, struct http_request *req);
 /* Role-specific set-up after the loop, pool and keys exist (e.g. caches, LISTEN); false
  * stops the worker. The matching teardown runs before the pool is freed. */
 typedef bool (*worker_hook_cb)(struct worker *w);
+/* Expect: 100-continue (see http_body_check): whether the answer may depend on the body. */
+typedef bool (*worker_body_cb)(struct worker *w, const struct http_request *req);
 
 struct worker {
 	enum worker_kind kind;
@@ -28,6 +30,7 @@ struct worker {
 	int listen_fd;
 	int parent_fd; /* read end of the master's pipe: EOF means the master died */
 	worker_route_cb route;
+	worker_body_cb body_check; /* may be NULL: every announced body is read */
 	worker_hook_cb setup;    /* may be NULL */
 	worker_hook_cb teardown; /* may be NULL */
 	db_connect_cb on_db_connect; /* may be NULL; arg is the worker */

@@ -8,7 +8,8 @@
 #
 # Beyond the agreed API, tests may use: bail_out MSG, hg_now_ms, wait_until MS CMD...,
 # hg_pid_alive PID, hg_children [PID], proc_title PID, http_get URL [curl args...]
-# (sets HTTP_STATUS HTTP_BODY HTTP_HEADERS HTTP_MS), pg_pids, pg_signal_all SIG.
+# (sets HTTP_STATUS HTTP_BODY HTTP_HEADERS HTTP_MS), pg_pids, pg_signal_all SIG,
+# hg_note_secrets TEXT (the cleanup fails when a token or appkey noted reaches a log).
 
 : "${HG_SRCDIR:?HG_SRCDIR must be set (make check sets it)}"
 : "${HG_BUILDDIR:?HG_BUILDDIR must be set (make check sets it)}"
@@ -201,6 +202,34 @@ hg_check_sanitizers() {
 	return 1
 }
 
+# ---- secrets: no token or appkey a test made may reach a log --------------------------------------
+
+HG_SECRET_RE='hgt_[0-9A-Za-z]{33}|hga_[0-9A-Za-z]{32}'
+
+# hg_note_secrets TEXT: remembers the tokens and appkeys in TEXT (hgctl's output and every
+# http_get answer pass through here), for hg_check_secrets.
+hg_note_secrets() {
+	[[ $1 == *hg[at]_* && -n ${HG_TMP:-} ]] || return 0
+	grep -oE "$HG_SECRET_RE" <<<"$1" >>"$HG_TMP/.secrets" || true
+}
+
+# Fails when a log under $HG_TMP holds a token or appkey noted above, or a token's part after
+# "hgt_" (hookgated recognises both forms and redacts them).
+hg_check_secrets() {
+	local logs=() hits
+	[[ -s $HG_TMP/.secrets ]] || return 0
+	shopt -s nullglob
+	logs=("$HG_TMP"/*.log)
+	shopt -u nullglob
+	((${#logs[@]})) || return 0
+	sort -u "$HG_TMP/.secrets" | sed 's/^hgt_//' >"$HG_TMP/.secrets.fixed"
+	hits=$(grep -F -n -f "$HG_TMP/.secrets.fixed" "${logs[@]}" | head -n 5)
+	[[ -n $hits ]] || return 0
+	diag "a token or appkey made by this test is in a log:"
+	diag "$hits"
+	return 1
+}
+
 hg_cleanup() {
 	local rc=$? bad=0
 	trap - EXIT
@@ -213,6 +242,10 @@ hg_cleanup() {
 	fi
 	if ! hg_check_sanitizers; then
 		printf 'Bail out! sanitizer report in hookgated.log\n'
+		bad=1
+	fi
+	if ! hg_check_secrets; then
+		printf 'Bail out! a token or appkey in a log\n'
 		bad=1
 	fi
 	if [[ -n $HG_PLAN && $HG_TEST_COUNT != "$HG_PLAN" ]]; then
@@ -332,8 +365,15 @@ hg_config_section() {
 	done
 }
 
+# hgctl ARGS...: hookgatectl with this test's config; the tokens and appkeys it prints are noted
+# (see hg_check_secrets).
 hgctl() {
-	HOOKGATE_SQL_DIR="$HG_SRCDIR/sql" "$HG_BUILDDIR/hookgatectl" -c "$HG_TMP/hookgate.conf" "$@"
+	local out rc=0
+	out=$(HOOKGATE_SQL_DIR="$HG_SRCDIR/sql" "$HG_BUILDDIR/hookgatectl" \
+		-c "$HG_TMP/hookgate.conf" "$@") || rc=$?
+	hg_note_secrets "$out"
+	[[ -n $out ]] && printf '%s\n' "$out"
+	return "$rc"
 }
 
 hg_migrate() {
@@ -356,6 +396,7 @@ http_get() {
 		--max-time 5 "$@" "$url") || true
 	HTTP_MS=$(($(hg_now_ms) - start))
 	HTTP_BODY=$(cat "$HG_TMP/.http.body" 2>/dev/null)
+	hg_note_secrets "$HTTP_BODY"
 	HTTP_HEADERS=$(tr -d '\r' <"$HG_TMP/.http.hdr" 2>/dev/null)
 	rm -f "$HG_TMP/.http.body" "$HG_TMP/.http.hdr"
 }

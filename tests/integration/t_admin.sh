@@ -8,7 +8,7 @@
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/admin_lib.sh"
 hg_setup
-plan 163
+plan 170
 
 declare -A CSRF SECRET LAST_STEP
 
@@ -102,7 +102,8 @@ is "$(totp_at GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ 1)" 287082 \
 pg_start
 # Every login here comes from 127.0.0.1, a few dozen in a minute: more than the default budget
 # of password checks per address (t_admin_flood.sh tests that budget).
-hg_config '[security]' 'login_max_failures = 3' 'login_lockout = 10m' 'login_burst = 1000'
+hg_config '[security]' 'login_max_failures = 3' 'login_lockout = 10m' 'login_burst = 1000' \
+	'[server]' 'admin_max_body_size = 8k'
 hg_migrate >/dev/null || bail_out "migrate failed"
 for who in alice bob carol dave racer; do
 	hgctl user add "$who" --display-name "User ${who^}" <<<"$(pw "$who")" >/dev/null ||
@@ -174,6 +175,11 @@ is "$(status_code)" "400 invalid_request" "malformed JSON: 400 invalid_request"
 http_get "$(admin_url)/admin/api/login/totp" -b "$HG_TMP/alice.jar" -H 'Content-Type: text/plain' \
 	--data-binary '{"code":"123456"}'
 is "$(status_code)" "415 unsupported_media_type" "not application/json: 415"
+pad=$(head -c 8300 /dev/zero | tr '\0' p)
+api_raw nobody POST /admin/api/login "{\"login\":\"nobody\",\"password\":\"x\",\"pad\":\"$pad\"}"
+is "$(status_code)" "413 payload_too_large" "a body over server.admin_max_body_size: 413"
+api_raw nobody POST /admin/api/login "{\"login\":\"nobody\",\"password\":\"x\",\"pad\":\"${pad:0:8000}\"}"
+is "$(status_code)" "401 invalid_credentials" "... one under it is read"
 rcode=$(head -n 1 <<<"$codes")
 api_raw alice POST /admin/api/login/recovery "{\"code\":\"${rcode^^}\"}"
 is "$HTTP_STATUS" 200 "a recovery code (any case) is the alternative second step"
@@ -191,6 +197,10 @@ is "$(q "SELECT failed_logins FROM hookgate.users WHERE login = 'alice'")" 0 \
 password_step bob 'wrong password'
 bad_pw_status=$(status_code) bad_pw_body=$HTTP_BODY bad_pw_ms=$HTTP_MS
 is "$bad_pw_status" "401 invalid_credentials" "wrong password: 401 invalid_credentials"
+api_raw nul POST /admin/api/login "{\"login\":\"bob\\u0000junk\",\"password\":\"$(pw bob)\\u0000x\"}"
+is "$(status_code)" "400 invalid_request" \
+	"login \"bob\\u0000junk\" with bob's password and \\u0000 more: 400 invalid_request"
+ok "... and no session" bash -c "! grep -q hookgate_session '$HG_TMP/nul.jar'"
 password_step nobody-here 'whatever password'
 is "$(status_code)" "$bad_pw_status" "unknown user: the same status and code"
 is "$HTTP_BODY" "$bad_pw_body" "unknown user: the same body"
@@ -296,8 +306,15 @@ for name in '' "$(printf 'n%.0s' {1..65})" 'tab\there' 'bell\u0007' 'c1 \u0085' 
 	api alice PATCH "/admin/api/tokens/$T1" "{\"name\":\"$name\"}"
 	is "$(status_code)" "400 invalid_name" "rename to '${name:0:12}' (${#name} bytes): 400"
 done
+name_before=$(q "SELECT name FROM hookgate.webhook_tokens WHERE public_id = '$T1'")
 api alice PATCH "/admin/api/tokens/$T1" $'{"name":"bad \xff utf8"}'
-is "$(status_code)" "400 invalid_name" "rename to invalid UTF-8: 400 invalid_name"
+is "$(status_code)" "400 invalid_request" "rename to invalid UTF-8: 400 (not JSON text)"
+api alice PATCH "/admin/api/tokens/$T1" '{"name":"ab\u0000cd"}'
+is "$(status_code)" "400 invalid_request" "rename to \"ab\\u0000cd\": 400 invalid_request"
+api alice PATCH "/admin/api/tokens/$T1" '{"name":"ab","name":"cd"}'
+is "$(status_code)" "400 invalid_request" "a member given twice: 400 invalid_request"
+is "$(q "SELECT name FROM hookgate.webhook_tokens WHERE public_id = '$T1'")" "$name_before" \
+	"... the name is unchanged"
 api alice PATCH "/admin/api/tokens/$T1" '{"name":42}'
 is "$(status_code)" "400 invalid_name" "a name that is not a string: 400 invalid_name"
 api alice POST /admin/api/tokens '{"name":""}'

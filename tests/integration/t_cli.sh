@@ -4,7 +4,7 @@
 # processes, hand-written SQL, REPEATABLE READ sessions), soft deletion and --json output.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 77
+plan 78
 
 CTL_LOG=$HG_TMP/ctl-stderr.log
 : >"$CTL_LOG"
@@ -119,6 +119,10 @@ CTL_STDIN='short' run_ctl user add shorty
 is "$RC" 1 "a password under 8 characters is refused"
 CTL_STDIN='' run_ctl user add nopass
 is "$RC" 1 "an empty password is refused"
+RC=0
+printf 'correct horse\0 battery\n' | hgctl user add nulpw >/dev/null 2>"$HG_TMP/ctl.err" || RC=$?
+is "$RC/$(cat "$HG_TMP/ctl.err")" "1/hookgatectl: the password must not contain a NUL byte" \
+	"a NUL byte in the password is refused (it would cut the password short)"
 like "$(pg_sql "SELECT password_hash FROM hookgate.users WHERE login = 'alice'")" '^\$scrypt\$' \
 	"the password is stored as a scrypt hash"
 for u in bob racer rr mover; do

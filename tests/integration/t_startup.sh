@@ -3,7 +3,7 @@
 # says why, before any worker is forked.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 37
+plan 43
 
 # run_daemon CONF: hookgated in the foreground, expected to give up; sets RUN_RC and RUN_ERR.
 # The time limit only guards against a daemon that wrongly starts: it is then killed.
@@ -70,6 +70,11 @@ expect_failure "missing database.conninfo" "$HG_TMP/noconninfo.conf" \
 expect_failure "missing config file" "$HG_TMP/does-not-exist.conf" \
 	"^hookgated: .*does-not-exist\.conf"
 
+# ---- the log file ----------------------------------------------------------------------------
+hg_config '[log]' "file = $HG_TMP/no-such-dir/hookgated.log"
+expect_failure "log.file in a missing directory" "$conf" \
+	"^hookgated: cannot open log file $(re_escape "$HG_TMP")/no-such-dir/hookgated\.log: No such file or directory$"
+
 # ---- the secret key --------------------------------------------------------------------------
 hg_config
 chmod 0644 "$HG_TMP/secret.key"
@@ -78,6 +83,12 @@ chmod 0600 "$HG_TMP/secret.key"
 
 hg_config '[security]' "secret_key_file = $HG_TMP/missing.key"
 expect_failure "missing secret key file" "$conf" "^hookgated: .*missing\.key"
+
+head -c 40 /dev/zero | tr '\0' x >"$HG_TMP/weak.key"
+chmod 0600 "$HG_TMP/weak.key"
+hg_config '[security]' "secret_key_file = $HG_TMP/weak.key"
+expect_failure "a key file of 40 times the same character" "$conf" \
+	"^hookgated: secret key file $(re_escape "$HG_TMP")/weak\.key is not a random key \(too few distinct byte values in its first 32 bytes\); create one with hookgatectl keygen$"
 
 # ---- the database ----------------------------------------------------------------------------
 closed_port=$(hg_free_port)

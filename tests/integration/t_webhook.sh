@@ -6,7 +6,7 @@
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"
 hg_setup
-plan 81
+plan 93
 
 pg_start
 hg_config '[server]' 'max_body_size = 4k' "web_dir = $HG_SRCDIR/web" '[log]' 'access = on'
@@ -235,6 +235,30 @@ ok "a client that does not read is not served further ($served_unread of $PIPE_N
 is "$(grep -a -o 'HTTP/1.1 200 OK' "$HG_TMP/pipe.out" | wc -l)/$(stat -c %s "$HG_TMP/pipe.out" |
 	awk -v n="$PIPE_N" -v js="$js_len" '{ print ($1 > n * js && $1 < n * (js + 1024)) }')" \
 	"$PIPE_N/1" "... and once it reads, it gets all $PIPE_N answers, whole"
+
+# ---- a token or appkey where it does not belong: never logged, never stored -----------------------
+# Clients that put the token into the path instead of the query: four forms, the target sent as
+# written (curl would cut the fragment and could normalise the rest).
+for form in "&zapikey=$TOK_A" ";zapikey=$TOK_A" "%3Fzapikey=$TOK_A" "#zapikey=$TOK_A" \
+	"&zapikey=hgt%5F${TOK_A#hgt_}" "&appkey=$SB_KEY"; do
+	post / '{"text":"x"}' --request-target "/api/v2/channelsbyname/general/message$form"
+	is "$HTTP_STATUS" 401 "token in the path ('${form:0:12}…'): 401 token_missing"
+done
+post "$(channel_path general "$TOK_A")" '{"text":"ua"}' \
+	-A "probe $TOK_B ${TOK_C#hgt_} $MP_KEY" -H "Referer: http://x/?zapikey=$TOK_B"
+is "$HTTP_STATUS" 204 "tokens and an appkey in the User-Agent: accepted"
+is "$(pg_sql "SELECT user_agent FROM hookgate.token_usage WHERE message_id = $(msg_id)")" \
+	'probe [redacted token] [redacted token] [redacted appkey]' \
+	"... the usage row keeps the user agent with them redacted"
+post "/api/v2/bots/hga_0123456789abcdefghij0123456789ab/incoming?zapikey=$TOK_A" '{}'
+is "$HTTP_STATUS" 404 "a bot name shaped like an appkey: 404"
+is "$(pg_sql "SELECT count(*) FILTER (WHERE target LIKE 'hga%') || ' ' || count(*) FILTER
+	(WHERE http_status = 404 AND target = '') FROM hookgate.token_usage")" "0 1" \
+	"... its usage row has no target"
+post "$(channel_path general "$TOK_A")" '{"text":"x"}' -H "Idempotency-Key: retry $TOK_B"
+is "$HTTP_STATUS" 400 "an Idempotency-Key holding a token: 400 (it would be stored)"
+ok "the access log shows where the secrets were" \
+	test "$(grep -c 'access: .*redacted token' "$HG_TMP/hookgated.log")" -ge 6
 
 # ---- logs ----------------------------------------------------------------------------------
 ok "access log lines are written" grep -q 'access: 127.0.0.1 "POST /api/v2/' "$HG_TMP/hookgated.log"

@@ -245,6 +245,7 @@ static void assert_defaults(const struct hg_config *cfg, bool with_tls)
 	ck_assert_str_eq(cfg->public_url, "http://127.0.0.1:8080");
 	ck_assert_int_eq(cfg->workers, ncpu < 1 ? 1 : ncpu > 256 ? 256 : ncpu);
 	ck_assert_uint_eq(cfg->max_body_size, 65536);
+	ck_assert_uint_eq(cfg->admin_max_body_size, 65536);
 	ck_assert_int_eq(cfg->shutdown_timeout_ms, 10000);
 	if (!with_tls) {
 		ck_assert_ptr_null(cfg->tls_cert);
@@ -342,10 +343,10 @@ START_TEST(example_documents_every_default)
 {
 	static const char *const keys[] = {
 		"listen", "workers", "admin_listen", "public_url", "max_body_size",
-		"shutdown_timeout", "tls_cert", "tls_key", "web_dir", "conninfo", "pool_size",
-		"usage_retention", "secret_key_file", "twofa_session_ttl", "login_max_failures",
-		"login_lockout", "login_rate", "login_burst", "token_rate", "token_burst", "level",
-		"file", "access",
+		"admin_max_body_size", "shutdown_timeout", "tls_cert", "tls_key", "web_dir",
+		"conninfo", "pool_size", "usage_retention", "secret_key_file", "twofa_session_ttl",
+		"login_max_failures", "login_lockout", "login_rate", "login_burst", "token_rate",
+		"token_burst", "level", "file", "access",
 	};
 	struct hg_config cfg;
 	char *path = example_path(), *text = read_all(path);
@@ -677,6 +678,15 @@ START_TEST(size_range)
 	expect_value_error("server", "max_body_size = 18446744073709551616",
 			   "server.max_body_size: bad size \"18446744073709551616\" (use a number "
 			   "with optional k or m)");
+	/* the admin API's own limit, independent of the webhooks' */
+	ck_assert_msg(load_one("server", "admin_max_body_size = 2k", &cfg), "%s", err);
+	ck_assert_uint_eq(cfg.admin_max_body_size, 2048);
+	ck_assert_uint_eq(cfg.max_body_size, 65536);
+	cfg_free(&cfg);
+	expect_value_error("server", "admin_max_body_size = 0",
+			   "server.admin_max_body_size: \"0\" is out of range (1..64m)");
+	expect_value_error("server", "admin_max_body_size = 65m",
+			   "server.admin_max_body_size: \"65m\" is out of range (1..64m)");
 }
 END_TEST
 
@@ -919,7 +929,7 @@ START_TEST(reload_comparison)
 	ck_assert_msg(load("[database]\nconninfo = dbname=other\npool_size = 9\n"
 			   "[security]\nsecret_key_file = /other\n[server]\nworkers = 7\n"
 			   "tls_cert = /c\ntls_key = /k\nmax_body_size = 1m\n"
-			   "[log]\nlevel = debug\n",
+			   "admin_max_body_size = 2k\n[log]\nlevel = debug\n",
 			   &b), "%s", err);
 	memset(buf, 'x', sizeof(buf));
 	ck_assert_int_eq(cfg_unreloadable_changes(&a, &b, buf, sizeof(buf)), 0);

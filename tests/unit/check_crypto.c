@@ -66,10 +66,10 @@ static void load_ok(const char *path, struct crypto_keys *keys)
 }
 
 /* 64 bytes of key file text; the expected values come from an independent Python HKDF/HMAC. */
-#define FIXED_KEY "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define FIXED_HASH_KEY "073decfa5fa1ec870af3391695aa0be0ef97a65f9336e419f7c7403fb9996b41"
-#define FIXED_ENC_KEY "6bf6ba8395dd72666ae00969bd42b8175e721673da42fe534a1a0ec48774e2ff"
-#define FIXED_LOOKUP "be6c628e4a9087d4920a0b732bd154d2232a07e4d9fa1f2ab72ee03603ff536e"
+#define FIXED_KEY "7f3a9c02e4b6d81f5a0c3e97b2d4f6a18e5c07b9d3f1a2c4e6b8d0f2a4c6e8b1"
+#define FIXED_HASH_KEY "a0ba64f50ea1499c6b567d6697e8542d1e183e53619d903cf46bf0721d4bfbdf"
+#define FIXED_ENC_KEY "bf3f0f4b97ef0c0ea2ac5cd23b0912085b251884f856f62d2bba26eb48d6f17e"
+#define FIXED_LOOKUP "c92d58a9520ff0d2928f47ac921d9c8621f048d0f566f7ef44c6e2fec71fd27d"
 
 static void fixed_keys(struct crypto_keys *keys)
 {
@@ -179,15 +179,66 @@ START_TEST(test_load_short_file)
 	char err[512] = "";
 	struct crypto_keys keys;
 	/* 31 bytes plus a newline is too short, the newline does not count */
-	const char *path = write_file("short.key", "0123456789abcdef0123456789abcde\n", 32, 0600);
+	const char *path = write_file("short.key", "7f3a9c02e4b6d81f5a0c3e97b2d4f6a\n", 32, 0600);
 	ck_assert(!crypto_load_keys(path, &keys, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "too short") != NULL, "message: %s", err);
 	path = write_file("empty.key", "", 0, 0400);
 	ck_assert(!crypto_load_keys(path, &keys, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "too short"));
 	/* exactly 32 bytes is enough, with or without a newline */
-	load_ok(write_file("min.key", "0123456789abcdef0123456789abcdef", 32, 0600), &keys);
-	load_ok(write_file("min2.key", "0123456789abcdef0123456789abcdef\n", 33, 0400), &keys);
+	load_ok(write_file("min.key", "7f3a9c02e4b6d81f5a0c3e97b2d4f6a1", 32, 0600), &keys);
+	load_ok(write_file("min2.key", "7f3a9c02e4b6d81f5a0c3e97b2d4f6a1\n", 33, 0400), &keys);
+}
+END_TEST
+
+/* Key files typed by hand rather than made by keygen: refused, the message pointing at it. */
+START_TEST(test_load_weak_key)
+{
+	static const struct {
+		const char *text, *why;
+	} weak[] = {
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too few distinct byte values" },
+		{ "passwordpasswordpasswordpasswordpassword", "too few distinct byte values" },
+		{ "00000000000000000000000000000001deadbeefcafe", "too few distinct byte values" },
+		{ "abcdefghabcdefghabcdefghabcdefgh", "a repeated pattern" },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef", "a repeated pattern" },
+		{ "0123456789:;<=>?@ABCDEFGHIJKLMNOP", "a repeated pattern" },
+		{ "acegikmoqsuwy{}"
+		  "\x7f\x81\x83\x85\x87\x89\x8b\x8d\x8f\x91\x93\x95\x97\x99\x9b\x9d\x9f",
+		  "a repeated pattern" },
+	};
+	struct crypto_keys keys;
+	char err[512], expect[PATH_MAX + 256];
+	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+		const char *path = write_file("weak.key", weak[i].text, strlen(weak[i].text), 0600);
+		ck_assert_msg(!crypto_load_keys(path, &keys, err, sizeof(err)), "accepted %s",
+			      weak[i].text);
+		snprintf(expect, sizeof(expect),
+			 "secret key file %s is not a random key (%s in its first 32 bytes); "
+			 "create one with hookgatectl keygen",
+			 path, weak[i].why);
+		ck_assert_str_eq(err, expect);
+	}
+	/* random bytes, not only hex, pass; so does a key whose weak part comes after byte 32 */
+	unsigned char raw[48];
+	ck_assert(crypto_random(raw, sizeof(raw)));
+	load_ok(write_file("raw.key", (const char *)raw, sizeof(raw), 0600), &keys);
+	load_ok(write_file("tail.key", FIXED_KEY "aaaaaaaaaaaaaaaaaaaaaaaa", 88, 0600), &keys);
+}
+END_TEST
+
+/* keygen never writes what load refuses (it redraws the one key in 28 million that would be). */
+START_TEST(test_keygen_keys_load)
+{
+	struct crypto_keys keys;
+	char err[256];
+	for (int i = 0; i < 20; i++) {
+		unlink(tmp_path("many.key"));
+		ck_assert_msg(crypto_write_keyfile(tmp_path("many.key"), err, sizeof(err)), "%s",
+			      err);
+		load_ok(tmp_path("many.key"), &keys);
+	}
+	unlink(tmp_path("many.key"));
 }
 END_TEST
 
@@ -525,6 +576,8 @@ Suite *make_suite_crypto(void)
 			    (int)(sizeof(open_modes) / sizeof(open_modes[0])));
 	tcase_add_test(tc, test_load_mode_0644_message);
 	tcase_add_test(tc, test_load_short_file);
+	tcase_add_test(tc, test_load_weak_key);
+	tcase_add_test(tc, test_keygen_keys_load);
 	tcase_add_test(tc, test_load_missing_file);
 	suite_add_tcase(s, tc);
 

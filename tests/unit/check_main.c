@@ -15,6 +15,9 @@ int main(void)
 	srunner_add_suite(sr, make_suite_webhook_request());
 	srunner_add_suite(sr, make_suite_ratelimit());
 	srunner_add_suite(sr, make_suite_pgbin());
+	srunner_add_suite(sr, make_suite_redact());
+	srunner_add_suite(sr, make_suite_http());
+	srunner_add_suite(sr, make_suite_jsontext());
 	srunner_set_tap(sr, "-");
 	srunner_run_all(sr, CK_SILENT);
 	int failed = srunner_ntests_failed(sr);

@@ -32,6 +32,19 @@ START_TEST(test_token_known)
 }
 END_TEST
 
+/* The part after the prefix alone: what the log redaction recognises. */
+START_TEST(test_token_body)
+{
+	char tok[TOKEN_LEN + 1];
+	ck_assert(token_check_body(KNOWN_TOKEN + TOKEN_PREFIX_LEN));
+	ck_assert(!token_check_body("Hookgate0123456789abcdefXYZ2eun9j"));
+	ck_assert(!token_check_body("Hookgate0123456789abcdef-YZ2eun9i"));
+	ck_assert(!token_check_body("Hookgate0123456789abcdefXYZ2eun9\0"));
+	ck_assert(token_generate(tok));
+	ck_assert(token_check_body(tok + TOKEN_PREFIX_LEN));
+}
+END_TEST
+
 START_TEST(test_token_generate)
 {
 	char tok[TOKEN_LEN + 1];
@@ -228,6 +241,7 @@ Suite *make_suite_token(void)
 	Suite *s = suite_create("token");
 	TCase *tc = tcase_create("token");
 	tcase_add_test(tc, test_token_known);
+	tcase_add_test(tc, test_token_body);
 	tcase_add_test(tc, test_token_generate);
 	tcase_add_test(tc, test_token_distinct);
 	tcase_add_test(tc, test_token_single_char_changes);

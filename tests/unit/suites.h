@@ -14,5 +14,8 @@ Suite *make_suite_session(void);
 Suite *make_suite_webhook_request(void);
 Suite *make_suite_ratelimit(void);
 Suite *make_suite_pgbin(void);
+Suite *make_suite_redact(void);
+Suite *make_suite_http(void);
+Suite *make_suite_jsontext(void);
 
 #endif
