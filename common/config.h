@@ -1,5 +1,5 @@
-/* config: hookgate.conf (SPEC §2). One table of keys with their type, default and whether a
- * SIGHUP may change them; the parser rejects unknown sections/keys and bad values naming
+/* config: hookgate.conf (README "Configuration"). One table of keys with their type, default and
+ * whether a SIGHUP may change them; the parser rejects unknown sections/keys and bad values naming
  * file and line, and cfg_validate checks what involves several keys. */
 #ifndef HG_CONFIG_H
 #define HG_CONFIG_H

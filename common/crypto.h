@@ -1,5 +1,5 @@
-/* crypto: the secret key file and everything keyed by it (SPEC §4): look-up hashes
- * (HMAC-SHA-256), sealed secrets (AES-256-GCM), passwords (scrypt), randomness, and
+/* crypto: the secret key file and everything keyed by it (README "Tokens and the schema"): look-up
+ * hashes (HMAC-SHA-256), sealed secrets (AES-256-GCM), passwords (scrypt), randomness, and
  * constant-time comparison. All of it through OpenSSL. */
 #ifndef HG_CRYPTO_H
 #define HG_CRYPTO_H

@@ -1,6 +1,7 @@
-/* token: the webhook token format of SPEC §4 and the other random identifiers we hand out.
- * A token is "hgt_" + 27 base62 chars (160 random bits) + 6 base62 chars of checksum
- * (the first 32 bits of SHA-256 over "hgt_" and the random part), 37 characters in all. */
+/* token: the webhook token format of README "Tokens and the schema" and the other random
+ * identifiers we hand out. A token is "hgt_" + 27 base62 chars (160 random bits) + 6 base62 chars
+ * of checksum (the first 32 bits of SHA-256 over "hgt_" and the random part), 37 characters in all.
+ */
 #ifndef HG_TOKEN_H
 #define HG_TOKEN_H
 

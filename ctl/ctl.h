@@ -1,6 +1,7 @@
-/* ctl: the modules of hookgatectl (SPEC §7). hookgatectl.c owns the global options, argument
- * parsing and dispatch; ctl_db the blocking libpq connection; ctl_out text vs --json output and
- * error reporting; ctl_migrate, ctl_user, ctl_module and ctl_token the commands themselves. */
+/* ctl: the modules of hookgatectl (README "hookgatectl"). hookgatectl.c owns the global options,
+ * argument parsing and dispatch; ctl_db the blocking libpq connection; ctl_out text vs --json
+ * output and error reporting; ctl_migrate, ctl_user, ctl_module and ctl_token the commands
+ * themselves. */
 #ifndef HG_CTL_H
 #define HG_CTL_H
 
@@ -14,7 +15,7 @@
 #include "config.h"
 #include "crypto.h"
 
-/* Exit statuses of SPEC §7. */
+/* Exit statuses of README "hookgatectl". */
 enum ctl_status { CTL_OK = 0, CTL_REFUSED = 1, CTL_USAGE = 2 };
 
 struct ctl_ctx {

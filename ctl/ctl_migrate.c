@@ -1,6 +1,7 @@
-/* ctl_migrate: "hookgatectl migrate" (SPEC §6). Applies the sql/NNN_name.sql files not yet
- * recorded in hookgate.schema_migrations, in order, each in one transaction with its record;
- * a session advisory lock makes concurrent runs take turns, so running it twice is harmless. */
+/* ctl_migrate: "hookgatectl migrate" (README "Tokens and the schema"). Applies the sql/NNN_name.sql
+ * files not yet recorded in hookgate.schema_migrations, in order, each in one transaction with its
+ * record; a session advisory lock makes concurrent runs take turns, so running it twice is
+ * harmless. */
 #if !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE /* scandir, alphasort */
 #endif

@@ -1,6 +1,7 @@
-/* ctl_module: the targets of webhook calls (SPEC §3): "hookgatectl channel|bot|extension ...".
- * Names are lowercased and must match [a-z0-9_]{1,64}; every change is audited in the same
- * transaction. Extension appkeys are stored as a look-up hash and sealed, never in clear. */
+/* ctl_module: the targets of webhook calls (README "Webhook endpoints"): "hookgatectl
+ * channel|bot|extension ...". Names are lowercased and must match [a-z0-9_]{1,64}; every change is
+ * audited in the same transaction. Extension appkeys are stored as a look-up hash and sealed, never
+ * in clear. */
 #include "ctl.h"
 #include "text.h"
 #include "crypto.h"

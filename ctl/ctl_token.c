@@ -1,6 +1,7 @@
-/* ctl_token: "hookgatectl token create|list|disable|enable|delete" (SPEC §4, §7). The five-token
- * limit is the database trigger's job; here its SQLSTATE becomes the refusal. A new token is
- * printed once and stored only as a keyed hash and a sealed copy; every change is audited. */
+/* ctl_token: "hookgatectl token create|list|disable|enable|delete" (README "hookgatectl"). The
+ * five-token limit is the database trigger's job; here its SQLSTATE becomes the refusal. A new
+ * token is printed once and stored only as a keyed hash and a sealed copy; every change is audited.
+ */
 #include "ctl.h"
 #include "crypto.h"
 #include "schema.h"

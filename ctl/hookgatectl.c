@@ -1,5 +1,5 @@
-/* hookgatectl: the administration CLI of SPEC §7. This file parses the global options (which
- * come before the command), dispatches to the command modules and prints the usage. */
+/* hookgatectl: the administration CLI of README "hookgatectl". This file parses the global options
+ * (which come before the command), dispatches to the command modules and prints the usage. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif

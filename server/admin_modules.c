@@ -15,8 +15,8 @@
 /* ---- GET /admin/api/modules ------------------------------------------------------------------ */
 
 // clang-format off
-/* The same rules the webhook endpoints apply (SPEC §3): channel membership, bot owner or
- * subscriber, and extensions whose appkeys the user holds, i.e. owns. */
+/* The same rules the webhook endpoints apply (README "Webhook endpoints"): channel membership, bot
+ * owner or subscriber, and extensions whose appkeys the user holds, i.e. owns. */
 static const char modules_sql[] =
 	"SELECT 'channel', c.name, c.title, NULL FROM hookgate.channels c"
 	"  JOIN hookgate.channel_members m ON m.channel_id = c.id"

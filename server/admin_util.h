@@ -1,6 +1,6 @@
 /* admin_util: what every admin API handler shares — the per-request context, JSON in and out
- * (SPEC §5 shapes, Cache-Control: no-store), database calls that answer failures by themselves,
- * text rules (token names), query-string parameters, bytea and time formats. */
+  * (README "Admin API" shapes, Cache-Control: no-store), database calls that answer failures by
+  * themselves, text rules (token names), query-string parameters, bytea and time formats. */
 #ifndef HG_ADMIN_UTIL_H
 #define HG_ADMIN_UTIL_H
 

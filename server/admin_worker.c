@@ -1,5 +1,5 @@
-/* admin_worker: see admin_worker.h. The route table of SPEC §5, the session each route needs,
- * and the worker's own state: the password-check threads and the session pruning timer. */
+/* admin_worker: see admin_worker.h. The route table of README "Admin API", the session each route
+ * needs, and the worker's own state: the password-check threads and the session pruning timer. */
 #include "admin_worker.h"
 #include "admin_login.h"
 #include "admin_modules.h"

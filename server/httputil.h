@@ -1,4 +1,4 @@
-/* httputil: JSON answers in the shapes SPEC §3/§5 fix and small helpers shared by the webhook
+/* httputil: JSON answers in the shapes the README fix and small helpers shared by the webhook
  * and admin routes. */
 #ifndef HG_HTTPUTIL_H
 #define HG_HTTPUTIL_H

@@ -1,4 +1,4 @@
-/* master: the hookgated master process (SPEC §1) — start-up checks, the prefork of webhook
+/* master: the hookgated master process (README "Running") — start-up checks, the prefork of webhook
  * workers and the admin worker, and the signal loop that reaps, respawns, reloads and stops. */
 #ifndef HG_MASTER_H
 #define HG_MASTER_H

@@ -145,7 +145,7 @@ static int call_fix(struct webhook_call *call, int status, const char *code, con
 	return status;
 }
 
-/* The request's own checks, in the order SPEC §3's table reads; 0 when PostgreSQL decides. */
+/* The request's own checks, in the order of the README's error table; 0 when PostgreSQL decides. */
 static int call_check_request(struct webhook_call *call)
 {
 	struct http_request *req = call->req;

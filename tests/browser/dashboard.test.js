@@ -1,4 +1,4 @@
-/* End-to-end tests of the hookgate dashboard (issue 5) in headless Chromium, driven with
+/* End-to-end tests of the hookgate dashboard in headless Chromium, driven with
  * playwright-core, against the real hookgated and PostgreSQL that tests/integration/t_browser.sh
  * started. Prints TAP. Every wait is on an element or a condition, not on the clock, except the
  * wait for the short 2FA session of the second daemon to run out. */

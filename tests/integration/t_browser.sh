@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
-# The dashboard (issue 5) in headless Chromium: PostgreSQL, two hookgated (the second with a
+# The dashboard in headless Chromium: PostgreSQL, two hookgated (the second with a
 # 10 s 2FA session for the expiry case) serving the page from the source tree, a channel, a bot
 # and an extension; then tests/browser/run.sh prints the TAP of tests/browser/dashboard.test.js.
 . "$HG_SRCDIR/tests/integration/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# hookgatectl (SPEC §7) against a throwaway cluster, and the schema rules it relies on (SPEC §4,
+# hookgatectl (README "hookgatectl") against a throwaway cluster, and the schema rules it relies on (README "Tokens and the schema",
 # §6): migrations, users, modules, tokens, the five-token trigger under races (hookgatectl
 # processes, hand-written SQL, REPEATABLE READ sessions), soft deletion and --json output.
 . "$HG_SRCDIR/tests/integration/lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119
-# limits.token_rate / token_burst (issue 3 §4): per token, shared by all webhook workers,
+# limits.token_rate / token_burst : per token, shared by all webhook workers,
 # 429 rate_limited with Retry-After; other tokens unaffected; refused calls still counted.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"

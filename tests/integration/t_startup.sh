@@ -1,5 +1,5 @@
 #!/bin/bash
-# Start-up failures (SPEC §1): each one exits non-zero with exactly one line on stderr that
+# Start-up failures (README "Running"): each one exits non-zero with exactly one line on stderr that
 # says why, before any worker is forked.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119
-# Webhook ingest under faults (issue 3 §7): PostgreSQL stopped → 503 within 1 s and service
+# Webhook ingest under faults : PostgreSQL stopped → 503 within 1 s and service
 # back within 5 s of its restart; kill -9 of a worker under load and SIGTERM under load lose
 # no call that was answered 2xx; a request head that drips in is cut off within 10 s.
 . "$HG_SRCDIR/tests/integration/lib.sh"
