@@ -317,6 +317,19 @@ pg_signal_all() {
 	return 0
 }
 
+# counts_off TABLE: tokens whose counters in TABLE (token_counts, or webhook_tokens once folded)
+# differ from their usage rows of active-time calls (count and latest time): one statement, so
+# one snapshot of both.
+counts_off() {
+	local id=token_id
+	[[ $1 == webhook_tokens ]] && id=id
+	pg_sql "SELECT count(*) FROM hookgate.$1 t
+	WHERE t.invocations <> (SELECT count(*) FROM hookgate.token_usage u
+				WHERE u.token_id = t.$id AND u.http_status <> 401)
+	   OR t.last_invoked_at IS DISTINCT FROM (SELECT max(at) FROM hookgate.token_usage u
+				WHERE u.token_id = t.$id AND u.http_status <> 401)"
+}
+
 # ---- hookgate ------------------------------------------------------------------------------------
 
 # hg_config [LINE...]: a config on two new free ports. A key that LINE sets replaces the default,

@@ -49,17 +49,6 @@ load() {
 rate() { # rate WRK_OUTPUT: requests per second, as an integer
 	sed -n 's/^Requests\/sec: *\([0-9]*\).*/\1/p' "$1"
 }
-# counts_off TABLE: tokens whose counter in TABLE differs from their usage rows (active-time
-# calls): one statement, so one snapshot of both.
-counts_off() {
-	local id=token_id
-	[[ $1 == webhook_tokens ]] && id=id
-	pg_sql "SELECT count(*) FROM hookgate.$1 t
-	WHERE t.invocations <> (SELECT count(*) FROM hookgate.token_usage u
-				WHERE u.token_id = t.$id AND u.http_status <> 401)
-	   OR t.last_invoked_at IS DISTINCT FROM (SELECT max(at) FROM hookgate.token_usage u
-				WHERE u.token_id = t.$id AND u.http_status <> 401)"
-}
 # folded: webhook_tokens equals token_counts (a cheap test, polled; token_counts is checked
 # against the usage rows separately).
 folded() {

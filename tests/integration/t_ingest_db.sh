@@ -448,17 +448,6 @@ ok "... then the second stores its own message" own_answer
 is "$(key_messages same2)" "$SECOND" "... the only message of the key"
 
 # ---- counters equal usage rows ------------------------------------------------------------------
-# counts_off TABLE: tokens whose counters in TABLE (token_counts, or webhook_tokens once folded)
-# differ from their usage rows of active-time calls (count and latest time).
-counts_off() {
-	local id=token_id
-	[[ $1 == webhook_tokens ]] && id=id
-	pg_sql "SELECT count(*) FROM hookgate.$1 t
-	WHERE t.invocations <> (SELECT count(*) FROM hookgate.token_usage u
-				WHERE u.token_id = t.$id AND u.http_status <> 401)
-	   OR t.last_invoked_at IS DISTINCT FROM (SELECT max(at) FROM hookgate.token_usage u
-				WHERE u.token_id = t.$id AND u.http_status <> 401)"
-}
 is "$(counts_off token_counts)" 0 \
 	"every token: invocations = usage rows of active-time calls, last_invoked_at = their max"
 is "$(pg_sql "SELECT count(*) FROM hookgate.token_usage u WHERE u.http_status = 204 AND
