@@ -45,7 +45,7 @@ CREATE TABLE hookgate.webhook_tokens (
 	public_id       text NOT NULL UNIQUE CHECK (public_id ~ '^tk_[0-9A-Za-z]{16}$'),
 	user_id         bigint NOT NULL REFERENCES hookgate.users (id) ON DELETE RESTRICT,
 	-- 1-64 characters, no control characters (Unicode Cc: C0, DEL and C1): the rule
-	-- hookgatectl and the admin API check first (common/text.h).
+	-- hookgatectl and the admin API check first (src/lib/text.h).
 	name            text NOT NULL
 		CHECK (char_length(name) BETWEEN 1 AND 64 AND name !~ '[\x01-\x1f\x7f-\x9f]'),
 	status          text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),

@@ -1,9 +1,9 @@
-/* Unit tests for common/config.c: the value parsers, every default, every error message
+/* Unit tests for core/config.c: the value parsers, every default, every error message
  * (with its file and line), the INI syntax, the reload comparison and the example file. */
 #include "suites.h"
 
-#include "config.h"
-#include "log.h"
+#include "core/config.h"
+#include "core/log.h"
 
 #include <check.h>
 #include <errno.h>

@@ -1,10 +1,10 @@
-/* Unit tests of common/crypto.c: key file handling, HKDF, look-up hashes, sealing, passwords.
+/* Unit tests of core/crypto.c: key file handling, HKDF, look-up hashes, sealing, passwords.
  * Key files live in a mkdtemp directory per test case; the fixture is unchecked so that it runs
  * in the parent process and cleans up even after a failed (forked) test. */
 #include "suites.h"
 
-#include "crypto.h"
-#include "encoding.h"
+#include "core/crypto.h"
+#include "lib/encoding.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
-/* Unit tests of common/encoding.c: known vectors, round trips of random data, and refusals. */
+/* Unit tests of lib/encoding.c: known vectors, round trips of random data, and refusals. */
 #include "suites.h"
 
-#include "crypto.h"
-#include "encoding.h"
+#include "core/crypto.h"
+#include "lib/encoding.h"
 
 #include <string.h>
 

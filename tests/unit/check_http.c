@@ -1,8 +1,8 @@
-/* Unit tests of server/http.c's pure parts: every status hookgate answers with has its reason
+/* Unit tests of http/server.c's pure parts: every status hookgate answers with has its reason
  * phrase. */
 #include "suites.h"
 
-#include "http.h"
+#include "http/server.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
-/* Unit tests of common/jsontext.c: UTF-8 (Markus Kuhn's stress cases), strict JSON, and the
+/* Unit tests of lib/jsontext.c: UTF-8 (Markus Kuhn's stress cases), strict JSON, and the
  * check both the webhook and the admin side run on every JSON body. */
 #include "suites.h"
 
-#include "jsontext.h"
+#include "lib/jsontext.h"
 
 #include <stdlib.h>
 #include <string.h>

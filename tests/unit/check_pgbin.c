@@ -1,10 +1,10 @@
-/* Unit tests of common/pgbin.c: byte-exact arrays as array_send writes them (the layouts were
+/* Unit tests of pg/pgbin.c: byte-exact arrays as array_send writes them (the layouts were
  * checked against PostgreSQL 15: SELECT array_send(...)). The integration tests send such
  * arrays to a real server with every batch. */
 #include "suites.h"
 
-#include "encoding.h"
-#include "pgbin.h"
+#include "lib/encoding.h"
+#include "pg/pgbin.h"
 
 #include <stdlib.h>
 #include <string.h>

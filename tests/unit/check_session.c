@@ -1,9 +1,9 @@
-/* Unit tests of common/session.c: session-id encoding and its strictness, recovery codes
+/* Unit tests of admin/credential.c: session-id encoding and its strictness, recovery codes
  * (format, spread, normalization, hashing) and the session cookie. */
 #include "suites.h"
 
-#include "crypto.h"
-#include "session.h"
+#include "core/crypto.h"
+#include "admin/credential.h"
 
 #include <string.h>
 

@@ -1,9 +1,9 @@
-/* Unit tests of common/token.c: token format and checksum, public ids, app ids and appkeys. */
+/* Unit tests of core/token.c: token format and checksum, public ids, app ids and appkeys. */
 #include "suites.h"
 
-#include "crypto.h"
-#include "encoding.h"
-#include "token.h"
+#include "core/crypto.h"
+#include "lib/encoding.h"
+#include "core/token.h"
 
 #include <stdlib.h>
 #include <string.h>

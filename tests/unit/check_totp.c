@@ -1,9 +1,9 @@
-/* Unit tests of common/totp.c: the RFC 4226 and RFC 6238 vectors, the login's verification
+/* Unit tests of admin/totp.c: the RFC 4226 and RFC 6238 vectors, the login's verification
  * window, replay and malformed-code refusals, and the enrollment secret and URI. */
 #include "suites.h"
 
-#include "encoding.h"
-#include "totp.h"
+#include "lib/encoding.h"
+#include "admin/totp.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,11 +1,11 @@
-/* Unit tests of server/webhook_request.c: routing, query strings, content types, message rules
- * and Idempotency-Key (its UTF-8 and JSON rules are common/jsontext.c's: check_jsontext.c). */
+/* Unit tests of webhook/request.c: routing, query strings, content types, message rules
+ * and Idempotency-Key (its UTF-8 and JSON rules are lib/jsontext.c's: check_jsontext.c). */
 #include "suites.h"
 
-#include "crypto.h"
-#include "encoding.h"
-#include "token.h"
-#include "webhook_request.h"
+#include "core/crypto.h"
+#include "lib/encoding.h"
+#include "core/token.h"
+#include "webhook/request.h"
 
 #include <stdio.h>
 #include <stdlib.h>

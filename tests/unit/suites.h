@@ -1,4 +1,4 @@
-/* suites: the Check suites of the unit-test binary, one per common/ module; check_main.c runs
+/* suites: the Check suites of the unit-test binary, one per module; check_main.c runs
  * them all in one SRunner. */
 #ifndef HG_TEST_SUITES_H
 #define HG_TEST_SUITES_H

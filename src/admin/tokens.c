@@ -1,0 +1,462 @@
+/* admin_tokens: see admin_tokens.h.
+ *
+ * Every statement names both the public id and the session's user id, so another user's token
+ * is simply not found (404), and every change carries its audit row in the same statement
+ * (a data-modifying CTE): the change and its record commit together or not at all. */
+#include "admin/tokens.h"
+#include "core/log.h"
+#include "core/schema.h"
+#include "lib/text.h"
+#include "core/token.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define TOKEN_SEALED_MAX (TOKEN_LEN + 64)
+#define USAGE_LIMIT_DEFAULT 50
+#define USAGE_LIMIT_MAX 200
+#define CURSOR_TEXT_MAX 64
+#define CURSOR_B64_MAX 96
+
+/* The columns of a token in every answer, in token_json's order: t names the token row, c
+ * its exact counters (hookgate.token_counts; webhook_tokens' own columns lag up to a fold). */
+#define TOKEN_COLS(t, c)                                                                           \
+	t "public_id, " t "name, " c "invocations, " ADMIN_SQL_TIME(                               \
+		c "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(t "created_at")
+#define TOKEN_COUNTS_JOIN(t) " JOIN hookgate.token_counts c ON c.token_id = " t "id"
+
+#define AUDIT_INSERT "INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
+
+// clang-format off
+static const char list_sql[] =
+	"SELECT " TOKEN_COLS("t.", "c.") " FROM hookgate.webhook_tokens t" TOKEN_COUNTS_JOIN("t.")
+	" WHERE t.user_id = $1::bigint AND t.deleted_at IS NULL ORDER BY t.created_at, t.id";
+
+/* The five-token trigger refuses the INSERT with SQLSTATE HG001. */
+static const char create_sql[] =
+	"WITH t AS (INSERT INTO hookgate.webhook_tokens"
+	"   (public_id, user_id, name, token_hash, secret_enc)"
+	"   VALUES ($1, $2::bigint, $3, $4::bytea, $5::bytea) RETURNING *),"
+	" a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.create',"
+	"   $6::inet, jsonb_build_object('token', public_id, 'name', name) FROM t)"
+	" SELECT " TOKEN_COLS("", "") " FROM t";
+
+/* o locks the row and keeps its old values for the audit rows of what really changed. */
+static const char update_sql[] =
+	"WITH o AS (SELECT id, name, status FROM hookgate.webhook_tokens"
+	"   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL FOR UPDATE),"
+	" t AS (UPDATE hookgate.webhook_tokens w SET name = coalesce($3, w.name),"
+	"   status = coalesce($4, w.status) FROM o WHERE w.id = o.id"
+	"   RETURNING w.*, o.name AS old_name, o.status AS old_status),"
+	" a AS (" AUDIT_INSERT " SELECT t.user_id, '" ADMIN_ACTOR "', x.action, $5::inet, x.details"
+	"   FROM t, LATERAL (VALUES"
+	"   ('token.rename', t.old_name IS DISTINCT FROM t.name, jsonb_build_object("
+	"     'token', t.public_id, 'old_name', t.old_name, 'name', t.name)),"
+	"   (CASE WHEN t.status = 'active' THEN 'token.enable' ELSE 'token.disable' END,"
+	"     t.old_status IS DISTINCT FROM t.status, jsonb_build_object("
+	"     'token', t.public_id, 'old_status', t.old_status, 'status', t.status))"
+	"   ) AS x(action, changed, details) WHERE x.changed)"
+	" SELECT " TOKEN_COLS("t.", "c.") " FROM t" TOKEN_COUNTS_JOIN("t.");
+
+/* Soft: the row (and so the usage history's meaning) stays; the secret forms go. The
+ * webhook workers hear of it through the NOTIFY trigger of sql/002_ingest.sql. */
+static const char delete_sql[] =
+	"WITH t AS (UPDATE hookgate.webhook_tokens SET deleted_at = now(),"
+	"   token_hash = NULL, secret_enc = NULL"
+	"   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL"
+	"   RETURNING user_id, public_id, name),"
+	" a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.delete',"
+	"   $3::inet, jsonb_build_object('token', public_id, 'name', name) FROM t)"
+	" SELECT public_id FROM t";
+
+static const char secret_sql[] =
+	"WITH t AS (SELECT user_id, public_id, secret_enc FROM hookgate.webhook_tokens"
+	"   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL),"
+	" a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.copy',"
+	"   $3::inet, jsonb_build_object('token', public_id) FROM t)"
+	" SELECT public_id, secret_enc FROM t";
+
+/* One page of usage: the query of hookgate.usage_page (sql/003_admin.sql), inlined because
+ * that function clamps its limit to 200 and this asks for one row more to learn whether a
+ * next page exists. It reads the index token_usage_page (token_id, at DESC, seq DESC) and
+ * stops after $5 rows; no token row: 0 rows (404); a token without usage: one NULL row. */
+static const char usage_sql[] =
+	"SELECT t.id, to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+	" u.module, u.target, u.http_status, host(u.client_addr), u.user_agent,"
+	" round(u.latency_us / 1000.0, 3),"
+	" to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || '|' || u.seq"
+	" FROM hookgate.webhook_tokens t LEFT JOIN LATERAL ("
+	"   SELECT * FROM hookgate.token_usage x WHERE x.token_id = t.id"
+	"   AND (x.at, x.seq) < (coalesce($3::timestamptz, 'infinity'),"
+	"                        coalesce($4::bigint, 9223372036854775807))"
+	"   ORDER BY x.at DESC, x.seq DESC LIMIT $5::integer) u ON true"
+	" WHERE t.public_id = $1 AND t.user_id = $2::bigint AND t.deleted_at IS NULL"
+	" ORDER BY u.at DESC, u.seq DESC";
+// clang-format on
+
+static cJSON *token_json(const PGresult *res, int row)
+{
+	cJSON *t = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(t, "id", admin_col_string(res, row, 0));
+	cJSON_AddItemToObject(t, "name", admin_col_string(res, row, 1));
+	cJSON_AddItemToObject(t, "invocations", admin_col_number(res, row, 2));
+	cJSON_AddItemToObject(t, "last_invoked_at", admin_col_string(res, row, 3));
+	cJSON_AddItemToObject(t, "status", admin_col_string(res, row, 4));
+	cJSON_AddItemToObject(t, "created_at", admin_col_string(res, row, 5));
+	return t;
+}
+
+bool admin_open_secret(const struct admin_ctx *ctx, const char *aad_prefix, const char *row_id,
+		       const PGresult *res, int row, int col, char *out, size_t want_len)
+{
+	unsigned char sealed[TOKEN_SEALED_MAX];
+	size_t sealed_len = 0, plain_len = 0;
+	char aad[64];
+	bool ok;
+
+	snprintf(aad, sizeof(aad), "%s:%s", aad_prefix, row_id);
+	ok = admin_col_bytea(res, row, col, sealed, sizeof(sealed), &sealed_len) &&
+	     sealed_len <= want_len + 64 &&
+	     crypto_open(&ctx->w->keys, aad, sealed, sealed_len, (unsigned char *)out,
+			 want_len + 64, &plain_len) &&
+	     plain_len == want_len;
+	if (!ok) {
+		log_error("admin: cannot open the sealed %s of %s (wrong secret key file?)",
+			  aad_prefix, row_id);
+		return false;
+	}
+	out[want_len] = '\0';
+	return true;
+}
+
+/* ---- list ------------------------------------------------------------------------------------ */
+
+static void list_done(PGresult *res, void *arg)
+{
+	struct admin_ctx *ctx = arg;
+	cJSON *body, *tokens;
+
+	if (!admin_result(ctx, res, 0))
+		return;
+	body = cJSON_CreateObject();
+	cJSON_AddNumberToObject(body, "limit", HG_TOKEN_LIMIT);
+	tokens = cJSON_AddArrayToObject(body, "tokens");
+	for (int i = 0; i < PQntuples(res); i++)
+		cJSON_AddItemToArray(tokens, token_json(res, i));
+	admin_reply(ctx, 200, body);
+}
+
+void admin_tokens_list(struct admin_ctx *ctx)
+{
+	const char *params[] = { ctx->auth.user_id };
+
+	admin_query(ctx, list_sql, 1, params, list_done);
+}
+
+/* ---- create ---------------------------------------------------------------------------------- */
+
+/* Reads a token name member: NULL (answered 400 invalid_name) when wrong; absent = "". */
+static const char *name_member(struct admin_ctx *ctx, const cJSON *body, bool required)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, "name");
+
+	if (item == NULL && !required)
+		return "";
+	if (!cJSON_IsString(item) || !text_valid(item->valuestring, ADMIN_TOKEN_NAME_MAX_CHARS)) {
+		admin_reply_error(ctx, 400, "invalid_name",
+				  "a token name has 1 to 64 characters and no control characters");
+		return NULL;
+	}
+	return item->valuestring;
+}
+
+struct new_token {
+	char secret[TOKEN_LEN + 1];
+	char public_id[TOKEN_PUBLIC_ID_LEN + 1];
+	char hash_text[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
+	char sealed_text[ADMIN_BYTEA_TEXT_MAX(TOKEN_SEALED_MAX)];
+};
+
+static void new_token_free(void *data)
+{
+	if (data)
+		OPENSSL_cleanse(data, sizeof(struct new_token));
+	free(data);
+}
+
+/* Same rules as hookgatectl token create: keyed hash for look-up, sealed to "token:<id>". */
+static bool new_token_make(const struct crypto_keys *keys, struct new_token *nt)
+{
+	unsigned char hash[CRYPTO_HASH_LEN], sealed[TOKEN_SEALED_MAX];
+	size_t sealed_len = crypto_seal_len(TOKEN_LEN);
+	char aad[8 + TOKEN_PUBLIC_ID_LEN];
+
+	if (sealed_len > sizeof(sealed) || !token_generate(nt->secret) ||
+	    !token_public_id_generate(nt->public_id))
+		return false;
+	snprintf(aad, sizeof(aad), "token:%s", nt->public_id);
+	token_hash(keys, nt->secret, hash);
+	if (!crypto_seal(keys, aad, nt->secret, TOKEN_LEN, sealed, sealed_len))
+		return false;
+	admin_bytea_text(hash, sizeof(hash), nt->hash_text);
+	admin_bytea_text(sealed, sealed_len, nt->sealed_text);
+	return true;
+}
+
+static void create_done(PGresult *res, void *arg)
+{
+	struct admin_ctx *ctx = arg;
+	struct new_token *nt = ctx->data;
+	cJSON *body, *token;
+
+	if (res && strcmp(admin_sqlstate(res), HG_SQLSTATE_TOKEN_LIMIT) == 0) {
+		admin_reply_error(ctx, 409, "token_limit",
+				  "you already have 5 webhook tokens: delete one first");
+		return;
+	}
+	if (!admin_result(ctx, res, 1))
+		return;
+	body = cJSON_CreateObject();
+	token = token_json(res, 0);
+	cJSON_AddStringToObject(token, "secret", nt->secret);
+	cJSON_AddItemToObject(body, "token", token);
+	admin_reply(ctx, 201, body);
+}
+
+void admin_tokens_create(struct admin_ctx *ctx)
+{
+	cJSON *body = admin_body_object(ctx);
+	const char *name = body ? name_member(ctx, body, true) : NULL;
+	struct new_token *nt = name ? calloc(1, sizeof(*nt)) : NULL;
+
+	if (name && (nt == NULL || !new_token_make(&ctx->w->keys, nt))) {
+		new_token_free(nt);
+		admin_reply_error(ctx, 500, "internal", "cannot generate a token");
+		nt = NULL;
+	}
+	if (nt) {
+		const char *params[] = { nt->public_id, ctx->auth.user_id, name,
+					 nt->hash_text, nt->sealed_text,   admin_client_inet(ctx) };
+		ctx->data = nt;
+		ctx->data_free = new_token_free;
+		admin_query(ctx, create_sql, 6, params, create_done);
+	}
+	cJSON_Delete(body);
+}
+
+/* ---- update: rename, enable, disable ------------------------------------------------------- */
+
+static void one_token_done(PGresult *res, void *arg)
+{
+	struct admin_ctx *ctx = arg;
+	cJSON *body;
+
+	if (!admin_result_one_token(ctx, res))
+		return;
+	body = cJSON_CreateObject();
+	cJSON_AddItemToObject(body, "token", token_json(res, 0));
+	admin_reply(ctx, 200, body);
+}
+
+/* Reads "status": NULL when absent; answers 400 and sets *bad when wrong. */
+static const char *status_member(struct admin_ctx *ctx, const cJSON *body, bool *bad)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, "status");
+
+	if (item == NULL)
+		return NULL;
+	if (cJSON_IsString(item) && (strcmp(item->valuestring, "active") == 0 ||
+				     strcmp(item->valuestring, "disabled") == 0))
+		return item->valuestring;
+	*bad = true;
+	admin_reply_error(ctx, 400, "invalid_request", "status is \"active\" or \"disabled\"");
+	return NULL;
+}
+
+void admin_tokens_update(struct admin_ctx *ctx)
+{
+	cJSON *body = admin_body_object(ctx);
+	bool bad = false;
+	const char *name = body ? name_member(ctx, body, false) : NULL;
+	const char *status = name ? status_member(ctx, body, &bad) : NULL;
+
+	if (name && !bad && *name == '\0' && status == NULL) {
+		admin_reply_error(ctx, 400, "invalid_request",
+				  "send {\"name\"} and/or {\"status\"}");
+	} else if (name && !bad) {
+		const char *params[] = { ctx->token_id, ctx->auth.user_id, *name ? name : NULL,
+					 status, admin_client_inet(ctx) };
+		admin_query(ctx, update_sql, 5, params, one_token_done);
+	}
+	cJSON_Delete(body);
+}
+
+/* ---- delete ---------------------------------------------------------------------------------- */
+
+static void delete_done(PGresult *res, void *arg)
+{
+	struct admin_ctx *ctx = arg;
+
+	if (admin_result_one_token(ctx, res))
+		admin_reply_empty(ctx, 204);
+}
+
+void admin_tokens_delete(struct admin_ctx *ctx)
+{
+	const char *params[] = { ctx->token_id, ctx->auth.user_id, admin_client_inet(ctx) };
+
+	admin_query(ctx, delete_sql, 3, params, delete_done);
+}
+
+/* ---- secret copy ----------------------------------------------------------------------------- */
+
+static void secret_done(PGresult *res, void *arg)
+{
+	struct admin_ctx *ctx = arg;
+	char secret[TOKEN_LEN + 64];
+	cJSON *body;
+
+	if (!admin_result_one_token(ctx, res))
+		return;
+	if (!admin_open_secret(ctx, "token", ctx->token_id, res, 0, 1, secret, TOKEN_LEN)) {
+		admin_reply_error(ctx, 500, "internal", "cannot decrypt the token");
+		return;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "secret", secret);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	admin_reply(ctx, 200, body);
+}
+
+void admin_tokens_secret(struct admin_ctx *ctx)
+{
+	const char *params[] = { ctx->token_id, ctx->auth.user_id, admin_client_inet(ctx) };
+
+	admin_query(ctx, secret_sql, 3, params, secret_done);
+}
+
+/* ---- usage history --------------------------------------------------------------------------- */
+
+struct usage_state {
+	int limit;
+};
+
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ|seq", the text hookgate.usage_page's cursor column holds. */
+static bool cursor_text_valid(const char *c)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ|";
+	size_t n = strlen(shape), digits;
+
+	for (size_t i = 0; i < n; i++) {
+		if (shape[i] == 'd' ? (c[i] < '0' || c[i] > '9') : c[i] != shape[i])
+			return false;
+	}
+	digits = strspn(c + n, "0123456789");
+	return digits >= 1 && digits <= 18 && c[n + digits] == '\0';
+}
+
+/* limit and before from the query string into st and the two cursor parts; false answered. */
+static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at, char *seq)
+{
+	char limit[8], before[CURSOR_B64_MAX], text[CURSOR_TEXT_MAX];
+	enum admin_param lp = admin_query_param(ctx->req->query, "limit", limit, sizeof(limit));
+	enum admin_param bp = admin_query_param(ctx->req->query, "before", before, sizeof(before));
+	char *end = NULL;
+
+	st->limit = USAGE_LIMIT_DEFAULT;
+	if (lp == ADMIN_PARAM_OK) {
+		long v = strtol(limit, &end, 10);
+		st->limit = (limit[0] >= '0' && limit[0] <= '9' && *end == '\0' && v >= 1 &&
+			     v <= USAGE_LIMIT_MAX)
+				    ? (int)v
+				    : -1;
+	}
+	if (lp == ADMIN_PARAM_BAD || st->limit < 0) {
+		admin_reply_error(ctx, 400, "invalid_request", "limit is a number from 1 to 200");
+		return false;
+	}
+	at[0] = seq[0] = '\0';
+	if (bp == ADMIN_PARAM_ABSENT)
+		return true;
+	if (bp == ADMIN_PARAM_BAD || !admin_b64url_decode(before, text, sizeof(text)) ||
+	    !cursor_text_valid(text)) {
+		admin_reply_error(ctx, 400, "invalid_request",
+				  "before is not a cursor of this API");
+		return false;
+	}
+	char *bar = strchr(text, '|');
+	*bar = '\0';
+	strcpy(at, text);
+	strcpy(seq, bar + 1);
+	return true;
+}
+
+static cJSON *usage_json(const PGresult *res, int row)
+{
+	cJSON *u = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(u, "at", admin_col_string(res, row, 1));
+	cJSON_AddItemToObject(u, "module", admin_col_string(res, row, 2));
+	cJSON_AddItemToObject(u, "target", admin_col_string(res, row, 3));
+	cJSON_AddItemToObject(u, "status", admin_col_number(res, row, 4));
+	cJSON_AddItemToObject(u, "client_addr", admin_col_string(res, row, 5));
+	cJSON_AddItemToObject(u, "user_agent", admin_col_string(res, row, 6));
+	cJSON_AddItemToObject(u, "latency_ms", admin_col_number(res, row, 7));
+	return u;
+}
+
+static void usage_done(PGresult *res, void *arg)
+{
+	struct admin_ctx *ctx = arg;
+	struct usage_state *st = ctx->data;
+	char next[CURSOR_B64_MAX];
+	cJSON *body, *rows;
+	int n;
+
+	/* A cursor of the right shape can still name an impossible date (month 13). */
+	if (res && strncmp(admin_sqlstate(res), "22", 2) == 0) {
+		admin_reply_error(ctx, 400, "invalid_request",
+				  "before is not a cursor of this API");
+		return;
+	}
+	if (!admin_result(ctx, res, 0))
+		return;
+	if (PQntuples(res) == 0) {
+		admin_reply_error(ctx, 404, "not_found", "no such token");
+		return;
+	}
+	/* One row per usage row (limit + 1 asked for), or one all-NULL row for none. */
+	n = PQgetisnull(res, 0, 1) ? 0 : PQntuples(res);
+	body = cJSON_CreateObject();
+	rows = cJSON_AddArrayToObject(body, "usage");
+	for (int i = 0; i < n && i < st->limit; i++)
+		cJSON_AddItemToArray(rows, usage_json(res, i));
+	if (n > st->limit &&
+	    admin_b64url_encode(PQgetvalue(res, st->limit - 1, 8), next, sizeof(next)))
+		cJSON_AddStringToObject(body, "next", next);
+	else
+		cJSON_AddNullToObject(body, "next");
+	admin_reply(ctx, 200, body);
+}
+
+void admin_tokens_usage(struct admin_ctx *ctx)
+{
+	struct usage_state *st = calloc(1, sizeof(*st));
+	char at[CURSOR_TEXT_MAX], seq[CURSOR_TEXT_MAX], limit[16];
+
+	if (st == NULL) {
+		admin_reply_error(ctx, 500, "internal", "out of memory");
+		return;
+	}
+	ctx->data = st;
+	if (!usage_params(ctx, st, at, seq))
+		return;
+	snprintf(limit, sizeof(limit), "%d", st->limit + 1);
+	const char *params[] = { ctx->token_id, ctx->auth.user_id, at[0] ? at : NULL,
+				 seq[0] ? seq : NULL, limit };
+	admin_query(ctx, usage_sql, 5, params, usage_done);
+}

@@ -1,0 +1,351 @@
+/* admin_util: see admin_util.h. */
+#include "admin/util.h"
+#include "lib/encoding.h"
+#include "http/reply.h"
+#include "lib/jsontext.h"
+#include "core/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <openssl/evp.h>
+
+struct admin_ctx *admin_ctx_new(struct worker *w, struct http_request *req)
+{
+	struct admin_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (ctx == NULL)
+		return NULL;
+	ctx->w = w;
+	ctx->req = req;
+	return ctx;
+}
+
+void admin_ctx_free(struct admin_ctx *ctx)
+{
+	if (ctx->data_free)
+		ctx->data_free(ctx->data);
+	else
+		free(ctx->data);
+	free(ctx);
+}
+
+void admin_add_header(struct admin_ctx *ctx, const char *name, const char *value)
+{
+	http_add_header(ctx->req, name, value);
+}
+
+/* Nothing the admin API answers may be kept by a cache: sessions, secrets, codes. */
+static void no_store(struct http_request *req)
+{
+	http_add_header(req, "Cache-Control", "no-store");
+}
+
+void admin_reply(struct admin_ctx *ctx, int status, cJSON *body)
+{
+	no_store(ctx->req);
+	if (body == NULL)
+		http_respond_error(ctx->req, 500, "internal", "out of memory");
+	else
+		http_reply_json(ctx->req, status, body);
+	cJSON_Delete(body);
+	admin_ctx_free(ctx);
+}
+
+void admin_reply_error(struct admin_ctx *ctx, int status, const char *code, const char *message)
+{
+	no_store(ctx->req);
+	http_respond_error(ctx->req, status, code, message);
+	admin_ctx_free(ctx);
+}
+
+void admin_reply_empty(struct admin_ctx *ctx, int status)
+{
+	no_store(ctx->req);
+	http_respond(ctx->req, status, NULL, NULL, 0);
+	admin_ctx_free(ctx);
+}
+
+static void reply_unavailable(struct admin_ctx *ctx, const char *message)
+{
+	no_store(ctx->req);
+	http_reply_unavailable(ctx->req, message);
+	admin_ctx_free(ctx);
+}
+
+void admin_reply_unavailable(struct admin_ctx *ctx)
+{
+	reply_unavailable(ctx, "the database is not available");
+}
+
+bool admin_query(struct admin_ctx *ctx, const char *sql, int nparams, const char *const *params,
+		 db_result_cb cb)
+{
+	if (db_query(ctx->w->db, sql, nparams, params, ADMIN_DB_TIMEOUT_MS, cb, ctx))
+		return true;
+	admin_reply_unavailable(ctx);
+	return false;
+}
+
+const char *admin_sqlstate(const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state ? state : "";
+}
+
+/* Answers a statement that failed with an error: 503 when the SQLSTATE says the database cannot
+ * serve now (class 08 connection, 53 resources, 57 shutdown or cancel, 58 I/O) or gave the
+ * statement up on a conflict (40: deadlock, serialization), 500 when it refused the statement
+ * (a bug: bad data, a constraint, a function's exception). */
+static void reply_db_error(struct admin_ctx *ctx, const PGresult *res)
+{
+	const char *state = admin_sqlstate(res);
+	/* The primary message only: the detail may quote parameter values. */
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	log_error("admin: database error %s: %s", state, msg ? msg : "");
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+	    strncmp(state, "57", 2) == 0 || strncmp(state, "58", 2) == 0) {
+		admin_reply_unavailable(ctx);
+	} else if (strncmp(state, "40", 2) == 0) {
+		reply_unavailable(ctx, "the database gave the request up on a conflict with "
+				       "another one: try again");
+	} else {
+		admin_reply_error(ctx, 500, "internal", "the database refused the request");
+	}
+}
+
+bool admin_result(struct admin_ctx *ctx, PGresult *res, int min_rows)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (res && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && PQntuples(res) >= min_rows)
+		return true;
+	if (res && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+		log_error("admin: a statement returned %d row(s), expected %d", PQntuples(res),
+			  min_rows);
+		admin_reply_error(ctx, 500, "internal", "the database gave an unexpected answer");
+	} else if (res) {
+		reply_db_error(ctx, res);
+	} else {
+		/* The connection failed, or no answer came within ADMIN_DB_TIMEOUT_MS. */
+		admin_reply_unavailable(ctx);
+	}
+	return false;
+}
+
+bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res)
+{
+	if (!admin_result(ctx, res, 0))
+		return false;
+	if (PQntuples(res) == 1)
+		return true;
+	admin_reply_error(ctx, 404, "not_found", "no such token");
+	return false;
+}
+
+/* One Content-Type, "application/json", optionally with parameters ("; charset=utf-8"). */
+bool admin_body_is_json(const struct http_request *req)
+{
+	size_t n = strlen("application/json");
+	int count;
+	const char *type = http_header(req, "Content-Type", &count);
+
+	if (count != 1 || strncasecmp(type, "application/json", n) != 0)
+		return false;
+	return type[n] == '\0' || type[n] == ';' || type[n] == ' ' || type[n] == '\t';
+}
+
+/* Readers disagree on which of two equal names counts (cJSON takes the first, most others the
+ * last), so an object that repeats one is refused. Admin bodies have a few members. */
+static bool member_repeated(const cJSON *obj)
+{
+	for (const cJSON *a = obj->child; a != NULL; a = a->next)
+		for (const cJSON *b = a->next; b != NULL; b = b->next)
+			if (strcmp(a->string, b->string) == 0)
+				return true;
+	return false;
+}
+
+cJSON *admin_body_object(struct admin_ctx *ctx)
+{
+	const struct http_request *req = ctx->req;
+	cJSON *obj;
+
+	if (!admin_body_is_json(req)) {
+		admin_reply_error(ctx, 415, "unsupported_media_type",
+				  "send a JSON object with Content-Type: application/json");
+		return NULL;
+	}
+	/* The strict rules of webhook bodies first: cJSON alone reads "ab\u0000cd" as "ab". */
+	const char *why = jsontext_check((const char *)req->body, req->body_len);
+	if (why != NULL || (obj = cJSON_ParseWithOpts((const char *)req->body, NULL, 1)) == NULL) {
+		admin_reply_error(ctx, 400, "invalid_request", why ? why : JSONTEXT_NOT_JSON);
+		return NULL;
+	}
+	if (!cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		admin_reply_error(ctx, 400, "invalid_request", "the body must be a JSON object");
+		return NULL;
+	}
+	if (member_repeated(obj)) {
+		cJSON_Delete(obj);
+		admin_reply_error(ctx, 400, "invalid_request", "a member is given more than once");
+		return NULL;
+	}
+	return obj;
+}
+
+const char *admin_json_string(const cJSON *obj, const char *key, bool *bad)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (item == NULL || cJSON_IsNull(item))
+		return NULL;
+	if (!cJSON_IsString(item)) {
+		*bad = true;
+		return NULL;
+	}
+	return item->valuestring;
+}
+
+cJSON *admin_col_string(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return cJSON_CreateNull();
+	return cJSON_CreateString(PQgetvalue(res, row, col));
+}
+
+cJSON *admin_col_number(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return cJSON_CreateNull();
+	return cJSON_CreateNumber(strtod(PQgetvalue(res, row, col), NULL));
+}
+
+bool admin_col_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outlen,
+		     size_t *len)
+{
+	const char *text = PQgetvalue(res, row, col);
+	size_t tl = strlen(text);
+
+	if (PQgetisnull(res, row, col) || tl < 2 || text[0] != '\\' || text[1] != 'x' ||
+	    (tl - 2) % 2 != 0 || (tl - 2) / 2 > outlen)
+		return false;
+	*len = (tl - 2) / 2;
+	return hex_decode(text + 2, tl - 2, out, outlen);
+}
+
+void admin_bytea_text(const unsigned char *data, size_t len, char *out)
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	hex_encode(data, len, out + 2);
+}
+
+const char *admin_client_inet(const struct admin_ctx *ctx)
+{
+	const char *addr = ctx->req->client_addr;
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, addr, buf) == 1 || inet_pton(AF_INET6, addr, buf) == 1)
+		return addr;
+	return NULL;
+}
+
+void admin_interval(int64_t ms, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%lld milliseconds", (long long)ms);
+}
+
+/* Percent-decodes [in, end) into out; '+' is a space (form encoding). */
+static bool percent_decode(const char *in, const char *end, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; in < end; in++) {
+		int c = (unsigned char)*in;
+
+		if (c == '%') {
+			int hi = end - in >= 3 ? hex_digit_value(in[1]) : -1;
+			int lo = hi >= 0 ? hex_digit_value(in[2]) : -1;
+			if (hi < 0 || lo < 0)
+				return false;
+			c = hi * 16 + lo;
+			in += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (c == 0 || o + 1 >= outlen)
+			return false;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+enum admin_param admin_query_param(const char *query, const char *name, char *out, size_t outlen)
+{
+	size_t nl = strlen(name);
+	enum admin_param found = ADMIN_PARAM_ABSENT;
+
+	for (const char *p = query; p && *p;) {
+		const char *amp = strchr(p, '&');
+		const char *end = amp ? amp : p + strlen(p);
+
+		if ((size_t)(end - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			if (found != ADMIN_PARAM_ABSENT ||
+			    !percent_decode(p + nl + 1, end, out, outlen))
+				return ADMIN_PARAM_BAD;
+			found = ADMIN_PARAM_OK;
+		} else if ((size_t)(end - p) == nl && strncmp(p, name, nl) == 0) {
+			return ADMIN_PARAM_BAD; /* "name" without a value */
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return found;
+}
+
+bool admin_b64url_encode(const char *text, char *out, size_t outlen)
+{
+	size_t len = strlen(text);
+	size_t need = 4 * ((len + 2) / 3) + 1;
+
+	if (need > outlen)
+		return false;
+	int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
+	while (n > 0 && out[n - 1] == '=')
+		n--;
+	out[n] = '\0';
+	for (char *p = out; *p; p++)
+		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	return true;
+}
+
+bool admin_b64url_decode(const char *in, char *out, size_t outlen)
+{
+	size_t len = strlen(in), pad = (4 - len % 4) % 4;
+	char buf[256];
+
+	if (len == 0 || pad == 3 || len + pad >= sizeof(buf) || (len + pad) / 4 * 3 >= outlen)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		if (c == '+' || c == '/' || c == '=')
+			return false;
+		buf[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+	}
+	memset(buf + len, '=', pad);
+	buf[len + pad] = '\0';
+	int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)buf, (int)(len + pad));
+	if (n < 0)
+		return false;
+	n -= (int)pad;
+	out[n] = '\0';
+	return memchr(out, '\0', (size_t)n) == NULL;
+}

@@ -1,0 +1,274 @@
+/* admin_worker: see admin_worker.h. The route table of README "Admin API", the session each route
+ * needs, and the worker's own state: the password-check threads and the session pruning timer. */
+#include "admin/worker.h"
+#include "admin/login.h"
+#include "admin/modules.h"
+#include "admin/pwcheck.h"
+#include "admin/session.h"
+#include "admin/tokens.h"
+#include "admin/util.h"
+#include "admin/web.h"
+#include "http/reply.h"
+#include "core/log.h"
+#include "daemon/ratelimit.h"
+#include "daemon/worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PWCHECK_THREADS 2
+#define PWCHECK_MAX_PENDING 32
+/* Of those, one client address (an IPv6 one by its /64) may hold this many: past it, 429. So a
+ * queue that one address floods still has room for 28 checks of others. */
+#define PWCHECK_MAX_PER_ADDRESS 4
+/* Client addresses whose login budget (security.login_rate/login_burst) is remembered: a
+ * table of twice as many 32-byte slots (256 KiB). An address idle long enough to have its full
+ * burst back may lose its slot to another: forgetting it changes nothing. */
+#define LOGIN_ADDRESSES 4096
+#define PRUNE_INTERVAL_S 600
+
+enum route_auth { ROUTE_NO_SESSION, ROUTE_PRE2FA, ROUTE_FULL, ROUTE_ANY };
+
+/* A pattern is a path whose "*" segment is a token's public id. json_body: the handler reads
+ * a JSON object from the body. */
+struct admin_route {
+	const char *pattern;
+	enum http_method method;
+	enum route_auth auth;
+	admin_handler handler;
+	bool json_body;
+};
+
+static const struct admin_route routes[] = {
+	{ "/admin/api/login", HTTP_METHOD_POST, ROUTE_NO_SESSION, admin_login_password, true },
+	{ "/admin/api/login/totp", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_totp, true },
+	{ "/admin/api/login/recovery", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_recovery, true },
+	{ "/admin/api/session", HTTP_METHOD_GET, ROUTE_FULL, admin_login_session, false },
+	{ "/admin/api/logout", HTTP_METHOD_POST, ROUTE_ANY, admin_login_logout, false },
+	{ "/admin/api/tokens", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_list, false },
+	{ "/admin/api/tokens", HTTP_METHOD_POST, ROUTE_FULL, admin_tokens_create, true },
+	{ "/admin/api/tokens/*", HTTP_METHOD_PATCH, ROUTE_FULL, admin_tokens_update, true },
+	{ "/admin/api/tokens/*", HTTP_METHOD_DELETE, ROUTE_FULL, admin_tokens_delete, false },
+	{ "/admin/api/tokens/*/secret", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_secret, false },
+	{ "/admin/api/tokens/*/usage", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_usage, false },
+	{ "/admin/api/tokens/*/webhook-url", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_webhook_url,
+	  false },
+	{ "/admin/api/modules", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_list, false },
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Matches path against pattern; the "*" segment (non-empty, no '/') goes to id. */
+static bool route_match(const char *pattern, const char *path, char *id, size_t idlen)
+{
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			size_t seg = strcspn(path, "/");
+			if (seg == 0)
+				return false;
+			/* Too long to be a public id: "!" is not one either. */
+			snprintf(id, idlen, "%.*s", seg < idlen ? (int)seg : 1,
+				 seg < idlen ? path : "!");
+			path += seg;
+			pattern++;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static const char *method_name(enum http_method m)
+{
+	switch (m) {
+	case HTTP_METHOD_GET:
+		return "GET, HEAD";
+	case HTTP_METHOD_POST:
+		return "POST";
+	case HTTP_METHOD_PATCH:
+		return "PATCH";
+	case HTTP_METHOD_DELETE:
+		return "DELETE";
+	default:
+		return "";
+	}
+}
+
+/* Token ids are checked after the session, so that nobody learns anything before signing in;
+ * a malformed one cannot name a token: 404. */
+static void route_checked(struct admin_ctx *ctx)
+{
+	if (ctx->token_id[0] && !token_public_id_valid(ctx->token_id)) {
+		admin_reply_error(ctx, 404, "not_found", "no such token");
+		return;
+	}
+	ctx->handler(ctx);
+}
+
+static void route_run(struct worker *w, struct http_request *req, const struct admin_route *r,
+		      const char *id)
+{
+	static const enum admin_need needs[] = {
+		[ROUTE_PRE2FA] = ADMIN_NEED_PRE2FA,
+		[ROUTE_FULL] = ADMIN_NEED_FULL,
+		[ROUTE_ANY] = ADMIN_NEED_ANY,
+	};
+	struct admin_ctx *ctx = admin_ctx_new(w, req);
+
+	if (ctx == NULL) {
+		http_respond_error(req, 500, "internal", "out of memory");
+		return;
+	}
+	snprintf(ctx->token_id, sizeof(ctx->token_id), "%s", id);
+	ctx->handler = r->handler;
+	if (r->auth == ROUTE_NO_SESSION)
+		r->handler(ctx);
+	else
+		admin_session_require(ctx, needs[r->auth], route_checked);
+}
+
+/* The API route for the request, its "*" segment in id; NULL when there is none, with the
+ * methods the path does take in allow ("" when none). */
+static const struct admin_route *route_find(const struct http_request *req,
+					    char id[TOKEN_PUBLIC_ID_LEN + 1], char allow[64])
+{
+	enum http_method method = req->method == HTTP_METHOD_HEAD ? HTTP_METHOD_GET : req->method;
+
+	allow[0] = '\0';
+	for (size_t i = 0; i < NROUTES; i++) {
+		id[0] = '\0';
+		if (!route_match(routes[i].pattern, req->path, id, TOKEN_PUBLIC_ID_LEN + 1))
+			continue;
+		if (routes[i].method == method)
+			return &routes[i];
+		snprintf(allow + strlen(allow), 64 - strlen(allow), "%s%s", allow[0] ? ", " : "",
+			 method_name(routes[i].method));
+	}
+	return NULL;
+}
+
+/* Expect: 100-continue: the body is read only when the answer may depend on it, i.e. for a
+ * route that reads a JSON body, sent as JSON, with what the route's session check needs (a
+ * session cookie; and X-CSRF-Token for the token API). Anything else is refused from the
+ * head (404, 405, 401, 403, 415) without reading the body. */
+static bool admin_body_check(struct worker *w, const struct http_request *req)
+{
+	char id[TOKEN_PUBLIC_ID_LEN + 1], allow[64], sid[SESSION_ID_TEXT_MAX + 1];
+	const struct admin_route *r = route_find(req, id, allow);
+	const char *cookie = http_header(req, "Cookie", NULL);
+
+	(void)w;
+	if (r == NULL || !r->json_body)
+		return false;
+	if (r->auth != ROUTE_NO_SESSION &&
+	    (cookie == NULL || !session_cookie_find(cookie, sid, sizeof(sid))))
+		return false;
+	if (r->auth == ROUTE_FULL && http_header(req, "X-CSRF-Token", NULL) == NULL)
+		return false;
+	return admin_body_is_json(req);
+}
+
+static void admin_route(struct worker *w, struct http_request *req)
+{
+	char allow[64], id[TOKEN_PUBLIC_ID_LEN + 1];
+	const struct admin_route *r;
+
+	if (req->body_too_large) { /* over server.admin_max_body_size, and not read */
+		http_add_header(req, "Cache-Control", "no-store");
+		http_respond_error(req, 413, "payload_too_large",
+				   "the body is over server.admin_max_body_size");
+		return;
+	}
+	if (strcmp(req->path, "/healthz") == 0 &&
+	    (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD)) {
+		worker_healthz(w, req);
+		return;
+	}
+	if (admin_web_path(req->path)) {
+		admin_web_serve(w, req);
+		return;
+	}
+	if ((r = route_find(req, id, allow)) != NULL) {
+		route_run(w, req, r, id);
+		return;
+	}
+	http_add_header(req, "Cache-Control", "no-store");
+	if (allow[0]) {
+		http_add_header(req, "Allow", allow);
+		http_respond_error(req, 405, "method_not_allowed", "method not allowed here");
+	} else {
+		http_respond_error(req, 404, "not_found", "no such endpoint");
+	}
+}
+
+static void prune_done(PGresult *res, void *arg)
+{
+	(void)arg;
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		log_debug("admin: pruned %s expired session(s)", PQgetvalue(res, 0, 0));
+}
+
+static void prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	(void)fd;
+	(void)what;
+	db_query(w->db, "SELECT hookgate.prune_sessions()", 0, NULL, ADMIN_DB_TIMEOUT_MS,
+		 prune_done, NULL);
+}
+
+static bool admin_setup(struct worker *w)
+{
+	struct admin_role *role = w->role;
+	struct timeval tv = { PRUNE_INTERVAL_S, 0 };
+
+	role->pwcheck = admin_pwcheck_new(w->base, PWCHECK_THREADS, PWCHECK_MAX_PENDING,
+					  PWCHECK_MAX_PER_ADDRESS);
+	if (role->pwcheck == NULL) {
+		log_error("cannot start the password-check threads");
+		return false;
+	}
+	role->login_budget = ratelimit_create(LOGIN_ADDRESSES);
+	role->refusal_log = ratelimit_create(LOGIN_ADDRESSES);
+	if (role->login_budget == NULL || role->refusal_log == NULL) {
+		log_error("cannot map the login budget table: %s", strerror(errno));
+		return false;
+	}
+	role->prune = event_new(w->base, -1, EV_PERSIST, prune_cb, w);
+	return role->prune != NULL && event_add(role->prune, &tv) == 0;
+}
+
+static bool admin_teardown(struct worker *w)
+{
+	struct admin_role *role = w->role;
+
+	admin_pwcheck_free(role->pwcheck);
+	role->pwcheck = NULL;
+	ratelimit_destroy(role->login_budget);
+	role->login_budget = NULL;
+	ratelimit_destroy(role->refusal_log);
+	role->refusal_log = NULL;
+	if (role->prune)
+		event_free(role->prune);
+	role->prune = NULL;
+	return true;
+}
+
+int admin_worker_main(const struct hg_config *cfg, int listen_fd, int parent_fd)
+{
+	struct admin_role role = { 0 };
+	struct worker w = {
+		.kind = WORKER_KIND_ADMIN,
+		.index = 0,
+		.cfg = cfg,
+		.listen_fd = listen_fd,
+		.parent_fd = parent_fd,
+		.route = admin_route,
+		.body_check = admin_body_check,
+		.setup = admin_setup,
+		.teardown = admin_teardown,
+		.role = &role,
+	};
+	return worker_run(&w);
+}

@@ -1,0 +1,125 @@
+/* ctl: the modules of hookgatectl (README "hookgatectl"). hookgatectl.c owns the global options,
+ * argument parsing and dispatch; ctl_db the blocking libpq connection; ctl_out text vs --json
+ * output and error reporting; ctl_migrate, ctl_user, ctl_module and ctl_token the commands
+ * themselves. */
+#ifndef HG_CTL_H
+#define HG_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "core/config.h"
+#include "core/crypto.h"
+
+/* Exit statuses of README "hookgatectl". */
+enum ctl_status { CTL_OK = 0, CTL_REFUSED = 1, CTL_USAGE = 2 };
+
+struct ctl_ctx {
+	const char *config_path;  /* -c FILE, or the default when --conninfo is not given */
+	const char *conninfo_opt; /* --conninfo STR; then no config file and no keys */
+	const char *sql_dir;
+	bool json;
+	bool reported;            /* an error was printed; never print a second one */
+	bool have_cfg;
+	struct hg_config cfg;
+	PGconn *conn;
+	char sqlstate[6];         /* of the last failed statement, "" if none */
+	char db_error[512];       /* its primary message (never parameters or details) */
+};
+
+/* A command: argv[0] is the command word itself, like main's. */
+typedef int (*ctl_command_fn)(struct ctl_ctx *ctx, int argc, char **argv);
+struct ctl_command {
+	const char *name;
+	ctl_command_fn fn;
+};
+
+/* An option taking a value ("--title T" or "--title=T"); *value stays NULL when absent. */
+struct ctl_opt {
+	const char *name;
+	const char **value;
+};
+
+/* hookgatectl.c */
+void ctl_print_usage(FILE *out);
+/* Runs the entry of table named argv[1]; group names the command in usage errors. */
+int ctl_subcommand(struct ctl_ctx *ctx, const char *group, const struct ctl_command *table,
+		   size_t n, int argc, char **argv);
+/* Splits argv (the words after the command) into exactly npos positional arguments and the
+ * options; reports a usage error naming cmd and returns CTL_USAGE on anything else. */
+int ctl_args(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv,
+	     const struct ctl_opt *opts, size_t nopts, const char **pos, size_t npos);
+
+/* ctl_out.c */
+/* "hookgatectl: reason" on stderr (and {"error":reason} on stdout with --json); CTL_REFUSED. */
+int ctl_fail(struct ctl_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same followed by the usage text; CTL_USAGE. */
+int ctl_usage_error(struct ctl_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Success: prints obj with --json, else the text line; takes ownership of obj. CTL_OK. */
+int ctl_done(struct ctl_ctx *ctx, cJSON *obj, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prints obj (--json) and frees it; false if it could not be printed. */
+bool ctl_out_json(struct ctl_ctx *ctx, cJSON *obj);
+/* Rows as JSON objects keyed by column name (bool and integer columns typed, NULL as null). */
+cJSON *ctl_out_rows(const PGresult *res);
+/* Rows as an aligned text table with a header line (NULL as "-", booleans as yes/no). */
+void ctl_out_table(const PGresult *res);
+
+/* ctl_db.c */
+/* SQL expression rendering a timestamptz as an RFC 3339 UTC string (NULL stays NULL). */
+#define CTL_SQL_TIME(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define CTL_SQLSTATE_UNIQUE "23505"
+#define CTL_ID_LEN 24 /* a bigint as text */
+
+/* Loads the config file (unless --conninfo) and connects; reports the failure. */
+bool ctl_db_open(struct ctl_ctx *ctx);
+void ctl_db_close(struct ctl_ctx *ctx);
+/* One parameterized statement, text parameters (NULL = SQL NULL). NULL on failure, with the
+ * SQLSTATE and message kept in ctx; nothing is printed. */
+PGresult *ctl_db_exec(struct ctl_ctx *ctx, const char *sql, int nparams, const char *const *params);
+bool ctl_db_run(struct ctl_ctx *ctx, const char *sql, int nparams, const char *const *params);
+/* A multi-statement script without parameters (migrations only: they hold no user data). */
+bool ctl_db_script(struct ctl_ctx *ctx, const char *sql);
+bool ctl_db_begin(struct ctl_ctx *ctx);
+bool ctl_db_commit(struct ctl_ctx *ctx);
+/* Rolls back the open transaction, if any (before a refusal of the caller's own wording). */
+void ctl_db_rollback(struct ctl_ctx *ctx);
+/* Rolls back and reports the last database error; CTL_REFUSED. */
+int ctl_db_fail(struct ctl_ctx *ctx);
+bool ctl_db_failed_with(const struct ctl_ctx *ctx, const char *sqlstate);
+/* Runs a one-parameter query expected to return one row whose first column is an id; with no
+ * row reports "no such WHAT: KEY". */
+bool ctl_db_lookup(struct ctl_ctx *ctx, const char *sql, const char *key, const char *what,
+		   char id[CTL_ID_LEN]);
+/* Text form of a bytea parameter ("\x" + hex); out needs 2 * len + 3 bytes. */
+void ctl_db_bytea(const unsigned char *data, size_t len, char *out);
+/* An audit_log row (actor 'hookgatectl'); details is serialized and freed. user_id may be NULL. */
+bool ctl_db_audit(struct ctl_ctx *ctx, const char *user_id, const char *action, cJSON *details);
+/* The keys of the config's secret_key_file; refused under --conninfo. */
+bool ctl_load_keys(struct ctl_ctx *ctx, struct crypto_keys *keys);
+
+/* ctl_migrate.c */
+int ctl_migrate_main(struct ctl_ctx *ctx, int argc, char **argv);
+
+/* ctl_user.c */
+int ctl_user_main(struct ctl_ctx *ctx, int argc, char **argv);
+/* Lowercases login in place and checks it against the users.login rule; reports. */
+bool ctl_user_login_valid(struct ctl_ctx *ctx, char *login);
+/* The id of the user with this login (lowercased in place); reports "no such user". */
+bool ctl_user_lookup(struct ctl_ctx *ctx, char *login, char id[CTL_ID_LEN]);
+
+/* ctl_module.c */
+int ctl_channel_main(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_bot_main(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_extension_main(struct ctl_ctx *ctx, int argc, char **argv);
+
+/* ctl_token.c */
+int ctl_token_main(struct ctl_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,188 @@
+/* ctl_out: everything hookgatectl prints. Errors are one line on stderr ("hookgatectl: reason");
+ * with --json, stdout carries exactly one JSON object: the result or {"error": reason}. */
+#include "ctl/ctl.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Type OIDs are fixed in PostgreSQL's catalog; libpq does not export names for them. */
+#define OID_BOOL 16
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+
+static void report(struct ctl_ctx *ctx, const char *fmt, va_list ap)
+{
+	char reason[1024];
+
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	if (ctx->reported)
+		return;
+	ctx->reported = true;
+	fprintf(stderr, "hookgatectl: %s\n", reason);
+	if (ctx->json) {
+		cJSON *obj = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(obj, "error", reason);
+		ctl_out_json(ctx, obj);
+	}
+}
+
+int ctl_fail(struct ctl_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(ctx, fmt, ap);
+	va_end(ap);
+	return CTL_REFUSED;
+}
+
+int ctl_usage_error(struct ctl_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	bool first = !ctx->reported;
+
+	va_start(ap, fmt);
+	report(ctx, fmt, ap);
+	va_end(ap);
+	if (first)
+		ctl_print_usage(stderr);
+	return CTL_USAGE;
+}
+
+void ctl_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hookgatectl: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool ctl_out_json(struct ctl_ctx *ctx, cJSON *obj)
+{
+	char *text;
+	bool ok;
+
+	(void)ctx;
+	if (!obj)
+		return false;
+	text = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	if (!text)
+		return false;
+	ok = puts(text) >= 0;
+	cJSON_free(text);
+	return ok;
+}
+
+int ctl_done(struct ctl_ctx *ctx, cJSON *obj, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx->json) {
+		if (!ctl_out_json(ctx, obj))
+			return ctl_fail(ctx, "out of memory");
+		return CTL_OK;
+	}
+	cJSON_Delete(obj);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return CTL_OK;
+}
+
+static cJSON *cell_json(const PGresult *res, int row, int col)
+{
+	const char *v = PQgetvalue(res, row, col);
+
+	if (PQgetisnull(res, row, col))
+		return cJSON_CreateNull();
+	switch (PQftype(res, col)) {
+	case OID_BOOL:
+		return cJSON_CreateBool(v[0] == 't');
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+		return cJSON_CreateNumber(strtod(v, NULL));
+	default:
+		return cJSON_CreateString(v);
+	}
+}
+
+cJSON *ctl_out_rows(const PGresult *res)
+{
+	cJSON *rows = cJSON_CreateArray();
+
+	for (int r = 0; rows && r < PQntuples(res); r++) {
+		cJSON *obj = cJSON_CreateObject();
+
+		if (!obj || !cJSON_AddItemToArray(rows, obj)) {
+			cJSON_Delete(obj);
+			break;
+		}
+		for (int c = 0; c < PQnfields(res); c++)
+			cJSON_AddItemToObject(obj, PQfname(res, c), cell_json(res, r, c));
+	}
+	return rows;
+}
+
+static const char *cell_text(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return "-";
+	if (PQftype(res, col) == OID_BOOL)
+		return PQgetvalue(res, row, col)[0] == 't' ? "yes" : "no";
+	return PQgetvalue(res, row, col);
+}
+
+/* Display width in code points (continuation bytes do not count). */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xC0) != 0x80;
+	return w;
+}
+
+static void print_cell(const char *text, size_t width, bool last)
+{
+	fputs(text, stdout);
+	if (last) {
+		putchar('\n');
+		return;
+	}
+	for (size_t w = text_width(text); w < width + 2; w++)
+		putchar(' ');
+}
+
+void ctl_out_table(const PGresult *res)
+{
+	int ncols = PQnfields(res);
+	size_t *width = calloc((size_t)ncols, sizeof(*width));
+
+	if (!width)
+		return;
+	for (int c = 0; c < ncols; c++) {
+		width[c] = text_width(PQfname(res, c));
+		for (int r = 0; r < PQntuples(res); r++) {
+			size_t w = text_width(cell_text(res, r, c));
+
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	for (int c = 0; c < ncols; c++)
+		print_cell(PQfname(res, c), width[c], c == ncols - 1);
+	for (int r = 0; r < PQntuples(res); r++) {
+		for (int c = 0; c < ncols; c++)
+			print_cell(cell_text(res, r, c), width[c], c == ncols - 1);
+	}
+	free(width);
+}

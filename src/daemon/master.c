@@ -1,0 +1,509 @@
+/* master: see master.h.
+ *
+ * Signals are blocked for the whole life of the master and taken synchronously with
+ * sigtimedwait(): the loop wakes on a signal or every tick, acts on it, then reaps every exited
+ * child. Nothing runs inside a signal handler, so nothing can be interrupted half-way. */
+#include "daemon/master.h"
+#include "admin/worker.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "daemon/listener.h"
+#include "core/log.h"
+#include "daemon/proctitle.h"
+#include "daemon/ratelimit.h"
+#include "lib/redact.h"
+#include "core/schema.h"
+#include "daemon/tls.h"
+#include "webhook/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#define MASTER_TICK_MS 100
+#define RESPAWN_QUICK_MS 1000   /* a worker that dies sooner counts as a crash loop */
+#define RESPAWN_BACKOFF_MAX_MS 10000
+#define QUIT_WAIT_MS 1000
+#define RATELIMIT_SLOTS 65536
+
+struct master_slot {
+	bool admin;
+	int index; /* 1..N for webhook workers */
+	pid_t pid; /* 0 while waiting to be (re)spawned */
+	int64_t started_ms;
+	int quick_deaths;
+	int64_t respawn_at_ms;
+};
+
+struct master {
+	struct hg_config cfg;
+	const char *config_path;
+	int webhook_fd;
+	int admin_fd;
+	int alive_pipe[2]; /* workers hold the read end: EOF tells them the master died */
+	struct master_slot *slots;
+	int nslots;
+	/* Token buckets shared by every webhook worker, of every generation: made before the
+	 * first fork so that a reload keeps the buckets. */
+	struct ratelimit *ratelimit;
+	pid_t *retiring; /* the previous generation, draining after a reload */
+	int nretiring;
+	bool stopping;
+	int64_t stop_deadline_ms;
+	sigset_t signals;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Start-up failures: one line on stderr (and in the log when it is not stderr), exit 1. */
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	redact_secrets(msg, len >= (int)sizeof(msg)); /* as log_msg does */
+	fprintf(stderr, "hookgated: %s\n", msg);
+	if (!log_to_stderr())
+		log_error("%s", msg);
+	exit(1);
+}
+
+static int pg_schema_version(PGconn *pg, char *err, size_t errlen)
+{
+	PGresult *res = PQexecParams(pg, "SELECT coalesce(max(version), 0) FROM hookgate.schema_migrations",
+				     0, NULL, NULL, NULL, NULL, 0);
+	int version = -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		version = atoi(PQgetvalue(res, 0, 0));
+	} else {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		/* undefined_table / invalid_schema_name: nothing was ever migrated */
+		if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0))
+			version = 0;
+		else
+			snprintf(err, errlen, "%s", PQerrorMessage(pg));
+	}
+	PQclear(res);
+	return version;
+}
+
+/* Blocking libpq is fine here: the master has no event loop and nothing runs yet. */
+static void master_check_database(const struct hg_config *cfg)
+{
+	const char *keys[] = { "connect_timeout", "dbname", NULL };
+	const char *values[] = { "5", cfg->conninfo, NULL };
+	char err[512] = "";
+
+	PGconn *pg = PQconnectdbParams(keys, values, 1);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		snprintf(err, sizeof(err), "%s", PQerrorMessage(pg));
+		PQfinish(pg);
+		err[strcspn(err, "\n")] = '\0';
+		die("cannot connect to PostgreSQL: %s", err);
+	}
+	int version = pg_schema_version(pg, err, sizeof(err));
+	PQfinish(pg);
+	err[strcspn(err, "\n")] = '\0';
+	if (version < 0)
+		die("cannot read the schema version: %s", err);
+	if (version < HG_SCHEMA_VERSION)
+		die("database schema is not migrated (version %d, need %d); run hookgatectl migrate",
+		    version, HG_SCHEMA_VERSION);
+}
+
+static void master_check_keys(const struct hg_config *cfg)
+{
+	struct crypto_keys keys;
+	char err[512];
+	if (!crypto_load_keys(cfg->secret_key_file, &keys, err, sizeof(err)))
+		die("%s", err);
+	crypto_keys_wipe(&keys);
+}
+
+/* Workers build their own TLS contexts after fork; checking here turns a bad certificate into
+ * a start-up failure instead of a crash loop. */
+static void master_check_tls(const struct hg_config *cfg)
+{
+	char err[512];
+	SSL_CTX *ctx = tls_context_new(cfg, err, sizeof(err));
+	if (ctx == NULL && err[0])
+		die("%s", err);
+	SSL_CTX_free(ctx);
+}
+
+static void slot_title(const struct master_slot *slot, char *buf, size_t len)
+{
+	if (slot->admin)
+		snprintf(buf, len, "admin worker");
+	else
+		snprintf(buf, len, "webhook worker %d", slot->index);
+}
+
+/* In the child: undo what only the master needs, then run the worker. */
+__attribute__((noreturn)) static void master_child(struct master *m, struct master_slot *slot)
+{
+	char role[48], title[64];
+	sigset_t none;
+
+	close(m->alive_pipe[1]);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	slot_title(slot, role, sizeof(role));
+	snprintf(title, sizeof(title), "hookgated: %s", role);
+	proctitle_set(title);
+	log_set_role(role);
+	int status = slot->admin ? admin_worker_main(&m->cfg, m->admin_fd, m->alive_pipe[0])
+				 : webhook_worker_main(&m->cfg, slot->index, m->webhook_fd,
+						       m->alive_pipe[0], m->ratelimit);
+	free(m->slots);
+	free(m->retiring);
+	cfg_free(&m->cfg);
+	log_close();
+	exit(status);
+}
+
+static void master_spawn(struct master *m, struct master_slot *slot)
+{
+	char role[48];
+	slot_title(slot, role, sizeof(role));
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_error("cannot start %s: fork(): %s", role, strerror(errno));
+		slot->respawn_at_ms = now_ms() + RESPAWN_BACKOFF_MAX_MS / 10;
+		return;
+	}
+	if (pid == 0)
+		master_child(m, slot);
+	slot->pid = pid;
+	slot->started_ms = now_ms();
+	slot->respawn_at_ms = 0;
+	log_debug("started %s (pid %d)", role, (int)pid);
+}
+
+static bool master_make_slots(struct master *m)
+{
+	int n = m->cfg.workers + 1;
+	struct master_slot *slots = calloc((size_t)n, sizeof(*slots));
+	if (slots == NULL)
+		return false;
+	for (int i = 0; i < m->cfg.workers; i++)
+		slots[i].index = i + 1;
+	slots[n - 1].admin = true;
+	free(m->slots);
+	m->slots = slots;
+	m->nslots = n;
+	return true;
+}
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* Crash loops back off (100 ms, 200 ms, … 10 s); a worker that ran a while comes back at once. */
+static void slot_died(struct master *m, struct master_slot *slot, int status)
+{
+	char role[48], how[64];
+	int64_t now = now_ms();
+
+	slot_title(slot, role, sizeof(role));
+	describe_exit(status, how, sizeof(how));
+	slot->pid = 0;
+	if (m->stopping) {
+		log_info("%s %s", role, how);
+		return;
+	}
+	slot->quick_deaths = now - slot->started_ms < RESPAWN_QUICK_MS ? slot->quick_deaths + 1 : 0;
+	int64_t delay = 0;
+	if (slot->quick_deaths > 0) {
+		delay = 100LL << (slot->quick_deaths > 7 ? 7 : slot->quick_deaths - 1);
+		if (delay > RESPAWN_BACKOFF_MAX_MS)
+			delay = RESPAWN_BACKOFF_MAX_MS;
+	}
+	slot->respawn_at_ms = now + delay;
+	log_warn("%s %s; restarting it%s", role, how, delay ? " after a back-off" : "");
+}
+
+static bool forget_retiring(struct master *m, pid_t pid)
+{
+	for (int i = 0; i < m->nretiring; i++) {
+		if (m->retiring[i] == pid) {
+			m->retiring[i] = m->retiring[--m->nretiring];
+			return true;
+		}
+	}
+	return false;
+}
+
+static void master_reap(struct master *m)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (forget_retiring(m, pid))
+			continue;
+		for (int i = 0; i < m->nslots; i++) {
+			if (m->slots[i].pid == pid) {
+				slot_died(m, &m->slots[i], status);
+				break;
+			}
+		}
+	}
+}
+
+static void master_respawn_due(struct master *m)
+{
+	int64_t now = now_ms();
+	if (m->stopping)
+		return;
+	for (int i = 0; i < m->nslots; i++) {
+		struct master_slot *slot = &m->slots[i];
+		if (slot->pid == 0 && slot->respawn_at_ms <= now)
+			master_spawn(m, slot);
+	}
+}
+
+static int master_children(const struct master *m)
+{
+	int n = m->nretiring;
+	for (int i = 0; i < m->nslots; i++)
+		n += m->slots[i].pid != 0;
+	return n;
+}
+
+static void master_signal_all(struct master *m, int sig)
+{
+	for (int i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid)
+			kill(m->slots[i].pid, sig);
+	for (int i = 0; i < m->nretiring; i++)
+		kill(m->retiring[i], sig);
+}
+
+/* The old generation drains (SIGTERM) while the new one already accepts from the same
+ * sockets, so no accepted connection is dropped. */
+static bool master_retire_all(struct master *m)
+{
+	pid_t *list = realloc(m->retiring, (size_t)(m->nretiring + m->nslots) * sizeof(pid_t));
+	if (list == NULL)
+		return false;
+	m->retiring = list;
+	for (int i = 0; i < m->nslots; i++) {
+		if (m->slots[i].pid) {
+			kill(m->slots[i].pid, SIGTERM);
+			m->retiring[m->nretiring++] = m->slots[i].pid;
+			m->slots[i].pid = 0;
+		}
+	}
+	return true;
+}
+
+/* Says nothing itself: at start-up the failure is one line on stderr (die), on a reload a
+ * line in the log still open. */
+static bool master_apply_log(const struct hg_config *cfg)
+{
+	return log_open(cfg->log_file, (enum log_level)cfg->log_level);
+}
+
+static void master_reload(struct master *m)
+{
+	struct hg_config next;
+	char err[1024], keys[256];
+
+	log_info("SIGHUP: reloading %s", m->config_path);
+	if (!cfg_load(m->config_path, &next, err, sizeof(err))) {
+		log_error("reload failed: %s; keeping the current configuration", err);
+		return;
+	}
+	if (cfg_unreloadable_changes(&m->cfg, &next, keys, sizeof(keys)) > 0) {
+		log_error("reload failed: %s cannot change without a restart; keeping the current "
+			  "configuration", keys);
+		cfg_free(&next);
+		return;
+	}
+	if (!master_apply_log(&next)) {
+		log_error("cannot open log file %s: %s; logging on to %s", next.log_file,
+			  strerror(errno), m->cfg.log_file);
+		master_apply_log(&m->cfg);
+	}
+	if (!master_retire_all(m)) {
+		log_error("reload failed: out of memory");
+		cfg_free(&next);
+		return;
+	}
+	cfg_free(&m->cfg);
+	m->cfg = next;
+	if (!master_make_slots(m))
+		log_error("out of memory while rebuilding the worker table");
+	master_respawn_due(m);
+	log_info("configuration reloaded; workers replaced");
+}
+
+static void master_stop(struct master *m, int sig)
+{
+	if (sig == SIGQUIT) {
+		log_info("SIGQUIT: stopping now");
+		master_signal_all(m, SIGQUIT);
+		m->stop_deadline_ms = now_ms() + QUIT_WAIT_MS;
+	} else {
+		log_info("%s: stopping gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		master_signal_all(m, SIGTERM);
+		if (!m->stopping)
+			m->stop_deadline_ms = now_ms() + m->cfg.shutdown_timeout_ms + 1000;
+	}
+	m->stopping = true;
+}
+
+static void master_handle(struct master *m, int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		if (!m->stopping)
+			master_reload(m);
+		break;
+	case SIGTERM:
+	case SIGINT:
+	case SIGQUIT:
+		master_stop(m, sig);
+		break;
+	default: /* SIGCHLD and ticks: reaping below */
+		break;
+	}
+}
+
+static void master_loop(struct master *m)
+{
+	const struct timespec tick = { 0, MASTER_TICK_MS * 1000000L };
+	for (;;) {
+		int sig = sigtimedwait(&m->signals, NULL, &tick);
+		if (sig > 0)
+			master_handle(m, sig);
+		master_reap(m);
+		if (m->stopping && master_children(m) == 0)
+			return;
+		if (m->stopping && now_ms() > m->stop_deadline_ms) {
+			log_warn("workers did not stop in time; killing them");
+			master_signal_all(m, SIGKILL);
+			m->stop_deadline_ms = now_ms() + QUIT_WAIT_MS;
+		}
+		master_respawn_due(m);
+	}
+}
+
+/* Without --foreground: detach once every start-up check has passed, so failures still reach
+ * the terminal. Logging to stderr would go nowhere afterwards, so it moves to syslog. */
+static void master_detach(struct master *m)
+{
+	if (strcmp(m->cfg.log_file, "stderr") == 0) {
+		fprintf(stderr, "hookgated: log.file is stderr; logging to syslog while detached\n");
+		log_open("syslog", (enum log_level)m->cfg.log_level);
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		die("cannot detach: fork(): %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+/* Each worker holds up to a few thousand connections; the usual soft limit of 1024 file
+ * descriptors would make accept() fail long before. Raise it to the hard limit. */
+static void master_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
+
+static void master_setup(struct master *m, const char *config_path, bool foreground)
+{
+	char err[1024];
+
+	m->config_path = config_path;
+	if (!cfg_load(config_path, &m->cfg, err, sizeof(err)))
+		die("%s", err);
+	if (!master_apply_log(&m->cfg))
+		die("cannot open log file %s: %s", m->cfg.log_file, strerror(errno));
+	log_set_role("master");
+	master_raise_nofile();
+	master_check_keys(&m->cfg);
+	master_check_tls(&m->cfg);
+	m->webhook_fd = listener_open(m->cfg.listen, err, sizeof(err));
+	if (m->webhook_fd < 0)
+		die("%s", err);
+	m->admin_fd = listener_open(m->cfg.admin_listen, err, sizeof(err));
+	if (m->admin_fd < 0)
+		die("%s", err);
+	master_check_database(&m->cfg);
+	if (!foreground)
+		master_detach(m);
+	if (pipe2(m->alive_pipe, O_CLOEXEC) < 0)
+		die("pipe(): %s", strerror(errno));
+	if (!master_make_slots(m))
+		die("out of memory");
+	m->ratelimit = ratelimit_create(RATELIMIT_SLOTS);
+	if (m->ratelimit == NULL)
+		die("cannot create the shared rate-limit table: %s", strerror(errno));
+}
+
+int master_run(const char *config_path, bool foreground)
+{
+	struct master m = { .webhook_fd = -1, .admin_fd = -1 };
+
+	master_setup(&m, config_path, foreground);
+	sigemptyset(&m.signals);
+	sigaddset(&m.signals, SIGCHLD);
+	sigaddset(&m.signals, SIGHUP);
+	sigaddset(&m.signals, SIGTERM);
+	sigaddset(&m.signals, SIGINT);
+	sigaddset(&m.signals, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &m.signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	proctitle_set("hookgated: master");
+	log_info("hookgated %s started: webhooks on %s, admin on %s, %d webhook worker(s)",
+		 PACKAGE_VERSION, m.cfg.listen, m.cfg.admin_listen, m.cfg.workers);
+	master_respawn_due(&m);
+	master_loop(&m);
+	log_info("stopped");
+	close(m.alive_pipe[0]);
+	close(m.alive_pipe[1]);
+	close(m.webhook_fd);
+	close(m.admin_fd);
+	free(m.slots);
+	free(m.retiring);
+	ratelimit_destroy(m.ratelimit);
+	cfg_free(&m.cfg);
+	log_close();
+	return 0;
+}

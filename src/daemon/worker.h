@@ -1,0 +1,55 @@
+/* worker: what every worker process shares — its own event_base and HTTP server on the socket
+ * the master opened, its PostgreSQL pool, the keys, signals as ordinary callbacks, the watch on
+ * the master's pipe, and the graceful drain that lets the requests in flight finish. */
+#ifndef HG_WORKER_H
+#define HG_WORKER_H
+
+#include <stdbool.h>
+
+#include <event2/event.h>
+
+#include "core/config.h"
+#include "core/crypto.h"
+#include "pg/db.h"
+#include "http/server.h"
+
+enum worker_kind { WORKER_KIND_WEBHOOK, WORKER_KIND_ADMIN };
+
+struct worker;
+typedef void (*worker_route_cb)(struct worker *w, struct http_request *req);
+/* Role-specific set-up after the loop, pool and keys exist (e.g. caches, LISTEN); false
+ * stops the worker. The matching teardown runs before the pool is freed. */
+typedef bool (*worker_hook_cb)(struct worker *w);
+/* Expect: 100-continue (see http_body_check): whether the answer may depend on the body. */
+typedef bool (*worker_body_cb)(struct worker *w, const struct http_request *req);
+
+struct worker {
+	enum worker_kind kind;
+	int index; /* 1..N for webhook workers, 0 for the admin worker */
+	const struct hg_config *cfg;
+	int listen_fd;
+	int parent_fd; /* read end of the master's pipe: EOF means the master died */
+	worker_route_cb route;
+	worker_body_cb body_check; /* may be NULL: every announced body is read */
+	worker_hook_cb setup;    /* may be NULL */
+	worker_hook_cb teardown; /* may be NULL */
+	db_connect_cb on_db_connect; /* may be NULL; arg is the worker */
+	void *role;              /* the role's own state */
+
+	struct event_base *base;
+	struct http_server *http;
+	SSL_CTX *ssl_ctx;
+	struct db_pool *db;
+	struct crypto_keys keys;
+	bool draining;
+	struct event *ev_parent, *ev_term, *ev_int, *ev_quit, *ev_hup, *ev_drain;
+	int64_t drain_deadline_ms;
+};
+
+/* Runs the worker until it is told to stop; returns the process exit status. */
+int worker_run(struct worker *w);
+
+/* GET /healthz: 200 when PostgreSQL answers a trivial statement within a second, else 503. */
+void worker_healthz(struct worker *w, struct http_request *req);
+
+#endif

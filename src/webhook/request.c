@@ -1,0 +1,546 @@
+/* webhook_request: see webhook_request.h. Every function here reads caller-owned text only and
+ * bounds every copy, so a hostile request can at worst be refused. */
+#include "webhook/request.h"
+#include "lib/encoding.h"
+#include "lib/jsontext.h"
+
+#include "lib/redact.h"
+#include "core/token.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+/* ---- percent-decoding ------------------------------------------------------------------- */
+
+enum pct_result {
+	PCT_OK,
+	PCT_BAD, /* '%' not followed by two hex digits */
+	PCT_NUL, /* %00 */
+	PCT_CTL, /* a control character, where the caller refuses them */
+};
+
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* Decodes src[0, len) into out (outcap bytes including the NUL; out may be NULL to validate
+ * only). Bytes past outcap - 1 are checked and counted in *outlen but not stored, so *outlen >
+ * outcap - 1 tells the caller the value did not fit. */
+static enum pct_result pct_decode(const char *src, size_t len, bool plus_space, bool refuse_ctl,
+				  char *out, size_t outcap, size_t *outlen)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if (c == '%') {
+			if (len - i < 3)
+				return PCT_BAD;
+			int hi = hex_digit_value((unsigned char)src[i + 1]);
+			int lo = hex_digit_value((unsigned char)src[i + 2]);
+			if (hi < 0 || lo < 0)
+				return PCT_BAD;
+			c = (unsigned char)(hi << 4 | lo);
+			if (c == 0)
+				return PCT_NUL;
+			i += 2;
+		} else if (c == '+' && plus_space) {
+			c = ' ';
+		}
+		if (refuse_ctl && is_control(c))
+			return PCT_CTL;
+		if (out != NULL && n + 1 < outcap)
+			out[n] = (char)c;
+		n++;
+	}
+	if (out != NULL && outcap > 0)
+		out[n < outcap ? n : outcap - 1] = '\0';
+	*outlen = n;
+	return PCT_OK;
+}
+
+/* ---- routing ---------------------------------------------------------------------------- */
+
+struct route_shape {
+	const char *prefix;
+	const char *suffix;
+	enum webhook_module module;
+};
+
+static const struct route_shape route_shapes[] = {
+	{ "/api/v2/channelsbyname/", "/message", WEBHOOK_MODULE_CHANNEL },
+	{ "/api/v2/bots/", "/incoming", WEBHOOK_MODULE_BOT_INCOMING },
+	{ "/api/v2/bots/", "/message", WEBHOOK_MODULE_BOT_MESSAGE },
+	{ "/api/v2/applications/", "/incoming", WEBHOOK_MODULE_EXTENSION },
+};
+
+static bool is_base62(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* "app_" + 16 base62 characters, as token_app_id_generate() makes them; case matters. */
+static bool app_id_valid(const char *s, size_t len)
+{
+	static const char prefix[] = "app_";
+	if (len != TOKEN_APP_ID_LEN || memcmp(s, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	for (size_t i = sizeof(prefix) - 1; i < len; i++) {
+		if (!is_base62((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Lowercases in place (ASCII only: a non-ASCII byte fails the alphabet anyway). */
+static bool name_valid(char *s, size_t len)
+{
+	if (len < 1 || len > WEBHOOK_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+		s[i] = (char)c;
+	}
+	return true;
+}
+
+static void route_set_target(struct webhook_route *out, const char *seg, size_t seglen)
+{
+	char buf[WEBHOOK_NAME_MAX + 1];
+	size_t n;
+	/* The whole path was checked already, so this cannot fail. */
+	if (pct_decode(seg, seglen, false, false, buf, sizeof(buf), &n) != PCT_OK)
+		return;
+	bool ok = n < sizeof(buf) && (out->module == WEBHOOK_MODULE_EXTENSION ? app_id_valid(buf, n)
+									      : name_valid(buf, n));
+	/* A name that carries a token or an appkey names nothing, and must not be stored. */
+	if (ok && !redact_has_secret(buf)) {
+		memcpy(out->target, buf, n + 1);
+		out->name_valid = true;
+	}
+}
+
+bool webhook_route_parse(const char *path, struct webhook_route *out)
+{
+	size_t len, ignored;
+	memset(out, 0, sizeof(*out));
+	if (path == NULL)
+		return false;
+	len = strlen(path);
+	if (pct_decode(path, len, false, false, NULL, 0, &ignored) != PCT_OK) {
+		out->bad_encoding = true;
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(route_shapes) / sizeof(route_shapes[0]); i++) {
+		const struct route_shape *shape = &route_shapes[i];
+		size_t plen = strlen(shape->prefix);
+		if (strncmp(path, shape->prefix, plen) != 0)
+			continue;
+		const char *seg = path + plen;
+		const char *slash = strchr(seg, '/');
+		if (slash == NULL || strcmp(slash, shape->suffix) != 0)
+			continue;
+		out->module = shape->module;
+		route_set_target(out, seg, (size_t)(slash - seg));
+		return true;
+	}
+	return false;
+}
+
+const char *webhook_module_sql_name(enum webhook_module module)
+{
+	switch (module) {
+	case WEBHOOK_MODULE_CHANNEL:
+		return "channel";
+	case WEBHOOK_MODULE_BOT_INCOMING:
+		return "bot_incoming";
+	case WEBHOOK_MODULE_BOT_MESSAGE:
+		return "bot_message";
+	case WEBHOOK_MODULE_EXTENSION:
+		return "extension";
+	}
+	return "unknown";
+}
+
+bool webhook_module_is_message(enum webhook_module module)
+{
+	return module == WEBHOOK_MODULE_CHANNEL || module == WEBHOOK_MODULE_BOT_MESSAGE;
+}
+
+bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type)
+{
+	struct webhook_route route;
+	struct webhook_query q;
+	if (!post || !webhook_route_parse(path, &route) || !route.name_valid)
+		return false;
+	if (webhook_query_parse(query, &q) != WEBHOOK_QUERY_OK || !q.has_zapikey ||
+	    !token_check_format(q.zapikey, q.zapikey_len))
+		return false;
+	return webhook_body_kind_accepted(route.module, webhook_content_type(content_type));
+}
+
+/* ---- query string ----------------------------------------------------------------------- */
+
+static bool query_fail(struct webhook_query *out, enum pct_result r, const char *what)
+{
+	if (r == PCT_NUL)
+		out->reason = "NUL character in the query";
+	else if (r == PCT_CTL)
+		out->reason = what;
+	else
+		out->reason = "bad percent-encoding in the query";
+	return false;
+}
+
+/* A repeat is refused even with an empty value: two zapikeys are ambiguous whatever they hold,
+ * and a proxy and the gateway must never disagree on which one counts. */
+static bool query_key(struct webhook_query *out, const char *v, size_t vlen, bool *has, char *buf,
+		      size_t *buflen, const char *repeat_reason, const char *ctl_reason)
+{
+	size_t n;
+	if (*has) {
+		out->reason = repeat_reason;
+		return false;
+	}
+	enum pct_result r = pct_decode(v, vlen, true, true, buf, WEBHOOK_QUERY_VALUE_MAX + 1, &n);
+	if (r != PCT_OK)
+		return query_fail(out, r, ctl_reason);
+	*has = true;
+	if (n > WEBHOOK_QUERY_VALUE_MAX) {
+		buf[0] = '\0';
+		n = 0;
+	}
+	*buflen = n;
+	return true;
+}
+
+static bool name_is(const char *name, size_t n, const char *want)
+{
+	return n == strlen(want) && memcmp(name, want, n) == 0;
+}
+
+static bool query_param(const char *p, size_t len, struct webhook_query *out)
+{
+	const char *eq = memchr(p, '=', len);
+	size_t nlen = eq != NULL ? (size_t)(eq - p) : len;
+	const char *v = eq != NULL ? eq + 1 : p + len;
+	size_t vlen = len - (size_t)(v - p);
+	char name[16];
+	size_t n;
+
+	enum pct_result r = pct_decode(p, nlen, true, false, name, sizeof(name), &n);
+	if (r != PCT_OK)
+		return query_fail(out, r, NULL);
+	if (name_is(name, n, "zapikey"))
+		return query_key(out, v, vlen, &out->has_zapikey, out->zapikey, &out->zapikey_len,
+				 "zapikey given more than once", "control character in zapikey");
+	if (name_is(name, n, "appkey"))
+		return query_key(out, v, vlen, &out->has_appkey, out->appkey, &out->appkey_len,
+				 "appkey given more than once", "control character in appkey");
+	r = pct_decode(v, vlen, true, false, NULL, 0, &n);
+	return r == PCT_OK || query_fail(out, r, NULL);
+}
+
+enum webhook_query_result webhook_query_parse(const char *query, struct webhook_query *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (query == NULL)
+		return WEBHOOK_QUERY_OK;
+	for (const char *p = query;; p++) {
+		size_t seglen = strcspn(p, "&");
+		if (seglen > 0 && !query_param(p, seglen, out))
+			return WEBHOOK_QUERY_INVALID_REQUEST;
+		p += seglen;
+		if (*p == '\0')
+			break;
+	}
+	return WEBHOOK_QUERY_OK;
+}
+
+/* ---- content types ---------------------------------------------------------------------- */
+
+static bool is_tchar(unsigned char c)
+{
+	return is_base62(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static const char *skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+static size_t token_len(const char *p)
+{
+	size_t n = 0;
+	while (is_tchar((unsigned char)p[n]))
+		n++;
+	return n;
+}
+
+/* A parameter value: a token or a quoted-string; copied (unquoted) into val, which is left
+ * empty if it does not fit (no charset we accept is long). Returns the end, or NULL. */
+static const char *param_value(const char *p, char *val, size_t valcap)
+{
+	size_t n = 0;
+	bool fits = true;
+	if (*p != '"') {
+		size_t len = token_len(p);
+		if (len == 0)
+			return NULL;
+		fits = len < valcap;
+		if (fits)
+			memcpy(val, p, len);
+		val[fits ? len : 0] = '\0';
+		return p + len;
+	}
+	for (p++; *p != '"'; p++) {
+		if (*p == '\\')
+			p++;
+		if (*p == '\0' || (is_control((unsigned char)*p) && *p != '\t'))
+			return NULL;
+		if (n + 1 < valcap)
+			val[n] = *p;
+		else
+			fits = false;
+		n++;
+	}
+	val[fits ? n : 0] = '\0';
+	return p + 1;
+}
+
+/* "; name=value" parameters after the media type: well formed, and a charset, if given, must
+ * be UTF-8 (its bodies are stored and validated as UTF-8). */
+static bool content_type_params_ok(const char *p)
+{
+	char val[16];
+	for (;;) {
+		p = skip_ows(p);
+		if (*p == '\0')
+			return true;
+		if (*p++ != ';')
+			return false;
+		p = skip_ows(p);
+		if (*p == '\0')
+			return true;
+		size_t nlen = token_len(p);
+		if (nlen == 0 || p[nlen] != '=')
+			return false;
+		bool charset = nlen == 7 && strncasecmp(p, "charset", 7) == 0;
+		p = param_value(p + nlen + 1, val, sizeof(val));
+		if (p == NULL || (charset && strcasecmp(val, "utf-8") != 0))
+			return false;
+	}
+}
+
+enum webhook_body_kind webhook_content_type(const char *header)
+{
+	static const struct {
+		const char *type;
+		enum webhook_body_kind kind;
+	} types[] = {
+		{ "application/json", WEBHOOK_BODY_JSON },
+		{ "application/x-www-form-urlencoded", WEBHOOK_BODY_FORM },
+		{ "text/plain", WEBHOOK_BODY_TEXT },
+	};
+	if (header == NULL)
+		return WEBHOOK_BODY_OTHER;
+	const char *p = skip_ows(header);
+	size_t tlen = token_len(p);
+	if (p[tlen] == '/')
+		tlen += 1 + token_len(p + tlen + 1);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (strlen(types[i].type) == tlen && strncasecmp(p, types[i].type, tlen) == 0)
+			return content_type_params_ok(p + tlen) ? types[i].kind
+								: WEBHOOK_BODY_OTHER;
+	}
+	return WEBHOOK_BODY_OTHER;
+}
+
+bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_kind kind)
+{
+	if (webhook_module_is_message(module))
+		return kind == WEBHOOK_BODY_JSON;
+	return kind == WEBHOOK_BODY_JSON || kind == WEBHOOK_BODY_FORM || kind == WEBHOOK_BODY_TEXT;
+}
+
+/* ---- message bodies --------------------------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4))) static int body_error(char *msg, size_t msglen,
+							    const char *fmt, ...)
+{
+	if (msglen > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, msglen, fmt, ap);
+		va_end(ap);
+	}
+	return 400;
+}
+
+static size_t utf8_code_points(const char *s)
+{
+	size_t n = 0;
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Fields of a sub-object ("bot", "card") that must be strings when present; other keys are
+ * left alone, as Cliq does. */
+static int check_string_fields(const cJSON *obj, const char *where, const char *const *fields,
+			       char *msg, size_t msglen)
+{
+	if (!cJSON_IsObject(obj))
+		return body_error(msg, msglen, "%s must be an object", where);
+	for (const cJSON *it = obj->child; it != NULL; it = it->next) {
+		for (const char *const *f = fields; *f != NULL; f++) {
+			if (strcmp(it->string, *f) == 0 && !cJSON_IsString(it))
+				return body_error(msg, msglen, "%s.%s must be a string", where, *f);
+		}
+	}
+	return 0;
+}
+
+static int check_text(const cJSON *text, char *msg, size_t msglen)
+{
+	if (!cJSON_IsString(text))
+		return body_error(msg, msglen, "text must be a string");
+	if (text->valuestring[0] == '\0')
+		return body_error(msg, msglen, "text must not be empty");
+	if (utf8_code_points(text->valuestring) > WEBHOOK_TEXT_MAX)
+		return body_error(msg, msglen, "text must be at most %d characters",
+				  WEBHOOK_TEXT_MAX);
+	return 0;
+}
+
+static int check_array(const cJSON *arr, const char *where, int max, char *msg, size_t msglen)
+{
+	if (!cJSON_IsArray(arr))
+		return body_error(msg, msglen, "%s must be an array", where);
+	if (cJSON_GetArraySize(arr) > max)
+		return body_error(msg, msglen, "%s must have at most %d items", where, max);
+	return 0;
+}
+
+static int check_member(const cJSON *it, char *msg, size_t msglen)
+{
+	static const char *const bot_fields[] = { "name", "image", NULL };
+	static const char *const card_fields[] = { "title", "theme", "thumbnail", "icon", NULL };
+	if (strcmp(it->string, "text") == 0)
+		return check_text(it, msg, msglen);
+	if (strcmp(it->string, "bot") == 0)
+		return check_string_fields(it, "bot", bot_fields, msg, msglen);
+	if (strcmp(it->string, "card") == 0)
+		return check_string_fields(it, "card", card_fields, msg, msglen);
+	if (strcmp(it->string, "slides") == 0)
+		return check_array(it, "slides", WEBHOOK_SLIDES_MAX, msg, msglen);
+	if (strcmp(it->string, "buttons") == 0)
+		return check_array(it, "buttons", WEBHOOK_BUTTONS_MAX, msg, msglen);
+	return 0;
+}
+
+/* Keys are compared case-sensitively (cJSON_GetObjectItem would not), and a known key given
+ * twice is refused: readers disagree on which copy wins (cJSON the first, PostgreSQL the last). */
+static int check_message_object(const cJSON *root, char *msg, size_t msglen)
+{
+	static const char *const known[] = { "text", "bot", "card", "slides", "buttons" };
+	bool seen[sizeof(known) / sizeof(known[0])] = { false };
+	if (!cJSON_IsObject(root))
+		return body_error(msg, msglen, "the message must be a JSON object");
+	for (const cJSON *it = root->child; it != NULL; it = it->next) {
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+			if (strcmp(it->string, known[k]) != 0)
+				continue;
+			if (seen[k])
+				return body_error(msg, msglen, "%s is given more than once",
+						  known[k]);
+			seen[k] = true;
+		}
+		int status = check_member(it, msg, msglen);
+		if (status != 0)
+			return status;
+	}
+	if (!seen[0])
+		return body_error(msg, msglen, "text is required");
+	return 0;
+}
+
+static int invalid_json(const char **code, char *msg, size_t msglen, const char *why)
+{
+	*code = "invalid_json";
+	return body_error(msg, msglen, "%s", why);
+}
+
+/* Encoding and grammar, the invalid_json half of every JSON body's checks. */
+static int check_json_text(const char *body, size_t len, const char **code, char *msg,
+			   size_t msglen)
+{
+	const char *why = jsontext_check(body, len);
+	return why ? invalid_json(code, msg, msglen, why) : 0;
+}
+
+int webhook_check_message(const char *body, size_t len, const char **code, char *msg, size_t msglen)
+{
+	int status = check_json_text(body, len, code, msg, msglen);
+	if (status != 0)
+		return status;
+	/* The grammar is settled above, so trailing text need not be checked again here, and
+	 * require_null_terminated stays off: with it, cJSON 1.7 wants the NUL inside
+	 * buffer_length and refuses an exact-length buffer. */
+	cJSON *root = cJSON_ParseWithLengthOpts(body, len, NULL, false);
+	if (root == NULL)
+		return invalid_json(code, msg, msglen, JSONTEXT_NOT_JSON);
+	status = check_message_object(root, msg, msglen);
+	cJSON_Delete(root);
+	if (status != 0)
+		*code = "invalid_message";
+	return status;
+}
+
+int webhook_check_body(enum webhook_module module, enum webhook_body_kind kind, const char *body,
+		       size_t len, const char **code, char *msg, size_t msglen)
+{
+	if (!webhook_body_kind_accepted(module, kind)) {
+		*code = "unsupported_media_type";
+		body_error(msg, msglen, "%s",
+			   webhook_module_is_message(module)
+				   ? "this endpoint takes application/json"
+				   : "this endpoint takes application/json, "
+				     "application/x-www-form-urlencoded or text/plain (UTF-8)");
+		return 415;
+	}
+	if (webhook_module_is_message(module))
+		return webhook_check_message(body, len, code, msg, msglen);
+	if (kind == WEBHOOK_BODY_JSON)
+		return check_json_text(body, len, code, msg, msglen);
+	if (!jsontext_utf8_valid((const unsigned char *)body, len))
+		return invalid_json(code, msg, msglen, JSONTEXT_NOT_UTF8);
+	return 0;
+}
+
+/* ---- Idempotency-Key -------------------------------------------------------------------- */
+
+bool webhook_idempotency_key_valid(const char *key)
+{
+	if (key == NULL)
+		return false;
+	size_t len = strnlen(key, WEBHOOK_IDEM_KEY_MAX + 1);
+	if (len == 0 || len > WEBHOOK_IDEM_KEY_MAX || key[0] == ' ' || key[len - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] > 0x7e)
+			return false;
+	}
+	/* The key is stored with the message: it must not be a secret. */
+	return !redact_has_secret(key);
+}

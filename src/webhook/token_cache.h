@@ -1,0 +1,49 @@
+/* token_cache: a webhook worker's look-up of tokens by their keyed hash (README "Tokens and the
+ * schema"). Known tokens stay cached until a NOTIFY on hookgate_tokens (sql/002_ingest.sql) or a
+ * reconnect drops them; unknown ones for 5 s; concurrent misses for one hash share a query. */
+#ifndef HG_TOKEN_CACHE_H
+#define HG_TOKEN_CACHE_H
+
+#include <stdint.h>
+
+#include "core/crypto.h"
+#include "pg/db.h"
+
+#define TOKEN_CACHE_CHANNEL "hookgate_tokens"
+
+enum token_cache_result {
+	TOKEN_CACHE_ACTIVE,
+	TOKEN_CACHE_DISABLED,
+	TOKEN_CACHE_UNKNOWN,	 /* unknown or deleted: 401 token_invalid */
+	TOKEN_CACHE_UNAVAILABLE, /* database error, time-out or no connection: 503 */
+};
+
+/* token_id and user_id are 0 unless the result is ACTIVE or DISABLED. */
+typedef void (*token_cache_cb)(enum token_cache_result result, int64_t token_id, int64_t user_id,
+			       void *arg);
+
+struct token_cache;
+
+/* Registers the pool's LISTEN (db_pool_listen: one channel per pool), so call it right after
+ * db_pool_new, before the loop runs. keys must outlive the cache. NULL when out of memory or
+ * when the LISTEN cannot be registered. */
+struct token_cache *token_cache_new(struct db_pool *pool, const struct crypto_keys *keys);
+/* Look-ups still waiting are answered UNAVAILABLE. Free it only once the loop has stopped
+ * (the pool, freed before or after, never calls back into it). */
+void token_cache_free(struct token_cache *tc);
+
+/* token: a format-checked token (token_check_format). cb may run before this returns (hit,
+ * or no connection); it may call token_cache_lookup again. */
+void token_cache_lookup(struct token_cache *tc, const char *token, token_cache_cb cb, void *arg);
+
+/* Forget everything: the pool's on_connect must call it, since notifications may have been
+ * missed while a connection was down. Answers of queries in flight are not cached either. */
+void token_cache_flush(struct token_cache *tc);
+/* A hookgate_tokens payload "<id>:<hex hash>": drops the entry of that id and the entry of
+ * that hash (negative ones too). Idempotent: a payload arrives on every connection. */
+void token_cache_notify(struct token_cache *tc, const char *payload);
+
+/* Entries currently cached (for debug logging and tests). */
+int token_cache_size(const struct token_cache *tc);
+
+#endif

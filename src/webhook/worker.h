@@ -1,0 +1,14 @@
+/* webhook_worker: a webhook worker process — the Cliq-compatible endpoints of README "Webhook
+ * endpoints" on server.listen. */
+#ifndef HG_WEBHOOK_WORKER_H
+#define HG_WEBHOOK_WORKER_H
+
+#include "core/config.h"
+#include "daemon/ratelimit.h"
+
+/* Runs in the forked child; returns the exit status. ratelimit is the table the master
+ * shares between all webhook workers. */
+int webhook_worker_main(const struct hg_config *cfg, int index, int listen_fd, int parent_fd,
+			struct ratelimit *ratelimit);
+
+#endif
