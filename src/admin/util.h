@@ -1,6 +1,6 @@
 /* admin_util: what every admin API handler shares — the per-request context, JSON in and out
-  * (README "Admin API" shapes, Cache-Control: no-store), database calls that answer failures by
-  * themselves, text rules (token names), query-string parameters, bytea and time formats. */
+ * (README "Admin API" shapes, Cache-Control: no-store), database calls that answer failures by
+ * themselves, text rules (token names), query-string parameters, bytea and time formats. */
 #ifndef HG_ADMIN_UTIL_H
 #define HG_ADMIN_UTIL_H
 
@@ -112,7 +112,6 @@ void admin_bytea_text(const unsigned char *data, size_t len, char *out);
 const char *admin_client_inet(const struct admin_ctx *ctx);
 /* "N milliseconds": an interval parameter. */
 void admin_interval(int64_t ms, char *out, size_t outlen);
-
 
 enum admin_param { ADMIN_PARAM_ABSENT, ADMIN_PARAM_OK, ADMIN_PARAM_BAD };
 /* The percent-decoded value of name in a query string. BAD: repeated, bad escape, a NUL, or

@@ -24,45 +24,47 @@
 #define CFG_MAX_WORKERS 256
 
 enum cfg_type {
-	CFG_STRING,	/* non-empty text, never echoed (conninfo may hold a password) */
-	CFG_PATH,	/* non-empty file path */
-	CFG_ADDR,	/* host:port or [v6]:port */
-	CFG_URL,	/* http:// or https://, trailing '/' removed */
-	CFG_SIZE,	/* uint64_t bytes */
-	CFG_DURATION,	/* int64_t milliseconds */
-	CFG_INT,	/* int */
-	CFG_WORKERS,	/* int, or "auto" */
-	CFG_DOUBLE,	/* double >= 0 */
+	CFG_STRING,   /* non-empty text, never echoed (conninfo may hold a password) */
+	CFG_PATH,     /* non-empty file path */
+	CFG_ADDR,     /* host:port or [v6]:port */
+	CFG_URL,      /* http:// or https://, trailing '/' removed */
+	CFG_SIZE,     /* uint64_t bytes */
+	CFG_DURATION, /* int64_t milliseconds */
+	CFG_INT,      /* int */
+	CFG_WORKERS,  /* int, or "auto" */
+	CFG_DOUBLE,   /* double >= 0 */
 	CFG_BOOL,
 	CFG_LOG_LEVEL,	/* int holding an enum log_level */
-	CFG_LOG_TARGET,	/* "stderr", "syslog" or a path */
+	CFG_LOG_TARGET, /* "stderr", "syslog" or a path */
 };
 
 struct cfg_key {
 	const char *section;
 	const char *name;
 	enum cfg_type type;
-	const char *def;	/* parsed like a value from the file; NULL = unset */
+	const char *def; /* parsed like a value from the file; NULL = unset */
 	bool required;
 	bool reloadable;
 	size_t offset;
-	const char *min;	/* range bounds, in the key's own syntax; NULL = unbounded */
+	const char *min; /* range bounds, in the key's own syntax; NULL = unbounded */
 	const char *max;
 };
 
-#define KEY(sec, name, type, def, req, reload, field, lo, hi) \
-	{ sec, name, type, def, req, reload, offsetof(struct hg_config, field), lo, hi }
+#define KEY(sec, name, type, def, req, reload, field, lo, hi)                                      \
+	{                                                                                          \
+		sec, name, type, def, req, reload, offsetof(struct hg_config, field), lo, hi       \
+	}
 
 static const struct cfg_key cfg_keys[] = {
 	KEY("server", "listen", CFG_ADDR, "127.0.0.1:8080", false, false, listen, NULL, NULL),
 	KEY("server", "workers", CFG_WORKERS, "auto", false, true, workers, "1", "256"),
-	KEY("server", "admin_listen", CFG_ADDR, "127.0.0.1:8081", false, false, admin_listen,
-	    NULL, NULL),
-	KEY("server", "public_url", CFG_URL, "http://127.0.0.1:8080", false, true, public_url,
-	    NULL, NULL),
+	KEY("server", "admin_listen", CFG_ADDR, "127.0.0.1:8081", false, false, admin_listen, NULL,
+	    NULL),
+	KEY("server", "public_url", CFG_URL, "http://127.0.0.1:8080", false, true, public_url, NULL,
+	    NULL),
 	KEY("server", "max_body_size", CFG_SIZE, "64k", false, true, max_body_size, "1", "64m"),
-	KEY("server", "admin_max_body_size", CFG_SIZE, "64k", false, true, admin_max_body_size,
-	    "1", "64m"),
+	KEY("server", "admin_max_body_size", CFG_SIZE, "64k", false, true, admin_max_body_size, "1",
+	    "64m"),
 	KEY("server", "shutdown_timeout", CFG_DURATION, "10s", false, true, shutdown_timeout_ms,
 	    "0", "1h"),
 	KEY("server", "tls_cert", CFG_PATH, NULL, false, false, tls_cert, NULL, NULL),
@@ -72,10 +74,9 @@ static const struct cfg_key cfg_keys[] = {
 	KEY("database", "pool_size", CFG_INT, "2", false, true, pool_size, "1", "64"),
 	KEY("database", "usage_retention", CFG_DURATION, "400d", false, true, usage_retention_ms,
 	    "0", "36500d"),
-	KEY("security", "secret_key_file", CFG_PATH, NULL, true, true, secret_key_file, NULL,
-	    NULL),
-	KEY("security", "twofa_session_ttl", CFG_DURATION, "15m", false, true,
-	    twofa_session_ttl_ms, "10s", "24h"),
+	KEY("security", "secret_key_file", CFG_PATH, NULL, true, true, secret_key_file, NULL, NULL),
+	KEY("security", "twofa_session_ttl", CFG_DURATION, "15m", false, true, twofa_session_ttl_ms,
+	    "10s", "24h"),
 	KEY("security", "login_max_failures", CFG_INT, "5", false, true, login_max_failures, "1",
 	    "1000"),
 	KEY("security", "login_lockout", CFG_DURATION, "15m", false, true, login_lockout_ms, "1s",
@@ -107,7 +108,7 @@ union cfg_value {
 struct cfg_parser {
 	const char *file;
 	int line;
-	const char *section;	/* points into cfg_keys; NULL before the first [section] */
+	const char *section; /* points into cfg_keys; NULL before the first [section] */
 	int set_line[CFG_NKEYS];
 	struct hg_config *cfg;
 	char *err;
@@ -185,7 +186,8 @@ bool cfg_parse_duration(const char *s, int64_t *out_ms)
 		const char *suffix;
 		uint64_t ms;
 	} units[] = {
-		{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
+		{ "", 1000 },	{ "ms", 1 },	  { "s", 1000 },
+		{ "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
 	};
 	uint64_t v;
 	const char *end;
@@ -205,8 +207,8 @@ bool cfg_parse_duration(const char *s, int64_t *out_ms)
 
 bool cfg_parse_bool(const char *s, bool *out)
 {
-	static const char *const yes[] = {"on", "true", "yes", "1"};
-	static const char *const no[] = {"off", "false", "no", "0"};
+	static const char *const yes[] = { "on", "true", "yes", "1" };
+	static const char *const no[] = { "off", "false", "no", "0" };
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
@@ -416,28 +418,27 @@ static bool cfg_bad_value(struct cfg_parser *p, const struct cfg_key *k, const c
 	static const struct {
 		const char *what, *hint;
 	} msg[] = {
-		[CFG_ADDR] = {"address", " (use host:port or [v6]:port, port 1-65535)"},
-		[CFG_URL] = {"URL", " (use http://HOST[:PORT][/PATH] or https://...)"},
-		[CFG_SIZE] = {"size", " (use a number with optional k or m)"},
-		[CFG_DURATION] = {"duration", " (use a number with optional ms, s, m, h or d)"},
-		[CFG_INT] = {"integer", ""},
-		[CFG_WORKERS] = {"value", " (use auto or a number)"},
-		[CFG_DOUBLE] = {"number", " (use a decimal number >= 0)"},
-		[CFG_BOOL] = {"boolean", " (use on/off, true/false, yes/no or 1/0)"},
-		[CFG_LOG_LEVEL] = {"level", " (use error, warn, info or debug)"},
+		[CFG_ADDR] = { "address", " (use host:port or [v6]:port, port 1-65535)" },
+		[CFG_URL] = { "URL", " (use http://HOST[:PORT][/PATH] or https://...)" },
+		[CFG_SIZE] = { "size", " (use a number with optional k or m)" },
+		[CFG_DURATION] = { "duration", " (use a number with optional ms, s, m, h or d)" },
+		[CFG_INT] = { "integer", "" },
+		[CFG_WORKERS] = { "value", " (use auto or a number)" },
+		[CFG_DOUBLE] = { "number", " (use a decimal number >= 0)" },
+		[CFG_BOOL] = { "boolean", " (use on/off, true/false, yes/no or 1/0)" },
+		[CFG_LOG_LEVEL] = { "level", " (use error, warn, info or debug)" },
 	};
 
 	if ((size_t)k->type >= sizeof(msg) / sizeof(msg[0]) || msg[k->type].what == NULL)
 		return cfg_fail(p->err, p->errlen, p->file, p->line, "%s.%s: %s", k->section,
-				k->name, *s == '\0' ? "empty value" :
-				"value contains a control character");
-	return cfg_fail(p->err, p->errlen, p->file, p->line, "%s.%s: bad %s \"%s\"%s",
-			k->section, k->name, msg[k->type].what, s, msg[k->type].hint);
+				k->name,
+				*s == '\0' ? "empty value" : "value contains a control character");
+	return cfg_fail(p->err, p->errlen, p->file, p->line, "%s.%s: bad %s \"%s\"%s", k->section,
+			k->name, msg[k->type].what, s, msg[k->type].hint);
 }
 
 /* Numeric order of two parsed values of the same (numeric) type. */
-static int cfg_compare_num(enum cfg_type type, const union cfg_value *a,
-			   const union cfg_value *b)
+static int cfg_compare_num(enum cfg_type type, const union cfg_value *a, const union cfg_value *b)
 {
 	switch (type) {
 	case CFG_SIZE:
@@ -457,11 +458,11 @@ static bool cfg_in_range(const struct cfg_key *k, const union cfg_value *v)
 {
 	union cfg_value bound;
 
-	if (k->min != NULL && (!cfg_parse_value(k->type, k->min, &bound) ||
-			       cfg_compare_num(k->type, v, &bound) < 0))
+	if (k->min != NULL &&
+	    (!cfg_parse_value(k->type, k->min, &bound) || cfg_compare_num(k->type, v, &bound) < 0))
 		return false;
-	if (k->max != NULL && (!cfg_parse_value(k->type, k->max, &bound) ||
-			       cfg_compare_num(k->type, v, &bound) > 0))
+	if (k->max != NULL &&
+	    (!cfg_parse_value(k->type, k->max, &bound) || cfg_compare_num(k->type, v, &bound) > 0))
 		return false;
 	return true;
 }
@@ -779,8 +780,7 @@ void cfg_free(struct hg_config *cfg)
 
 /* ---- reload --------------------------------------------------------------------------- */
 
-static bool cfg_same(const struct cfg_key *k, const struct hg_config *a,
-		     const struct hg_config *b)
+static bool cfg_same(const struct cfg_key *k, const struct hg_config *a, const struct hg_config *b)
 {
 	const void *fa = cfg_cfield(a, k), *fb = cfg_cfield(b, k);
 

@@ -10,36 +10,37 @@
 
 struct hg_config {
 	/* [server] */
-	char *listen;           /* "127.0.0.1:8080" */
-	char *admin_listen;     /* "127.0.0.1:8081" */
-	char *public_url;       /* "http://127.0.0.1:8080", no trailing slash */
-	int workers;            /* "auto" resolves to the CPU count when parsed */
-	uint64_t max_body_size; /* bytes, default 64k */
+	char *listen;		      /* "127.0.0.1:8080" */
+	char *admin_listen;	      /* "127.0.0.1:8081" */
+	char *public_url;	      /* "http://127.0.0.1:8080", no trailing slash */
+	int workers;		      /* "auto" resolves to the CPU count when parsed */
+	uint64_t max_body_size;	      /* bytes, default 64k */
 	uint64_t admin_max_body_size; /* bytes, default 64k: admin API request bodies */
 	int64_t shutdown_timeout_ms;
-	char *tls_cert;         /* NULL when unset */
+	char *tls_cert; /* NULL when unset */
 	char *tls_key;
-	char *web_dir;          /* the dashboard's files; default HG_WEB_DIR (installed web/) */
+	char *web_dir; /* the dashboard's files; default HG_WEB_DIR (installed web/) */
 	/* [database] */
-	char *conninfo;         /* required */
-	int pool_size;          /* default 2, 1..64 */
-	int64_t usage_retention_ms; /* extension: token_usage partitions older than this are dropped; 0 = keep */
+	char *conninfo;		    /* required */
+	int pool_size;		    /* default 2, 1..64 */
+	int64_t usage_retention_ms; /* extension: token_usage partitions older than this are
+				       dropped; 0 = keep */
 	/* [security] */
-	char *secret_key_file;  /* required */
+	char *secret_key_file; /* required */
 	int64_t twofa_session_ttl_ms;
 	int login_max_failures;
 	int64_t login_lockout_ms;
-	double login_rate;      /* password checks/s per client address, 0 = off */
+	double login_rate; /* password checks/s per client address, 0 = off */
 	int login_burst;
 	/* [limits] */
-	double token_rate;      /* calls/s per token, 0 = off */
+	double token_rate; /* calls/s per token, 0 = off */
 	int token_burst;
 	/* [log] */
-	int log_level;          /* enum log_level */
-	char *log_file;         /* "stderr", "syslog" or a path */
+	int log_level;	/* enum log_level */
+	char *log_file; /* "stderr", "syslog" or a path */
 	bool log_access;
 
-	char *path;             /* the file this was read from */
+	char *path; /* the file this was read from */
 };
 
 /* Parse the file at path into *cfg (defaults first, then the file, then cfg_validate).
@@ -47,7 +48,8 @@ struct hg_config {
  * for whole-file problems such as a missing required key) into err. */
 bool cfg_load(const char *path, struct hg_config *cfg, char *err, size_t errlen);
 /* Same, from a string in memory; name is used in messages as the file name. */
-bool cfg_load_string(const char *name, const char *text, struct hg_config *cfg, char *err, size_t errlen);
+bool cfg_load_string(const char *name, const char *text, struct hg_config *cfg, char *err,
+		     size_t errlen);
 void cfg_free(struct hg_config *cfg);
 
 /* Keys that cannot change on reload: writes their names ("server.listen, ...") into buf and
@@ -56,9 +58,9 @@ int cfg_unreloadable_changes(const struct hg_config *old_cfg, const struct hg_co
 			     char *buf, size_t buflen);
 
 /* Value parsers, exposed for hookgatectl and tests. */
-bool cfg_parse_size(const char *s, uint64_t *out);       /* "64k", "1m", "512" */
+bool cfg_parse_size(const char *s, uint64_t *out);	 /* "64k", "1m", "512" */
 bool cfg_parse_duration(const char *s, int64_t *out_ms); /* "10s", "15m", "1h", "2d", "500ms" */
-bool cfg_parse_bool(const char *s, bool *out);           /* on/off, true/false, yes/no, 1/0 */
+bool cfg_parse_bool(const char *s, bool *out);		 /* on/off, true/false, yes/no, 1/0 */
 /* "host:port" or "[v6]:port"; host copied into host (NUL-terminated). */
 bool cfg_parse_addr(const char *s, char *host, size_t hostlen, int *port);
 

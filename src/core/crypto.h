@@ -41,8 +41,8 @@ void crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_HASH_L
  * crypto_seal_len(n) tells the size for a plaintext of n bytes. Both return false on error;
  * crypto_open also on a wrong key, wrong aad or tampering. */
 size_t crypto_seal_len(size_t plainlen);
-bool crypto_seal(const struct crypto_keys *keys, const char *aad, const void *plain, size_t plainlen,
-		 unsigned char *out, size_t outlen);
+bool crypto_seal(const struct crypto_keys *keys, const char *aad, const void *plain,
+		 size_t plainlen, unsigned char *out, size_t outlen);
 /* out needs sealedlen bytes at least; *plainlen receives the plaintext length. */
 bool crypto_open(const struct crypto_keys *keys, const char *aad, const unsigned char *sealed,
 		 size_t sealedlen, unsigned char *out, size_t outlen, size_t *plainlen);

@@ -9,7 +9,8 @@
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
-/* target: "stderr", "syslog" or a file path.  Returns false (errno set) if the file cannot be opened. */
+/* target: "stderr", "syslog" or a file path.  Returns false (errno set) if the file cannot be
+ * opened. */
 bool log_open(const char *target, enum log_level level);
 bool log_reopen(void);
 void log_close(void);

@@ -29,7 +29,8 @@ bool token_check_format(const char *text, size_t len);
  * needed): whether "hgt_" followed by them is a token. */
 bool token_check_body(const char *body);
 /* HMAC look-up hash (purpose "token") of a token whose format is valid. */
-void token_hash(const struct crypto_keys *keys, const char *token, unsigned char out[CRYPTO_HASH_LEN]);
+void token_hash(const struct crypto_keys *keys, const char *token,
+		unsigned char out[CRYPTO_HASH_LEN]);
 
 bool token_public_id_generate(char out[TOKEN_PUBLIC_ID_LEN + 1]);
 bool token_public_id_valid(const char *text);

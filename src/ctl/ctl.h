@@ -23,12 +23,12 @@ struct ctl_ctx {
 	const char *conninfo_opt; /* --conninfo STR; then no config file and no keys */
 	const char *sql_dir;
 	bool json;
-	bool reported;            /* an error was printed; never print a second one */
+	bool reported; /* an error was printed; never print a second one */
 	bool have_cfg;
 	struct hg_config cfg;
 	PGconn *conn;
-	char sqlstate[6];         /* of the last failed statement, "" if none */
-	char db_error[512];       /* its primary message (never parameters or details) */
+	char sqlstate[6];   /* of the last failed statement, "" if none */
+	char db_error[512]; /* its primary message (never parameters or details) */
 };
 
 /* A command: argv[0] is the command word itself, like main's. */

@@ -43,7 +43,8 @@ bool ctl_db_open(struct ctl_ctx *ctx)
 	values[0] = ctx->conninfo_opt ? ctx->conninfo_opt : ctx->cfg.conninfo;
 	ctx->conn = PQconnectdbParams(keys, values, 1);
 	if (!ctx->conn || PQstatus(ctx->conn) != CONNECTION_OK) {
-		first_line(ctx->conn ? PQerrorMessage(ctx->conn) : "out of memory", msg, sizeof(msg));
+		first_line(ctx->conn ? PQerrorMessage(ctx->conn) : "out of memory", msg,
+			   sizeof(msg));
 		ctl_fail(ctx, "%s", msg);
 		return false;
 	}
@@ -193,7 +194,8 @@ bool ctl_load_keys(struct ctl_ctx *ctx, struct crypto_keys *keys)
 	char err[512];
 
 	if (ctx->conninfo_opt) {
-		ctl_fail(ctx, "this command needs the secret key file: use -c FILE, not --conninfo");
+		ctl_fail(ctx,
+			 "this command needs the secret key file: use -c FILE, not --conninfo");
 		return false;
 	}
 	if (!load_config(ctx))

@@ -139,12 +139,9 @@ static int cmd_keygen(struct ctl_ctx *ctx, int argc, char **argv)
 }
 
 static const struct ctl_command commands[] = {
-	{ "keygen", cmd_keygen },
-	{ "migrate", ctl_migrate_main },
-	{ "user", ctl_user_main },
-	{ "channel", ctl_channel_main },
-	{ "bot", ctl_bot_main },
-	{ "extension", ctl_extension_main },
+	{ "keygen", cmd_keygen },    { "migrate", ctl_migrate_main },
+	{ "user", ctl_user_main },   { "channel", ctl_channel_main },
+	{ "bot", ctl_bot_main },     { "extension", ctl_extension_main },
 	{ "token", ctl_token_main },
 };
 

@@ -19,13 +19,12 @@
 #define MIGRATE_LOCK_SQL "SELECT pg_advisory_lock(7525356009446012005)"
 #define MIGRATE_MAX_FILE (16 * 1024 * 1024)
 
-static const char setup_sql[] =
-	"CREATE SCHEMA IF NOT EXISTS hookgate;"
-	"CREATE TABLE IF NOT EXISTS hookgate.schema_migrations ("
-	" version integer PRIMARY KEY,"
-	" name text NOT NULL,"
-	" sha256 text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now())";
+static const char setup_sql[] = "CREATE SCHEMA IF NOT EXISTS hookgate;"
+				"CREATE TABLE IF NOT EXISTS hookgate.schema_migrations ("
+				" version integer PRIMARY KEY,"
+				" name text NOT NULL,"
+				" sha256 text NOT NULL,"
+				" applied_at timestamptz NOT NULL DEFAULT now())";
 
 /* NNN_name.sql with a name of letters, digits, '_' and '-'. */
 static int migration_file(const struct dirent *de)
@@ -38,8 +37,9 @@ static int migration_file(const struct dirent *de)
 	for (size_t i = 0; i < len - 4; i++) {
 		unsigned char c = (unsigned char)n[i];
 
-		if (i < 3 ? (c < '0' || c > '9') : !(c == '_' || c == '-' || (c >= '0' && c <= '9') ||
-						    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+		if (i < 3 ? (c < '0' || c > '9')
+			  : !(c == '_' || c == '-' || (c >= '0' && c <= '9') ||
+			      (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
 			return 0;
 	}
 	return 1;
@@ -60,8 +60,10 @@ static char *read_file(struct ctl_ctx *ctx, const char *path)
 		len = fread(buf, 1, MIGRATE_MAX_FILE + 1, f);
 	if (!buf || ferror(f) || len > MIGRATE_MAX_FILE || memchr(buf, '\0', len)) {
 		ctl_fail(ctx, "cannot read %s: %s", path,
-			 !buf ? "out of memory" : ferror(f) ? strerror(errno) :
-			 len > MIGRATE_MAX_FILE ? "file too large" : "contains a NUL byte");
+			 !buf			  ? "out of memory"
+			 : ferror(f)		  ? strerror(errno)
+			 : len > MIGRATE_MAX_FILE ? "file too large"
+						  : "contains a NUL byte");
 		free(buf);
 		buf = NULL;
 	} else {
@@ -89,8 +91,10 @@ static bool apply_one(struct ctl_ctx *ctx, const char *name, int version, const 
 
 	snprintf(vtext, sizeof(vtext), "%d", version);
 	if (!ctl_db_begin(ctx) || !ctl_db_script(ctx, sql) ||
-	    !ctl_db_run(ctx, "INSERT INTO hookgate.schema_migrations (version, name, sha256)"
-			" VALUES ($1, $2, $3)", 3, params) ||
+	    !ctl_db_run(ctx,
+			"INSERT INTO hookgate.schema_migrations (version, name, sha256)"
+			" VALUES ($1, $2, $3)",
+			3, params) ||
 	    !ctl_db_commit(ctx)) {
 		ctl_db_rollback(ctx);
 		ctl_fail(ctx, "%s: %s", name, ctx->db_error);
@@ -120,7 +124,8 @@ static bool migrate_file(struct ctl_ctx *ctx, const PGresult *done, const char *
 	was = recorded_sha(done, version);
 	if (was && strcmp(was, sha) != 0)
 		ctl_warn("%s differs from the version %d applied before (sha256 %s, now %s); "
-			 "not applied again", name, version, was, sha);
+			 "not applied again",
+			 name, version, was, sha);
 	if (!was) {
 		ok = apply_one(ctx, name, version, sql, sha);
 		if (ok)
@@ -152,8 +157,8 @@ static bool list_files(struct ctl_ctx *ctx, struct dirent ***files, int *n)
 
 static int migrate_all(struct ctl_ctx *ctx, struct dirent **files, int n)
 {
-	PGresult *done = ctl_db_exec(ctx, "SELECT version, sha256 FROM hookgate.schema_migrations",
-				     0, NULL);
+	PGresult *done =
+		ctl_db_exec(ctx, "SELECT version, sha256 FROM hookgate.schema_migrations", 0, NULL);
 	cJSON *applied = cJSON_CreateArray();
 	int rc = CTL_OK;
 
@@ -169,8 +174,10 @@ static int migrate_all(struct ctl_ctx *ctx, struct dirent **files, int n)
 		return rc;
 	}
 
-	PGresult *ver = ctl_db_exec(ctx, "SELECT coalesce(max(version), 0)::int"
-				    " FROM hookgate.schema_migrations", 0, NULL);
+	PGresult *ver = ctl_db_exec(ctx,
+				    "SELECT coalesce(max(version), 0)::int"
+				    " FROM hookgate.schema_migrations",
+				    0, NULL);
 	if (!ver) {
 		cJSON_Delete(applied);
 		return ctl_db_fail(ctx);

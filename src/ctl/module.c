@@ -23,8 +23,8 @@ static bool module_name(struct ctl_ctx *ctx, const char *kind, const char *arg, 
 
 	for (size_t i = 0; ok && i <= len; i++) {
 		out[i] = (char)tolower((unsigned char)arg[i]);
-		if (i < len && !((out[i] >= 'a' && out[i] <= 'z') || (out[i] >= '0' && out[i] <= '9') ||
-				 out[i] == '_'))
+		if (i < len && !((out[i] >= 'a' && out[i] <= 'z') ||
+				 (out[i] >= '0' && out[i] <= '9') || out[i] == '_'))
 			ok = false;
 	}
 	if (!ok)
@@ -84,7 +84,8 @@ static int channel_add(struct ctl_ctx *ctx, int argc, char **argv)
 	const char *params[] = { name, title };
 	PGresult *res = insert_named(ctx, "channel", name,
 				     "INSERT INTO hookgate.channels (name, title) VALUES ($1, $2)"
-				     " RETURNING id", 2, params);
+				     " RETURNING id",
+				     2, params);
 
 	if (!res)
 		return CTL_REFUSED;
@@ -102,11 +103,11 @@ static int channel_add(struct ctl_ctx *ctx, int argc, char **argv)
 /* channel member add / bot subscribe: a (module, user) row, idempotent. */
 struct link_kind {
 	const char *cmd;
-	const char *kind;        /* "channel", "bot" */
-	const char *lookup_sql;  /* $1 = name; returns id */
-	const char *insert_sql;  /* $1 = module id, $2 = user id; RETURNING on a new row only */
+	const char *kind;	/* "channel", "bot" */
+	const char *lookup_sql; /* $1 = name; returns id */
+	const char *insert_sql; /* $1 = module id, $2 = user id; RETURNING on a new row only */
 	const char *action;
-	const char *done_text;   /* "LOGIN is [already] <done_text> KIND NAME" */
+	const char *done_text; /* "LOGIN is [already] <done_text> KIND NAME" */
 };
 
 static bool link_rows(struct ctl_ctx *ctx, const struct link_kind *lk, const char *name,
@@ -159,11 +160,13 @@ static int link_user(struct ctl_ctx *ctx, const struct link_kind *lk, int argc, 
 static int channel_member_add(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct link_kind member = {
-		"channel member add", "channel",
+		"channel member add",
+		"channel",
 		"SELECT id FROM hookgate.channels WHERE name = $1",
 		"INSERT INTO hookgate.channel_members (channel_id, user_id) VALUES ($1, $2)"
 		" ON CONFLICT DO NOTHING RETURNING user_id",
-		"channel.member_add", "a member of",
+		"channel.member_add",
+		"a member of",
 	};
 
 	return link_user(ctx, &member, argc, argv);
@@ -187,8 +190,8 @@ int ctl_channel_main(struct ctl_ctx *ctx, int argc, char **argv)
 }
 
 /* bot add / extension add: the lowercased name and the owner's login (128 bytes). */
-static int owned_args(struct ctl_ctx *ctx, const char *cmd, const char *kind, int argc,
-		      char **argv, char *name, char *login)
+static int owned_args(struct ctl_ctx *ctx, const char *cmd, const char *kind, int argc, char **argv,
+		      char *name, char *login)
 {
 	const char *owner = NULL;
 	const struct ctl_opt opts[] = { { "--owner", &owner } };
@@ -229,7 +232,8 @@ static int bot_add(struct ctl_ctx *ctx, int argc, char **argv)
 	const char *params[] = { name, owner_id };
 	PGresult *res = insert_named(ctx, "bot", name,
 				     "INSERT INTO hookgate.bots (name, owner_id) VALUES ($1, $2)"
-				     " RETURNING id", 2, params);
+				     " RETURNING id",
+				     2, params);
 
 	if (!res)
 		return CTL_REFUSED;
@@ -247,11 +251,13 @@ static int bot_add(struct ctl_ctx *ctx, int argc, char **argv)
 static int bot_subscribe(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct link_kind subscriber = {
-		"bot subscribe", "bot",
+		"bot subscribe",
+		"bot",
 		"SELECT id FROM hookgate.bots WHERE name = $1",
 		"INSERT INTO hookgate.bot_subscribers (bot_id, user_id) VALUES ($1, $2)"
 		" ON CONFLICT DO NOTHING RETURNING user_id",
-		"bot.subscribe", "subscribed to",
+		"bot.subscribe",
+		"subscribed to",
 	};
 
 	return link_user(ctx, &subscriber, argc, argv);
@@ -297,13 +303,16 @@ static bool app_creds_make(const struct crypto_keys *keys, struct app_creds *ac)
 static bool extension_insert(struct ctl_ctx *ctx, const char *name, const char *owner_id,
 			     const struct app_creds *sb, const struct app_creds *mp)
 {
-	const char *params[] = { name, owner_id, sb->app_id, sb->hash_text, sb->sealed_text,
-				 mp->app_id, mp->hash_text, mp->sealed_text };
-	PGresult *res = insert_named(ctx, "extension", name,
-		"INSERT INTO hookgate.extensions (name, owner_id,"
-		" sandbox_app_id, sandbox_appkey_hash, sandbox_appkey_enc,"
-		" marketplace_app_id, marketplace_appkey_hash, marketplace_appkey_enc)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id", 8, params);
+	const char *params[] = { name,		owner_id,	 sb->app_id,
+				 sb->hash_text, sb->sealed_text, mp->app_id,
+				 mp->hash_text, mp->sealed_text };
+	PGresult *res =
+		insert_named(ctx, "extension", name,
+			     "INSERT INTO hookgate.extensions (name, owner_id,"
+			     " sandbox_app_id, sandbox_appkey_hash, sandbox_appkey_enc,"
+			     " marketplace_app_id, marketplace_appkey_hash, marketplace_appkey_enc)"
+			     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+			     8, params);
 
 	if (!res)
 		return false;

@@ -61,13 +61,16 @@ static bool token_insert(struct ctl_ctx *ctx, char *login, const char *name,
 		return ctl_db_fail(ctx), false;
 	if (!ctl_user_lookup(ctx, login, user_id))
 		return ctl_db_rollback(ctx), false;
-	res = ctl_db_exec(ctx, "INSERT INTO hookgate.webhook_tokens"
+	res = ctl_db_exec(ctx,
+			  "INSERT INTO hookgate.webhook_tokens"
 			  " (public_id, user_id, name, token_hash, secret_enc)"
-			  " VALUES ($1, $2, $3, $4, $5) RETURNING id", 5, params);
+			  " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+			  5, params);
 	if (!res && ctl_db_failed_with(ctx, HG_SQLSTATE_TOKEN_LIMIT)) {
 		ctl_db_rollback(ctx);
 		return ctl_fail(ctx, "user %s already has %d webhook tokens", login,
-				HG_TOKEN_LIMIT), false;
+				HG_TOKEN_LIMIT),
+		       false;
 	}
 	if (!res)
 		return ctl_db_fail(ctx), false;
@@ -162,9 +165,9 @@ static int token_list(struct ctl_ctx *ctx, int argc, char **argv)
 /* disable / enable / delete: one UPDATE of a live token by public id, audited. */
 struct token_change {
 	const char *cmd;
-	const char *sql;    /* $1 = public id; RETURNING user_id */
+	const char *sql; /* $1 = public id; RETURNING user_id */
 	const char *action;
-	const char *state;  /* shown and returned as "status" */
+	const char *state; /* shown and returned as "status" */
 };
 
 static const struct token_change token_changes[] = {
@@ -247,10 +250,8 @@ static int token_delete(struct ctl_ctx *ctx, int argc, char **argv)
 int ctl_token_main(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct ctl_command table[] = {
-		{ "create", token_create },
-		{ "list", token_list },
-		{ "disable", token_disable },
-		{ "enable", token_enable },
+		{ "create", token_create },   { "list", token_list },
+		{ "disable", token_disable }, { "enable", token_enable },
 		{ "delete", token_delete },
 	};
 

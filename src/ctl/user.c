@@ -37,7 +37,8 @@ bool ctl_user_lookup(struct ctl_ctx *ctx, char *login, char id[CTL_ID_LEN])
 {
 	for (char *p = login; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	return ctl_db_lookup(ctx, "SELECT id FROM hookgate.users WHERE login = $1", login, "user", id);
+	return ctl_db_lookup(ctx, "SELECT id FROM hookgate.users WHERE login = $1", login, "user",
+			     id);
 }
 
 static size_t utf8_chars(const char *s)
@@ -73,9 +74,10 @@ static bool read_password(struct ctl_ctx *ctx, char **out)
 		if (line)
 			OPENSSL_cleanse(line, cap);
 		free(line);
-		ctl_fail(ctx, len == 0 ? "no password on stdin (the first line is the password)" :
-			 "the password must have %d to %d characters", PASSWORD_MIN_CHARS,
-			 PASSWORD_MAX_BYTES);
+		ctl_fail(ctx,
+			 len == 0 ? "no password on stdin (the first line is the password)"
+				  : "the password must have %d to %d characters",
+			 PASSWORD_MIN_CHARS, PASSWORD_MAX_BYTES);
 		return false;
 	}
 	*out = line;
@@ -91,8 +93,10 @@ static int insert_user(struct ctl_ctx *ctx, const char *login, const char *displ
 
 	if (!ctl_db_begin(ctx))
 		return ctl_db_fail(ctx);
-	res = ctl_db_exec(ctx, "INSERT INTO hookgate.users (login, display_name, password_hash)"
-			  " VALUES ($1, $2, $3) RETURNING id", 3, params);
+	res = ctl_db_exec(ctx,
+			  "INSERT INTO hookgate.users (login, display_name, password_hash)"
+			  " VALUES ($1, $2, $3) RETURNING id",
+			  3, params);
 	if (!res && ctl_db_failed_with(ctx, CTL_SQLSTATE_UNIQUE)) {
 		ctl_db_rollback(ctx);
 		return ctl_fail(ctx, "user %s already exists", login);
@@ -159,13 +163,17 @@ static int user_list(struct ctl_ctx *ctx, int argc, char **argv)
 	if (!ctl_db_open(ctx))
 		return CTL_REFUSED;
 	res = ctl_db_exec(ctx,
-		"SELECT u.login, u.display_name, u.totp_enabled AS twofa_enrolled,"
-		" " CTL_SQL_TIME("CASE WHEN u.locked_until > now() THEN u.locked_until END")
-		" AS locked_until,"
-		" (SELECT count(*) FROM hookgate.webhook_tokens t"
-		"   WHERE t.user_id = u.id AND t.deleted_at IS NULL) AS tokens,"
-		" " CTL_SQL_TIME("u.created_at") " AS created_at"
-		" FROM hookgate.users u ORDER BY u.login", 0, NULL);
+			  "SELECT u.login, u.display_name, u.totp_enabled AS twofa_enrolled,"
+			  " " CTL_SQL_TIME("CASE WHEN u.locked_until > now() THEN u.locked_until "
+					   "END") " AS locked_until,"
+						  " (SELECT count(*) FROM hookgate.webhook_tokens t"
+						  "   WHERE t.user_id = u.id AND t.deleted_at IS "
+						  "NULL) AS tokens,"
+						  " " CTL_SQL_TIME(
+							  "u.created_at") " AS created_at"
+									  " FROM hookgate.users u "
+									  "ORDER BY u.login",
+			  0, NULL);
 	if (!res)
 		return ctl_db_fail(ctx);
 	if (ctx->json) {
@@ -185,9 +193,9 @@ static int user_list(struct ctl_ctx *ctx, int argc, char **argv)
 struct user_change {
 	const char *cmd;
 	const char *action;
-	const char *update_sql;         /* $1 = login; RETURNING id */
+	const char *update_sql;		/* $1 = login; RETURNING id */
 	const char *const *cleanup_sql; /* $1 = user id; NULL-terminated */
-	const char *done_before;        /* text output: done_before LOGIN done_after */
+	const char *done_before;	/* text output: done_before LOGIN done_after */
 	const char *done_after;
 };
 
@@ -200,19 +208,23 @@ static const char *const reset_2fa_cleanup[] = {
 static const char *const no_cleanup[] = { NULL };
 
 static const struct user_change reset_2fa_change = {
-	"user reset-2fa", "user.reset_2fa",
+	"user reset-2fa",
+	"user.reset_2fa",
 	"UPDATE hookgate.users SET totp_secret_enc = NULL, totp_enabled = false,"
 	" totp_last_step = 0 WHERE login = $1 RETURNING id",
 	reset_2fa_cleanup,
-	"reset the second factor of ", ": they enroll again at their next login",
+	"reset the second factor of ",
+	": they enroll again at their next login",
 };
 
 static const struct user_change unlock_change = {
-	"user unlock", "user.unlock",
+	"user unlock",
+	"user.unlock",
 	"UPDATE hookgate.users SET failed_logins = 0, locked_until = NULL"
 	" WHERE login = $1 RETURNING id",
 	no_cleanup,
-	"unlocked ", "",
+	"unlocked ",
+	"",
 };
 
 static bool change_rows(struct ctl_ctx *ctx, const struct user_change *ch, const char *login)

@@ -26,14 +26,16 @@ int listener_open(const char *addr, char *err, size_t errlen)
 	char host[256], port_text[16];
 	int port, one = 1;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai = NULL;
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV },
+			*ai = NULL;
 
 	if (!cfg_parse_addr(addr, host, sizeof(host), &port))
 		return fail(-1, addr, "address", EINVAL, err, errlen);
 	snprintf(port_text, sizeof(port_text), "%d", port);
 	int rc = getaddrinfo(host, port_text, &hints, &ai);
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot listen on %s: getaddrinfo(): %s", addr, gai_strerror(rc));
+		snprintf(err, errlen, "cannot listen on %s: getaddrinfo(): %s", addr,
+			 gai_strerror(rc));
 		return -1;
 	}
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

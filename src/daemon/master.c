@@ -31,7 +31,7 @@
 #include <libpq-fe.h>
 
 #define MASTER_TICK_MS 100
-#define RESPAWN_QUICK_MS 1000   /* a worker that dies sooner counts as a crash loop */
+#define RESPAWN_QUICK_MS 1000 /* a worker that dies sooner counts as a crash loop */
 #define RESPAWN_BACKOFF_MAX_MS 10000
 #define QUIT_WAIT_MS 1000
 #define RATELIMIT_SLOTS 65536
@@ -87,8 +87,9 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 
 static int pg_schema_version(PGconn *pg, char *err, size_t errlen)
 {
-	PGresult *res = PQexecParams(pg, "SELECT coalesce(max(version), 0) FROM hookgate.schema_migrations",
-				     0, NULL, NULL, NULL, NULL, 0);
+	PGresult *res =
+		PQexecParams(pg, "SELECT coalesce(max(version), 0) FROM hookgate.schema_migrations",
+			     0, NULL, NULL, NULL, NULL, 0);
 	int version = -1;
 	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 		version = atoi(PQgetvalue(res, 0, 0));
@@ -124,7 +125,8 @@ static void master_check_database(const struct hg_config *cfg)
 	if (version < 0)
 		die("cannot read the schema version: %s", err);
 	if (version < HG_SCHEMA_VERSION)
-		die("database schema is not migrated (version %d, need %d); run hookgatectl migrate",
+		die("database schema is not migrated (version %d, need %d); run hookgatectl "
+		    "migrate",
 		    version, HG_SCHEMA_VERSION);
 }
 
@@ -337,7 +339,8 @@ static void master_reload(struct master *m)
 	}
 	if (cfg_unreloadable_changes(&m->cfg, &next, keys, sizeof(keys)) > 0) {
 		log_error("reload failed: %s cannot change without a restart; keeping the current "
-			  "configuration", keys);
+			  "configuration",
+			  keys);
 		cfg_free(&next);
 		return;
 	}
@@ -415,7 +418,8 @@ static void master_loop(struct master *m)
 static void master_detach(struct master *m)
 {
 	if (strcmp(m->cfg.log_file, "stderr") == 0) {
-		fprintf(stderr, "hookgated: log.file is stderr; logging to syslog while detached\n");
+		fprintf(stderr,
+			"hookgated: log.file is stderr; logging to syslog while detached\n");
 		log_open("syslog", (enum log_level)m->cfg.log_level);
 	}
 	pid_t pid = fork();

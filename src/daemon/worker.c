@@ -32,7 +32,8 @@ static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 	if (conns == 0) {
 		event_base_loopexit(w->base, NULL);
 	} else if (now_ms() >= w->drain_deadline_ms) {
-		log_warn("shutdown timeout: leaving with %d request(s) unanswered on %d connection(s)",
+		log_warn("shutdown timeout: leaving with %d request(s) unanswered on %d "
+			 "connection(s)",
 			 http_server_inflight(w->http), conns);
 		event_base_loopexit(w->base, NULL);
 	}

@@ -30,11 +30,11 @@ struct worker {
 	int listen_fd;
 	int parent_fd; /* read end of the master's pipe: EOF means the master died */
 	worker_route_cb route;
-	worker_body_cb body_check; /* may be NULL: every announced body is read */
-	worker_hook_cb setup;    /* may be NULL */
-	worker_hook_cb teardown; /* may be NULL */
+	worker_body_cb body_check;   /* may be NULL: every announced body is read */
+	worker_hook_cb setup;	     /* may be NULL */
+	worker_hook_cb teardown;     /* may be NULL */
 	db_connect_cb on_db_connect; /* may be NULL; arg is the worker */
-	void *role;              /* the role's own state */
+	void *role;		     /* the role's own state */
 
 	struct event_base *base;
 	struct http_server *http;

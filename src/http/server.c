@@ -46,8 +46,8 @@ struct http_conn {
 	struct http_server *srv;
 	struct bufferevent *bev; /* NULL once the peer is gone */
 	enum conn_state state;
-	int64_t deadline_us;     /* 0 = none */
-	bool got_bytes;          /* some of the current head has arrived */
+	int64_t deadline_us; /* 0 = none */
+	bool got_bytes;	     /* some of the current head has arrived */
 	bool keep_alive;
 	struct http_request *req;
 	size_t body_need;
@@ -325,9 +325,9 @@ static enum http_method method_parse(const char *m)
 		const char *name;
 		enum http_method method;
 	} methods[] = {
-		{ "GET", HTTP_METHOD_GET },	{ "HEAD", HTTP_METHOD_HEAD },
-		{ "POST", HTTP_METHOD_POST },	{ "PUT", HTTP_METHOD_PUT },
-		{ "PATCH", HTTP_METHOD_PATCH }, { "DELETE", HTTP_METHOD_DELETE },
+		{ "GET", HTTP_METHOD_GET },	    { "HEAD", HTTP_METHOD_HEAD },
+		{ "POST", HTTP_METHOD_POST },	    { "PUT", HTTP_METHOD_PUT },
+		{ "PATCH", HTTP_METHOD_PATCH },	    { "DELETE", HTTP_METHOD_DELETE },
 		{ "OPTIONS", HTTP_METHOD_OPTIONS },
 	};
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
@@ -455,7 +455,8 @@ static bool header_has_token(const char *value, const char *token)
 	for (const char *p = value; p && *p;) {
 		while (*p == ' ' || *p == ',' || *p == '\t')
 			p++;
-		if (strncasecmp(p, token, tl) == 0 && (p[tl] == '\0' || p[tl] == ',' || p[tl] == ' '))
+		if (strncasecmp(p, token, tl) == 0 &&
+		    (p[tl] == '\0' || p[tl] == ',' || p[tl] == ' '))
 			return true;
 		p = strchr(p, ',');
 	}
@@ -569,8 +570,8 @@ static void conn_framing(struct http_conn *c, bool http10)
 		return;
 	}
 	if (ncl > 1 || (cl && !parse_content_length(cl, &c->body_need))) {
-		conn_reject(c, 400, "invalid_request", ncl > 1 ? "duplicate Content-Length"
-								  : "malformed Content-Length");
+		conn_reject(c, 400, "invalid_request",
+			    ncl > 1 ? "duplicate Content-Length" : "malformed Content-Length");
 		return;
 	}
 	if (cl == NULL)
@@ -749,7 +750,8 @@ static void conn_next_request(struct http_conn *c)
 	/* A pipelined request may already be buffered; parse it from the loop, not from inside
 	 * the handler's call stack. */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+		bufferevent_trigger(c->bev, EV_READ,
+				    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* The path, never the query string: zapikey and appkey travel there. Quotes in the user agent
@@ -778,7 +780,8 @@ static void access_log(const struct http_request *req, int status, size_t len)
 bool http_add_header(struct http_request *req, const char *name, const char *value)
 {
 	struct request_impl *r = (struct request_impl *)req;
-	if (r->nresp == HTTP_MAX_RESPONSE_HEADERS || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+	if (r->nresp == HTTP_MAX_RESPONSE_HEADERS || strpbrk(name, "\r\n:") ||
+	    strpbrk(value, "\r\n"))
 		return false;
 	size_t len = strlen(name) + strlen(value) + 3;
 	char *h = malloc(len);
@@ -834,9 +837,11 @@ void http_respond_error(struct http_request *req, int status, const char *code, 
 static void format_addr(const struct sockaddr *sa, char *out, size_t len)
 {
 	if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)len);
 	else if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+			  (socklen_t)len);
 	else
 		snprintf(out, len, "local");
 }
@@ -856,8 +861,8 @@ static struct bufferevent *conn_bufferevent(struct http_server *srv, evutil_sock
 	return bev;
 }
 
-static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
-		      void *arg)
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
 {
 	struct http_server *srv = arg;
 	(void)lev;
@@ -904,12 +909,14 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 		    (c->state == CONN_HEAD && !c->got_bytes))
 			conn_free(c);
 		else
-			conn_reject(c, 408, "request_timeout", "the request took too long to arrive");
+			conn_reject(c, 408, "request_timeout",
+				    "the request took too long to arrive");
 	}
 }
 
 struct http_server *http_server_new(struct event_base *base, int listen_fd, SSL_CTX *ssl_ctx,
-				    const struct http_limits *limits, http_handler handler, void *arg)
+				    const struct http_limits *limits, http_handler handler,
+				    void *arg)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
@@ -920,7 +927,8 @@ struct http_server *http_server_new(struct event_base *base, int listen_fd, SSL_
 	srv->handler = handler;
 	srv->arg = arg;
 	TAILQ_INIT(&srv->conns);
-	srv->listener = evconnlistener_new(base, accept_cb, srv, LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd);
+	srv->listener =
+		evconnlistener_new(base, accept_cb, srv, LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd);
 	srv->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, srv);
 	if (srv->listener == NULL || srv->sweep == NULL) {
 		http_server_free(srv);

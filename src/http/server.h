@@ -1,8 +1,8 @@
 /* http: the HTTP/1.1 server every worker runs, on libevent bufferevents (plain or TLS).
  * It owns connections, request-head parsing and its limits (8 KiB head, a deadline for the
  * whole head, body size, connection cap, strict Content-Length), keep-alive and answers.
-  * Every protocol error is answered with the JSON error body of README "Webhook endpoints" before
-  * closing. */
+ * Every protocol error is answered with the JSON error body of README "Webhook endpoints" before
+ * closing. */
 #ifndef HG_HTTP_H
 #define HG_HTTP_H
 
@@ -28,7 +28,7 @@ enum http_method {
 };
 
 struct http_header {
-	const char *name; /* as received; compare case-insensitively */
+	const char *name;  /* as received; compare case-insensitively */
 	const char *value; /* leading/trailing blanks removed */
 };
 
@@ -53,8 +53,8 @@ struct http_request {
 	int nheaders;
 	const unsigned char *body; /* NUL-terminated for convenience; body_len excludes the NUL */
 	size_t body_len;
-	char client_addr[64];      /* "203.0.113.7" or "2001:db8::1" */
-	int64_t started_us;        /* monotonic, when the head was complete */
+	char client_addr[64]; /* "203.0.113.7" or "2001:db8::1" */
+	int64_t started_us;   /* monotonic, when the head was complete */
 	bool tls;
 	/* The declared body is over max_body: it was not read, body is empty, the connection closes
 	 * after the answer. The handler still runs (so a webhook call can be authenticated and
@@ -64,7 +64,7 @@ struct http_request {
 	 * answer cannot depend on it: it was not read (no 100 was sent), body is empty, the
 	 * connection closes after the answer. */
 	bool body_skipped;
-	void *user;                /* free for the handler */
+	void *user; /* free for the handler */
 };
 
 typedef void (*http_handler)(struct http_request *req, void *arg);
@@ -75,17 +75,18 @@ typedef void (*http_handler)(struct http_request *req, void *arg);
 typedef bool (*http_body_check)(const struct http_request *req, void *arg);
 
 struct http_limits {
-	size_t max_body;          /* larger bodies: 413 payload_too_large */
-	int head_timeout_ms;      /* whole request head, from its first byte (or from accept) */
-	int idle_timeout_ms;      /* keep-alive idle time between requests */
-	int body_timeout_ms;      /* the body, once the head is in */
-	int max_connections;      /* per worker; further connections are closed at once */
-	bool access_log;          /* one log line per answer: never the query (it holds tokens) */
+	size_t max_body;     /* larger bodies: 413 payload_too_large */
+	int head_timeout_ms; /* whole request head, from its first byte (or from accept) */
+	int idle_timeout_ms; /* keep-alive idle time between requests */
+	int body_timeout_ms; /* the body, once the head is in */
+	int max_connections; /* per worker; further connections are closed at once */
+	bool access_log;     /* one log line per answer: never the query (it holds tokens) */
 };
 
 /* ssl_ctx NULL = plain HTTP. The server accepts on listen_fd (owned by the caller). */
 struct http_server *http_server_new(struct event_base *base, int listen_fd, SSL_CTX *ssl_ctx,
-				    const struct http_limits *limits, http_handler handler, void *arg);
+				    const struct http_limits *limits, http_handler handler,
+				    void *arg);
 /* Without one, every such request is sent "100 Continue". */
 void http_server_set_body_check(struct http_server *srv, http_body_check check);
 /* Stop accepting (the listening fd is left open for the caller); open connections finish
@@ -107,6 +108,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
 /* The reason phrase of a status ("Moved Permanently"), "" for an unregistered one. */
 const char *http_status_reason(int status);
 /* {"code":…,"message":…} with application/json. */
-void http_respond_error(struct http_request *req, int status, const char *code, const char *message);
+void http_respond_error(struct http_request *req, int status, const char *code,
+			const char *message);
 
 #endif

@@ -6,8 +6,11 @@
 static size_t utf8_next(const unsigned char *s, unsigned long *cp)
 {
 	static const unsigned long min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 :
-		     (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+	size_t len = s[0] < 0x80	     ? 1
+		     : (s[0] & 0xE0) == 0xC0 ? 2
+		     : (s[0] & 0xF0) == 0xE0 ? 3
+		     : (s[0] & 0xF8) == 0xF0 ? 4
+					     : 0;
 
 	if (len == 0)
 		return 0;

@@ -1,7 +1,7 @@
 /* ingest: a webhook worker's group commit (README, "Webhook endpoints"). Calls accumulate
  * into batches, each written by one hookgate.ingest_batch() statement (sql/002_ingest.sql),
- * i.e. one transaction; a call is answered only once its batch has committed, or 503 if it failed or
- * PostgreSQL did not answer by the deadline. Such a late batch is kept until its result comes:
+ * i.e. one transaction; a call is answered only once its batch has committed, or 503 if it failed
+ * or PostgreSQL did not answer by the deadline. Such a late batch is kept until its result comes:
  * if it committed after all, ingest logs it and makes its usage rows record the 503. */
 #ifndef HG_INGEST_H
 #define HG_INGEST_H

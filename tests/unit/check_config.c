@@ -89,10 +89,16 @@ START_TEST(size_good)
 		const char *in;
 		uint64_t out;
 	} cases[] = {
-		{"0", 0}, {"512", 512}, {"64k", 65536}, {"64K", 65536}, {"1m", 1048576},
-		{"3M", 3145728}, {"007", 7}, {"18446744073709551615", UINT64_MAX},
-		{"18014398509481983k", 18014398509481983ULL * 1024},
-		{"17592186044415m", 17592186044415ULL * 1048576},
+		{ "0", 0 },
+		{ "512", 512 },
+		{ "64k", 65536 },
+		{ "64K", 65536 },
+		{ "1m", 1048576 },
+		{ "3M", 3145728 },
+		{ "007", 7 },
+		{ "18446744073709551615", UINT64_MAX },
+		{ "18014398509481983k", 18014398509481983ULL * 1024 },
+		{ "17592186044415m", 17592186044415ULL * 1048576 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -107,8 +113,22 @@ END_TEST
 START_TEST(size_bad)
 {
 	static const char *const cases[] = {
-		"", "k", "-1", "+1", " 1", "1 ", "1 k", "1.5k", "1g", "1kb", "1kk", "0x10", "1b",
-		"18446744073709551616", "18014398509481984k", "17592186044416m",
+		"",
+		"k",
+		"-1",
+		"+1",
+		" 1",
+		"1 ",
+		"1 k",
+		"1.5k",
+		"1g",
+		"1kb",
+		"1kk",
+		"0x10",
+		"1b",
+		"18446744073709551616",
+		"18014398509481984k",
+		"17592186044416m",
 		"99999999999999999999999",
 	};
 
@@ -127,11 +147,17 @@ START_TEST(duration_good)
 		const char *in;
 		int64_t ms;
 	} cases[] = {
-		{"0", 0}, {"10", 10000}, {"500ms", 500}, {"10s", 10000}, {"15m", 900000},
-		{"1h", 3600000}, {"2d", 172800000}, {"0ms", 0},
-		{"9223372036854775807ms", INT64_MAX},
-		{"9223372036854775s", 9223372036854775000LL},
-		{"106751991167d", 106751991167LL * 86400000},
+		{ "0", 0 },
+		{ "10", 10000 },
+		{ "500ms", 500 },
+		{ "10s", 10000 },
+		{ "15m", 900000 },
+		{ "1h", 3600000 },
+		{ "2d", 172800000 },
+		{ "0ms", 0 },
+		{ "9223372036854775807ms", INT64_MAX },
+		{ "9223372036854775s", 9223372036854775000LL },
+		{ "106751991167d", 106751991167LL * 86400000 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -146,8 +172,23 @@ END_TEST
 START_TEST(duration_bad)
 {
 	static const char *const cases[] = {
-		"", "s", "ms", "-1s", "+1s", "1x", "1S", "1H", "1.5h", "1 s", " 1s", "1sec", "1hm",
-		"1w", "9223372036854775808ms", "9223372036854776s", "106751991168d",
+		"",
+		"s",
+		"ms",
+		"-1s",
+		"+1s",
+		"1x",
+		"1S",
+		"1H",
+		"1.5h",
+		"1 s",
+		" 1s",
+		"1sec",
+		"1hm",
+		"1w",
+		"9223372036854775808ms",
+		"9223372036854776s",
+		"106751991168d",
 		"18446744073709551616",
 	};
 
@@ -162,9 +203,9 @@ END_TEST
 
 START_TEST(bool_values)
 {
-	static const char *const yes[] = {"on", "true", "yes", "1", "ON", "True", "YES"};
-	static const char *const no[] = {"off", "false", "no", "0", "OFF", "False", "No"};
-	static const char *const bad[] = {"", "2", "enable", "y", "n", "on ", "-1", "onn"};
+	static const char *const yes[] = { "on", "true", "yes", "1", "ON", "True", "YES" };
+	static const char *const no[] = { "off", "false", "no", "0", "OFF", "False", "No" };
+	static const char *const bad[] = { "", "2", "enable", "y", "n", "on ", "-1", "onn" };
 	bool v;
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
@@ -186,9 +227,12 @@ START_TEST(addr_good)
 		const char *in, *host;
 		int port;
 	} cases[] = {
-		{"127.0.0.1:8080", "127.0.0.1", 8080}, {"[::1]:8081", "::1", 8081},
-		{"localhost:1", "localhost", 1}, {"0.0.0.0:65535", "0.0.0.0", 65535},
-		{"[fe80::1%eth0]:443", "fe80::1%eth0", 443}, {"[::]:80", "::", 80},
+		{ "127.0.0.1:8080", "127.0.0.1", 8080 },
+		{ "[::1]:8081", "::1", 8081 },
+		{ "localhost:1", "localhost", 1 },
+		{ "0.0.0.0:65535", "0.0.0.0", 65535 },
+		{ "[fe80::1%eth0]:443", "fe80::1%eth0", 443 },
+		{ "[::]:80", "::", 80 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -206,9 +250,28 @@ END_TEST
 START_TEST(addr_bad)
 {
 	static const char *const cases[] = {
-		"", "host", "host:", ":80", "host:0", "host:65536", "host:99999999999999999999",
-		"host:-1", "host:+80", "host:8o", "host:80 ", " host:80", "ho st:80", "::1:80",
-		"[::1]80", "[::1]", "[]:80", "[::1:80", "::1]:80", "[::1]:", "[::1]:0", "a/b:80",
+		"",
+		"host",
+		"host:",
+		":80",
+		"host:0",
+		"host:65536",
+		"host:99999999999999999999",
+		"host:-1",
+		"host:+80",
+		"host:8o",
+		"host:80 ",
+		" host:80",
+		"ho st:80",
+		"::1:80",
+		"[::1]80",
+		"[::1]",
+		"[]:80",
+		"[::1:80",
+		"::1]:80",
+		"[::1]:",
+		"[::1]:0",
+		"a/b:80",
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -287,8 +350,8 @@ END_TEST
 
 static char *example_path(void)
 {
-	static const char *const fallbacks[] = {"etc/hookgate.conf", "../etc/hookgate.conf",
-						"../../etc/hookgate.conf"};
+	static const char *const fallbacks[] = { "etc/hookgate.conf", "../etc/hookgate.conf",
+						 "../../etc/hookgate.conf" };
 	const char *srcdir = getenv("HG_SRCDIR");
 	char *path;
 
@@ -342,11 +405,30 @@ static char *read_all(const char *path)
 START_TEST(example_documents_every_default)
 {
 	static const char *const keys[] = {
-		"listen", "workers", "admin_listen", "public_url", "max_body_size",
-		"admin_max_body_size", "shutdown_timeout", "tls_cert", "tls_key", "web_dir",
-		"conninfo", "pool_size", "usage_retention", "secret_key_file", "twofa_session_ttl",
-		"login_max_failures", "login_lockout", "login_rate", "login_burst", "token_rate",
-		"token_burst", "level", "file", "access",
+		"listen",
+		"workers",
+		"admin_listen",
+		"public_url",
+		"max_body_size",
+		"admin_max_body_size",
+		"shutdown_timeout",
+		"tls_cert",
+		"tls_key",
+		"web_dir",
+		"conninfo",
+		"pool_size",
+		"usage_retention",
+		"secret_key_file",
+		"twofa_session_ttl",
+		"login_max_failures",
+		"login_lockout",
+		"login_rate",
+		"login_burst",
+		"token_rate",
+		"token_burst",
+		"level",
+		"file",
+		"access",
 	};
 	struct hg_config cfg;
 	char *path = example_path(), *text = read_all(path);
@@ -606,7 +688,7 @@ END_TEST
 /* An integer key takes lo and hi; lo - 1 and hi + 1 are out of range "(lo..hi)". */
 static void expect_int_range(const char *section, const char *key, size_t offset, int lo, int hi)
 {
-	const int in[] = {lo, hi}, out[] = {lo - 1, hi + 1};
+	const int in[] = { lo, hi }, out[] = { lo - 1, hi + 1 };
 	char line[128], message[256];
 
 	for (size_t i = 0; i < 2; i++) {
@@ -624,8 +706,9 @@ START_TEST(workers_values)
 	size_t off = offsetof(struct hg_config, workers);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	ck_assert_int_eq(load_int("server", "workers = auto", off),
-			 ncpu < 1 ? 1 : ncpu > 256 ? 256 : ncpu);
+	ck_assert_int_eq(load_int("server", "workers = auto", off), ncpu < 1	 ? 1
+								    : ncpu > 256 ? 256
+										 : ncpu);
 	ck_assert_int_eq(load_int("server", "workers = 1", off), 1);
 	ck_assert_int_eq(load_int("server", "workers = 256", off), 256);
 	expect_value_error("server", "workers = 0",
@@ -693,29 +776,36 @@ END_TEST
 START_TEST(duration_ranges)
 {
 	ck_assert_int_eq(load_duration("server", "shutdown_timeout = 0",
-				       offsetof(struct hg_config, shutdown_timeout_ms)), 0);
+				       offsetof(struct hg_config, shutdown_timeout_ms)),
+			 0);
 	ck_assert_int_eq(load_duration("server", "shutdown_timeout = 1h",
-				       offsetof(struct hg_config, shutdown_timeout_ms)), 3600000);
+				       offsetof(struct hg_config, shutdown_timeout_ms)),
+			 3600000);
 	expect_value_error("server", "shutdown_timeout = 3601s",
 			   "server.shutdown_timeout: \"3601s\" is out of range (0..1h)");
 	ck_assert_int_eq(load_duration("security", "twofa_session_ttl = 10s",
-				       offsetof(struct hg_config, twofa_session_ttl_ms)), 10000);
+				       offsetof(struct hg_config, twofa_session_ttl_ms)),
+			 10000);
 	ck_assert_int_eq(load_duration("security", "twofa_session_ttl = 24h",
-				       offsetof(struct hg_config, twofa_session_ttl_ms)), 86400000);
+				       offsetof(struct hg_config, twofa_session_ttl_ms)),
+			 86400000);
 	expect_value_error("security", "twofa_session_ttl = 9999ms",
 			   "security.twofa_session_ttl: \"9999ms\" is out of range (10s..24h)");
 	expect_value_error("security", "twofa_session_ttl = 1441m",
 			   "security.twofa_session_ttl: \"1441m\" is out of range (10s..24h)");
 	ck_assert_int_eq(load_duration("security", "login_lockout = 1",
-				       offsetof(struct hg_config, login_lockout_ms)), 1000);
+				       offsetof(struct hg_config, login_lockout_ms)),
+			 1000);
 	ck_assert_int_eq(load_duration("security", "login_lockout = 30d",
-				       offsetof(struct hg_config, login_lockout_ms)), 2592000000LL);
+				       offsetof(struct hg_config, login_lockout_ms)),
+			 2592000000LL);
 	expect_value_error("security", "login_lockout = 999ms",
 			   "security.login_lockout: \"999ms\" is out of range (1s..30d)");
 	expect_value_error("security", "login_lockout = 31d",
 			   "security.login_lockout: \"31d\" is out of range (1s..30d)");
 	ck_assert_int_eq(load_duration("database", "usage_retention = 0",
-				       offsetof(struct hg_config, usage_retention_ms)), 0);
+				       offsetof(struct hg_config, usage_retention_ms)),
+			 0);
 	ck_assert_int_eq(load_duration("database", "usage_retention = 36500d",
 				       offsetof(struct hg_config, usage_retention_ms)),
 			 36500LL * 86400000);
@@ -729,10 +819,11 @@ START_TEST(token_rate_values)
 	static const struct {
 		const char *in;
 		double out;
-	} good[] = {{"0", 0}, {"0.5", 0.5}, {".25", 0.25}, {"10", 10}, {"1000000", 1e6},
-		    {"1e3", 1000}};
-	static const char *const bad[] = {"-1", "inf", "nan", "0x10", "1,5", "", "1 ", "e3",
-					  "-0.5"};
+	} good[] = { { "0", 0 },   { "0.5", 0.5 },     { ".25", 0.25 },
+		     { "10", 10 }, { "1000000", 1e6 }, { "1e3", 1000 } };
+	static const char *const bad[] = {
+		"-1", "inf", "nan", "0x10", "1,5", "", "1 ", "e3", "-0.5"
+	};
 	struct hg_config cfg;
 	char line[64];
 
@@ -767,8 +858,10 @@ START_TEST(log_values)
 	static const struct {
 		const char *name;
 		int level;
-	} levels[] = {{"error", LOG_LEVEL_ERROR}, {"warn", LOG_LEVEL_WARN},
-		      {"info", LOG_LEVEL_INFO}, {"debug", LOG_LEVEL_DEBUG}};
+	} levels[] = { { "error", LOG_LEVEL_ERROR },
+		       { "warn", LOG_LEVEL_WARN },
+		       { "info", LOG_LEVEL_INFO },
+		       { "debug", LOG_LEVEL_DEBUG } };
 	struct hg_config cfg;
 	char text[512];
 
@@ -793,14 +886,14 @@ START_TEST(url_values)
 	static const struct {
 		const char *in, *out;
 	} good[] = {
-		{"http://example.com", "http://example.com"},
-		{"https://example.com/", "https://example.com"},
-		{"https://example.com/hooks//", "https://example.com/hooks"},
-		{"HTTPS://Example.com:8443/x", "HTTPS://Example.com:8443/x"},
-		{"http://[::1]:8080/", "http://[::1]:8080"},
+		{ "http://example.com", "http://example.com" },
+		{ "https://example.com/", "https://example.com" },
+		{ "https://example.com/hooks//", "https://example.com/hooks" },
+		{ "HTTPS://Example.com:8443/x", "HTTPS://Example.com:8443/x" },
+		{ "http://[::1]:8080/", "http://[::1]:8080" },
 	};
-	static const char *const bad[] = {"ftp://x", "http://", "https:///", "http:///x",
-					  "example.com", "http://a b", "http:/x", "//x"};
+	static const char *const bad[] = { "ftp://x",	  "http://",	"https:///", "http:///x",
+					   "example.com", "http://a b", "http:/x",   "//x" };
 	struct hg_config cfg;
 	char line[128];
 
@@ -822,8 +915,9 @@ START_TEST(addr_keys)
 {
 	struct hg_config cfg;
 
-	ck_assert_msg(load(REQUIRED "[server]\nlisten = [::1]:8080\nadmin_listen = 0.0.0.0:9\n",
-			   &cfg), "%s", err);
+	ck_assert_msg(
+		load(REQUIRED "[server]\nlisten = [::1]:8080\nadmin_listen = 0.0.0.0:9\n", &cfg),
+		"%s", err);
 	ck_assert_str_eq(cfg.listen, "[::1]:8080");
 	ck_assert_str_eq(cfg.admin_listen, "0.0.0.0:9");
 	cfg_free(&cfg);
@@ -842,7 +936,8 @@ START_TEST(quotes_and_whitespace)
 	ck_assert_msg(load("[database]\n  conninfo\t=\t\"  host=a  dbname=b \"  \n"
 			   "[ security ]\nsecret_key_file=/k\n[server]\nlisten = \"[::1]:1\"\n"
 			   "public_url=\"http://x/\"\n[log]\nfile = \"a\"b\"\n",
-			   &cfg), "%s", err);
+			   &cfg),
+		      "%s", err);
 	ck_assert_str_eq(cfg.conninfo, "  host=a  dbname=b ");
 	ck_assert_str_eq(cfg.secret_key_file, "/k");
 	ck_assert_str_eq(cfg.listen, "[::1]:1");
@@ -860,7 +955,8 @@ START_TEST(comments_and_blank_lines)
 			   "[database]\nconninfo = dbname=a # not a comment\n"
 			   "#conninfo = ignored\n;pool_size = 9\n"
 			   "[security]\nsecret_key_file = /k;x\n",
-			   &cfg), "%s", err);
+			   &cfg),
+		      "%s", err);
 	ck_assert_str_eq(cfg.conninfo, "dbname=a # not a comment");
 	ck_assert_str_eq(cfg.secret_key_file, "/k;x");
 	ck_assert_int_eq(cfg.pool_size, 2);
@@ -873,7 +969,8 @@ START_TEST(crlf_and_bom)
 	struct hg_config cfg;
 
 	ck_assert_msg(load("\xef\xbb\xbf# bom\r\n[database]\r\nconninfo = \"dbname=a\"\r\n\r\n"
-			   "[security]\r\nsecret_key_file = /k\r\n[log]\r\naccess = yes", &cfg),
+			   "[security]\r\nsecret_key_file = /k\r\n[log]\r\naccess = yes",
+			   &cfg),
 		      "%s", err);
 	ck_assert_str_eq(cfg.conninfo, "dbname=a");
 	ck_assert_str_eq(cfg.secret_key_file, "/k");
@@ -892,7 +989,9 @@ START_TEST(repeated_section_header)
 	ck_assert(!load(REQUIRED "[server]\nworkers = 3\n[log]\n[server]\npool = x\n", &cfg));
 	ck_assert_str_eq(err, "test.conf:9: unknown key \"pool\" in section [server]");
 	ck_assert_msg(load(REQUIRED "[server]\nworkers = 3\n[log]\nlevel = debug\n[server]\n"
-			   "max_body_size = 1k\n", &cfg), "%s", err);
+				    "max_body_size = 1k\n",
+			   &cfg),
+		      "%s", err);
 	ck_assert_int_eq(cfg.workers, 3);
 	ck_assert_uint_eq(cfg.max_body_size, 1024);
 	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_DEBUG);
@@ -930,14 +1029,17 @@ START_TEST(reload_comparison)
 			   "[security]\nsecret_key_file = /other\n[server]\nworkers = 7\n"
 			   "tls_cert = /c\ntls_key = /k\nmax_body_size = 1m\n"
 			   "admin_max_body_size = 2k\n[log]\nlevel = debug\n",
-			   &b), "%s", err);
+			   &b),
+		      "%s", err);
 	memset(buf, 'x', sizeof(buf));
 	ck_assert_int_eq(cfg_unreloadable_changes(&a, &b, buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "");
 	cfg_free(&b);
 
 	ck_assert_msg(load(REQUIRED "[server]\nlisten = [::1]:8080\nadmin_listen = 127.0.0.1:8082\n"
-			   "tls_cert = /c2\ntls_key = /k\n", &b), "%s", err);
+				    "tls_cert = /c2\ntls_key = /k\n",
+			   &b),
+		      "%s", err);
 	ck_assert_int_eq(cfg_unreloadable_changes(&a, &b, buf, sizeof(buf)), 3);
 	ck_assert_str_eq(buf, "server.listen, server.admin_listen, server.tls_cert");
 	ck_assert_int_eq(cfg_unreloadable_changes(&a, &b, buf, 20), 3);

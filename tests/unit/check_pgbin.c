@@ -34,8 +34,15 @@ START_TEST(test_int4_array)
 	pgbin_add_int4(&a, 1);
 	pgbin_add_int4(&a, -2);
 	/* SELECT array_send(ARRAY[1, -2]) */
-	assert_hex(&a, "00000001" "00000000" "00000017" "00000002" "00000001"
-		       "00000004" "00000001" "00000004" "fffffffe");
+	assert_hex(&a, "00000001"
+		       "00000000"
+		       "00000017"
+		       "00000002"
+		       "00000001"
+		       "00000004"
+		       "00000001"
+		       "00000004"
+		       "fffffffe");
 }
 END_TEST
 
@@ -45,8 +52,13 @@ START_TEST(test_int8_beyond_double)
 	pgbin_init(&a, PGBIN_INT8);
 	pgbin_add_int8(&a, INT64_C(9007199254740993)); /* 2^53 + 1 */
 	/* SELECT array_send(ARRAY[9007199254740993]) */
-	assert_hex(&a, "00000001" "00000000" "00000014" "00000001" "00000001"
-		       "00000008" "0020000000000001");
+	assert_hex(&a, "00000001"
+		       "00000000"
+		       "00000014"
+		       "00000001"
+		       "00000001"
+		       "00000008"
+		       "0020000000000001");
 }
 END_TEST
 
@@ -58,8 +70,15 @@ START_TEST(test_text_with_null)
 	pgbin_add_text(&a, NULL);
 	pgbin_add_text(&a, "");
 	/* SELECT array_send(ARRAY['hé', NULL, '']): the flag says the array has a NULL */
-	assert_hex(&a, "00000001" "00000001" "00000019" "00000003" "00000001"
-		       "00000003" "68c3a9" "ffffffff" "00000000");
+	assert_hex(&a, "00000001"
+		       "00000001"
+		       "00000019"
+		       "00000003"
+		       "00000001"
+		       "00000003"
+		       "68c3a9"
+		       "ffffffff"
+		       "00000000");
 }
 END_TEST
 
@@ -72,10 +91,19 @@ START_TEST(test_inet)
 	pgbin_add_inet(&a, "not an address");
 	pgbin_add_inet(&a, NULL);
 	/* SELECT array_send(ARRAY['192.0.2.7'::inet, '2001:db8::1', NULL, NULL]) */
-	assert_hex(&a, "00000001" "00000001" "00000365" "00000004" "00000001"
-		       "00000008" "02200004" "c0000207"
-		       "00000014" "03800010" "20010db8000000000000000000000001"
-		       "ffffffff" "ffffffff");
+	assert_hex(&a, "00000001"
+		       "00000001"
+		       "00000365"
+		       "00000004"
+		       "00000001"
+		       "00000008"
+		       "02200004"
+		       "c0000207"
+		       "00000014"
+		       "03800010"
+		       "20010db8000000000000000000000001"
+		       "ffffffff"
+		       "ffffffff");
 }
 END_TEST
 
@@ -83,15 +111,22 @@ START_TEST(test_timestamptz)
 {
 	struct pgbin_array a;
 	pgbin_init(&a, PGBIN_TIMESTAMPTZ);
-	pgbin_add_timestamptz(&a, INT64_C(946684800000000));	 /* 2000-01-01T00:00:00Z */
+	pgbin_add_timestamptz(&a, INT64_C(946684800000000));  /* 2000-01-01T00:00:00Z */
 	pgbin_add_timestamptz(&a, INT64_C(1795737600123456)); /* 2026-11-27T00:00:00.123456Z */
-	pgbin_add_timestamptz(&a, 0);				 /* 1970-01-01T00:00:00Z */
+	pgbin_add_timestamptz(&a, 0);			      /* 1970-01-01T00:00:00Z */
 	/* SELECT array_send(ARRAY['2000-01-01Z'::timestamptz, '2026-11-27 00:00:00.123456Z',
 	 *                         '1970-01-01Z']) */
-	assert_hex(&a, "00000001" "00000000" "000004a0" "00000003" "00000001"
-		       "00000008" "0000000000000000"
-		       "00000008" "00030435828c0240"
-		       "00000008" "fffca2fec4c82000");
+	assert_hex(&a, "00000001"
+		       "00000000"
+		       "000004a0"
+		       "00000003"
+		       "00000001"
+		       "00000008"
+		       "0000000000000000"
+		       "00000008"
+		       "00030435828c0240"
+		       "00000008"
+		       "fffca2fec4c82000");
 }
 END_TEST
 
@@ -102,8 +137,14 @@ START_TEST(test_int8_with_null)
 	pgbin_add_int8(&a, 17);
 	pgbin_add_null(&a);
 	/* SELECT array_send(ARRAY[17, NULL]::bigint[]) */
-	assert_hex(&a, "00000001" "00000001" "00000014" "00000002" "00000001"
-		       "00000008" "0000000000000011" "ffffffff");
+	assert_hex(&a, "00000001"
+		       "00000001"
+		       "00000014"
+		       "00000002"
+		       "00000001"
+		       "00000008"
+		       "0000000000000011"
+		       "ffffffff");
 }
 END_TEST
 
@@ -112,7 +153,9 @@ START_TEST(test_empty_array)
 	struct pgbin_array a;
 	pgbin_init(&a, PGBIN_INT8);
 	/* SELECT array_send('{}'::bigint[]): no dimension at all */
-	assert_hex(&a, "00000000" "00000000" "00000014");
+	assert_hex(&a, "00000000"
+		       "00000000"
+		       "00000014");
 }
 END_TEST
 
