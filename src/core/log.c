@@ -1,7 +1,7 @@
 /* log: leveled log lines with a UTC timestamp, the process role and pid; tokens and appkeys
  * in a line are replaced (redact.h) before it is written. */
 #include "core/log.h"
-#include "lib/redact.h"
+#include "core/redact.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "daemon/proctitle.h"
 #include "daemon/ratelimit.h"
-#include "lib/redact.h"
+#include "core/redact.h"
 #include "core/schema.h"
 #include "daemon/tls.h"
 #include "webhook/worker.h"

@@ -6,7 +6,7 @@
  * server enforces the deadlines, rather than a timer per connection. */
 #include "http/server.h"
 #include "core/log.h"
-#include "lib/redact.h"
+#include "core/redact.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
 #include "lib/encoding.h"
 #include "lib/jsontext.h"
 
-#include "lib/redact.h"
+#include "core/redact.h"
 #include "core/token.h"
 
 #include <stdarg.h>

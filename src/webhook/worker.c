@@ -14,7 +14,7 @@
 #include "housekeeping/counters.h"
 #include "housekeeping/maintenance.h"
 #include "daemon/ratelimit.h"
-#include "lib/redact.h"
+#include "core/redact.h"
 #include "core/token.h"
 #include "webhook/token_cache.h"
 #include "webhook/request.h"

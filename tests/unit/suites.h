@@ -1,5 +1,5 @@
-/* suites: the Check suites of the unit-test binary, one per module; check_main.c runs
- * them all in one SRunner. */
+/* suites: the Check suites, one per module of src/; each folder's main.c runs its own
+ * in one SRunner. */
 #ifndef HG_TEST_SUITES_H
 #define HG_TEST_SUITES_H
 

@@ -6,7 +6,7 @@
  * token can stand anywhere, even inside a longer run of letters, so every position of such a
  * run is tried; a cheap test (the six checksum characters must encode a number below 2^32)
  * leaves about one position in thirteen for the SHA-256 of the real check. */
-#include "lib/redact.h"
+#include "core/redact.h"
 
 #include "lib/encoding.h"
 #include "core/token.h"

@@ -1,10 +1,10 @@
-/* Unit tests of lib/redact.c: tokens and appkeys recognised by their format wherever they
+/* Unit tests of core/redact.c: tokens and appkeys recognised by their format wherever they
  * stand (with or without the prefix, percent-encoded, inside longer words), nothing else
  * touched, bounded copies that never leave most of a token behind, and log_msg using it. */
 #include "suites.h"
 
 #include "core/log.h"
-#include "lib/redact.h"
+#include "core/redact.h"
 #include "core/token.h"
 
 #include <fcntl.h>

@@ -1,0 +1,8 @@
+/* The unit tests of src/daemon/: its Check suites in one binary, TAP on stdout. */
+#include "runner.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(make_suite_ratelimit());
+	return run_tap(sr);
+}
