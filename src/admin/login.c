@@ -14,7 +14,7 @@
 #include "admin/session.h"
 #include "admin/web.h"
 #include "core/log.h"
-#include "daemon/ratelimit.h"
+#include "proc/ratelimit.h"
 #include "admin/credential.h"
 #include "admin/totp.h"
 

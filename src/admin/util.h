@@ -13,7 +13,7 @@
 #include "core/crypto.h"
 #include "http/server.h"
 #include "core/token.h"
-#include "daemon/worker.h"
+#include "proc/worker.h"
 
 #define ADMIN_DB_TIMEOUT_MS 5000
 #define ADMIN_ACTOR "admin-api"

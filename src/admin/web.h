@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "http/server.h"
-#include "daemon/worker.h"
+#include "proc/worker.h"
 
 /* Paths the dashboard answers: "/admin", "/admin/" and "/admin/<file>", not "/admin/api…". */
 bool admin_web_path(const char *path);

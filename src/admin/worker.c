@@ -10,8 +10,8 @@
 #include "admin/web.h"
 #include "http/reply.h"
 #include "core/log.h"
-#include "daemon/ratelimit.h"
-#include "daemon/worker.h"
+#include "proc/ratelimit.h"
+#include "proc/worker.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* main: hookgated's command line. */
 #include "daemon/master.h"
-#include "daemon/proctitle.h"
+#include "proc/proctitle.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -7,13 +7,13 @@
 #include "admin/worker.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "daemon/listener.h"
+#include "proc/listener.h"
 #include "core/log.h"
-#include "daemon/proctitle.h"
-#include "daemon/ratelimit.h"
+#include "proc/proctitle.h"
+#include "proc/ratelimit.h"
 #include "core/redact.h"
 #include "core/schema.h"
-#include "daemon/tls.h"
+#include "proc/tls.h"
 #include "webhook/worker.h"
 
 #include <errno.h>

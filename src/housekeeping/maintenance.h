@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "daemon/worker.h"
+#include "proc/worker.h"
 
 struct maintenance;
 

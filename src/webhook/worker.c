@@ -13,12 +13,12 @@
 #include "core/log.h"
 #include "housekeeping/counters.h"
 #include "housekeeping/maintenance.h"
-#include "daemon/ratelimit.h"
+#include "proc/ratelimit.h"
 #include "core/redact.h"
 #include "core/token.h"
 #include "webhook/token_cache.h"
 #include "webhook/request.h"
-#include "daemon/worker.h"
+#include "proc/worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #define HG_WEBHOOK_WORKER_H
 
 #include "core/config.h"
-#include "daemon/ratelimit.h"
+#include "proc/ratelimit.h"
 
 /* Runs in the forked child; returns the exit status. ratelimit is the table the master
  * shares between all webhook workers. */

@@ -1,5 +1,5 @@
 /* listener: see listener.h. */
-#include "daemon/listener.h"
+#include "proc/listener.h"
 #include "core/config.h"
 
 #include <errno.h>

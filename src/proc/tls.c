@@ -1,5 +1,5 @@
 /* tls: see tls.h. */
-#include "daemon/tls.h"
+#include "proc/tls.h"
 
 #include <stdio.h>
 

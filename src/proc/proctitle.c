@@ -1,5 +1,5 @@
 /* proctitle: see proctitle.h. */
-#include "daemon/proctitle.h"
+#include "proc/proctitle.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The unit tests of src/daemon/: its Check suites in one binary, TAP on stdout. */
+/* The unit tests of src/proc/: its Check suites in one binary, TAP on stdout. */
 #include "runner.h"
 
 int main(void)

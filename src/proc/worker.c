@@ -1,8 +1,8 @@
 /* worker: see worker.h. */
-#include "daemon/worker.h"
+#include "proc/worker.h"
 #include "http/reply.h"
 #include "core/log.h"
-#include "daemon/tls.h"
+#include "proc/tls.h"
 
 #include <signal.h>
 #include <sys/resource.h>

@@ -2,7 +2,7 @@
  * only the table's geometry and the slots. A slot, once used, is never emptied: a token's slot
  * is only ever handed to another token while its bucket is full, i.e. when forgetting it
  * changes nothing. That keeps look-ups to a short probe of slot locks. */
-#include "daemon/ratelimit.h"
+#include "proc/ratelimit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
-/* Unit tests of daemon/ratelimit.c: token-bucket arithmetic with explicit clocks, many tokens,
+/* Unit tests of proc/ratelimit.c: token-bucket arithmetic with explicit clocks, many tokens,
  * a full table, and the table shared by forked processes as the webhook workers share it. */
 #include "suites.h"
 
-#include "daemon/ratelimit.h"
+#include "proc/ratelimit.h"
 
 #include <signal.h>
 #include <stdatomic.h>
