@@ -180,16 +180,17 @@ hg_pid_dead() {
 }
 
 # TERM each hookgated we started, then KILL its whole process group (workers included, even
-# those orphaned by a killed master).
+# those orphaned by a killed master). Each step may find nothing left to signal; under set -e
+# (the benchmarks) that must not end the loop.
 hg_kill_daemons() {
 	local pgid
 	for pgid in "${HG_PGIDS[@]}"; do
 		if hg_pid_alive "$pgid"; then
-			kill -TERM "$pgid" 2>/dev/null
-			wait_until 5000 hg_pid_dead "$pgid"
+			kill -TERM "$pgid" 2>/dev/null || true
+			wait_until 5000 hg_pid_dead "$pgid" || true
 		fi
-		kill -KILL -- "-$pgid" 2>/dev/null
-		wait "$pgid" 2>/dev/null
+		kill -KILL -- "-$pgid" 2>/dev/null || true
+		wait "$pgid" 2>/dev/null || true
 	done
 	HG_PGIDS=()
 }
