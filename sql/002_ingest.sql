@@ -6,7 +6,7 @@
 -- The entry points:
 -- * ingest_batch(integer[], bigint[], ...): what the workers call. A batch travels as one
 --   array per field, in binary: measured in the webhook workers' benchmark
---   (scripts/bench-ingest), a JSON document cost PostgreSQL about a tenth of its CPU (parsing
+--   (bench/bench-ingest), a JSON document cost PostgreSQL about a tenth of its CPU (parsing
 --   it, then converting every field from text) and cost the worker a tree of allocations per
 --   call to build it; a binary bigint[] is copied, not parsed.
 -- * ingest_keyed_batch(jsonb): a batch in which some call carries an Idempotency-Key, handed

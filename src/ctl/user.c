@@ -153,6 +153,17 @@ static int user_add(struct ctl_ctx *ctx, int argc, char **argv)
 	return insert_user(ctx, login, display, hash);
 }
 
+// clang-format off
+static const char user_list_sql[] =
+	"SELECT u.login, u.display_name, u.totp_enabled AS twofa_enrolled,"
+	" " CTL_SQL_TIME("CASE WHEN u.locked_until > now() THEN u.locked_until END")
+	" AS locked_until,"
+	" (SELECT count(*) FROM hookgate.webhook_tokens t"
+	"   WHERE t.user_id = u.id AND t.deleted_at IS NULL) AS tokens,"
+	" " CTL_SQL_TIME("u.created_at") " AS created_at"
+	" FROM hookgate.users u ORDER BY u.login";
+// clang-format on
+
 static int user_list(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	int rc = ctl_args(ctx, "user list", argc - 1, argv + 1, NULL, 0, NULL, 0);
@@ -162,18 +173,7 @@ static int user_list(struct ctl_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (!ctl_db_open(ctx))
 		return CTL_REFUSED;
-	res = ctl_db_exec(ctx,
-			  "SELECT u.login, u.display_name, u.totp_enabled AS twofa_enrolled,"
-			  " " CTL_SQL_TIME("CASE WHEN u.locked_until > now() THEN u.locked_until "
-					   "END") " AS locked_until,"
-						  " (SELECT count(*) FROM hookgate.webhook_tokens t"
-						  "   WHERE t.user_id = u.id AND t.deleted_at IS "
-						  "NULL) AS tokens,"
-						  " " CTL_SQL_TIME(
-							  "u.created_at") " AS created_at"
-									  " FROM hookgate.users u "
-									  "ORDER BY u.login",
-			  0, NULL);
+	res = ctl_db_exec(ctx, user_list_sql, 0, NULL);
 	if (!res)
 		return ctl_db_fail(ctx);
 	if (ctx->json) {

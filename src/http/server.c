@@ -75,13 +75,12 @@ struct http_server {
 	struct event *sweep;
 };
 
-/* What the request owns besides its public part: the head text it points into, the body and
- * the answer's extra headers. */
+/* What the request owns besides its public part: the head text it points into, what parsing it
+ * allocated, the body and the answer's extra headers. */
 struct request_impl {
 	struct http_request pub;
-	char *head;
-	char *path;	 /* the path, when it is not the whole target */
-	char *authority; /* an absolute-form target's */
+	char *text;
+	struct http_head head;
 	unsigned char *body;
 	char *resp_headers[HTTP_MAX_RESPONSE_HEADERS];
 	int nresp;
@@ -165,9 +164,8 @@ static void request_free(struct request_impl *r)
 		return;
 	for (int i = 0; i < r->nresp; i++)
 		free(r->resp_headers[i]);
-	free(r->head);
-	free(r->path);
-	free(r->authority);
+	free(r->text);
+	http_head_free(&r->head);
 	free(r->body);
 	free(r);
 }
@@ -496,9 +494,9 @@ static bool authority_valid(const char *a)
  * "http://authority/path?query", whose path and query serve as the origin form's (an empty path
  * is "/") and whose authority stands for Host. Other forms are refused. Returns 0, or the
  * status to refuse the request with. */
-static int target_split(struct request_impl *r)
+static int target_split(struct http_request *req, struct http_head *h)
 {
-	const char *t = r->pub.target, *origin = t;
+	const char *t = req->target, *origin = t;
 	if (*t != '/') {
 		size_t skip = 0;
 		if (strncasecmp(t, "http://", 7) == 0)
@@ -508,23 +506,23 @@ static int target_split(struct request_impl *r)
 		size_t alen = skip ? strcspn(t + skip, "/?#") : 0;
 		if (alen == 0 || t[skip + alen] == '#')
 			return 400;
-		if ((r->authority = strndup(t + skip, alen)) == NULL)
+		if ((h->authority = strndup(t + skip, alen)) == NULL)
 			return 503;
-		if (!authority_valid(r->authority))
+		if (!authority_valid(h->authority))
 			return 400;
 		origin = t + skip + alen;
 	}
 	const char *q = strchr(origin, '?');
 	size_t plen = q ? (size_t)(q - origin) : strlen(origin);
 	if (origin == t && q == NULL) {
-		r->pub.path = t;
+		req->path = t;
 	} else {
-		r->path = plen ? strndup(origin, plen) : strdup("/");
-		if (r->path == NULL)
+		h->path = plen ? strndup(origin, plen) : strdup("/");
+		if (h->path == NULL)
 			return 503;
-		r->pub.path = r->path;
+		req->path = h->path;
 	}
-	r->pub.query = q ? q + 1 : NULL;
+	req->query = q ? q + 1 : NULL;
 	return 0;
 }
 
@@ -542,6 +540,63 @@ static const char *host_problem(const struct http_request *req, bool http10)
 	return NULL;
 }
 
+static bool head_refuse(struct http_head *h, int status, const char *code, const char *message)
+{
+	h->status = status;
+	h->code = code;
+	h->message = message;
+	return false;
+}
+
+/* Framing (RFC 9112 §6): exactly one well-formed Content-Length, or none; Transfer-Encoding
+ * is refused, so that no two parties can disagree on where the body ends. */
+static bool head_framing(const struct http_request *req, struct http_head *h)
+{
+	int ncl, nte;
+	const char *cl = http_header(req, "Content-Length", &ncl);
+	const char *conn_hdr = http_header(req, "Connection", NULL);
+
+	http_header(req, "Transfer-Encoding", &nte);
+	if (nte > 0)
+		return head_refuse(h, ncl ? 400 : 411, ncl ? "invalid_request" : "length_required",
+				   ncl ? "Transfer-Encoding together with Content-Length"
+				       : "chunked bodies are not accepted; send Content-Length");
+	if (ncl > 1 || (cl && !parse_content_length(cl, &h->content_length)))
+		return head_refuse(h, 400, "invalid_request",
+				   ncl > 1 ? "duplicate Content-Length"
+					   : "malformed Content-Length");
+	if (cl == NULL)
+		h->content_length = 0;
+	h->keep_alive = h->http10 ? header_has_token(conn_hdr, "keep-alive")
+				  : !header_has_token(conn_hdr, "close");
+	return true;
+}
+
+bool http_parse_head(char *text, size_t len, struct http_request *req, struct http_head *head)
+{
+	memset(head, 0, sizeof(*head));
+	if (!parse_head(text, len, req, &head->http10))
+		return head_refuse(head, 400, "invalid_request", "malformed request head");
+	int status = target_split(req, head);
+	if (status != 0)
+		return head_refuse(head, status, status == 400 ? "invalid_request" : "unavailable",
+				   status == 400
+					   ? "the request target must be a path or an http(s) URL"
+					   : "out of memory");
+	const char *problem = host_problem(req, head->http10);
+	if (problem)
+		return head_refuse(head, 400, "invalid_request", problem);
+	req->host = head->authority ? head->authority : http_header(req, "Host", NULL);
+	return head_framing(req, head);
+}
+
+void http_head_free(struct http_head *head)
+{
+	free(head->path);
+	free(head->authority);
+	head->path = head->authority = NULL;
+}
+
 static void conn_dispatch(struct http_conn *c)
 {
 	struct http_server *srv = c->srv;
@@ -553,31 +608,15 @@ static void conn_dispatch(struct http_conn *c)
 	srv->handler(c->req, srv->arg);
 }
 
-/* Framing: exactly one well-formed Content-Length (or none); Transfer-Encoding is refused, as
- * is a size over the limit (the handler still sees the request, flagged). */
-static void conn_framing(struct http_conn *c, bool http10)
+/* A parsed head: a body over the limit is not read (the handler still sees the request,
+ * flagged), nor one the body check says the answer cannot depend on. */
+static void conn_framing(struct http_conn *c, const struct http_head *head)
 {
 	struct http_request *req = c->req;
-	int ncl, nte;
-	const char *cl = http_header(req, "Content-Length", &ncl);
-	const char *conn_hdr = http_header(req, "Connection", NULL);
+	bool http10 = head->http10;
 
-	http_header(req, "Transfer-Encoding", &nte);
-	if (nte > 0) {
-		conn_reject(c, ncl ? 400 : 411, ncl ? "invalid_request" : "length_required",
-			    ncl ? "Transfer-Encoding together with Content-Length"
-				: "chunked bodies are not accepted; send Content-Length");
-		return;
-	}
-	if (ncl > 1 || (cl && !parse_content_length(cl, &c->body_need))) {
-		conn_reject(c, 400, "invalid_request",
-			    ncl > 1 ? "duplicate Content-Length" : "malformed Content-Length");
-		return;
-	}
-	if (cl == NULL)
-		c->body_need = 0;
-	c->keep_alive = http10 ? header_has_token(conn_hdr, "keep-alive")
-			       : !header_has_token(conn_hdr, "close");
+	c->body_need = head->content_length;
+	c->keep_alive = head->keep_alive;
 	if (c->srv->stopping)
 		c->keep_alive = false;
 	if (c->body_need > c->srv->limits.max_body) {
@@ -627,39 +666,25 @@ static void conn_head(struct http_conn *c)
 		return;
 	}
 	struct request_impl *r = calloc(1, sizeof(*r));
-	char *head = r ? malloc(len + 1) : NULL;
-	if (head == NULL) {
+	char *text = r ? malloc(len + 1) : NULL;
+	if (text == NULL) {
 		free(r);
 		conn_reject(c, 503, "unavailable", "out of memory");
 		return;
 	}
-	evbuffer_remove(in, head, len);
-	head[len] = '\0';
-	r->head = head;
+	evbuffer_remove(in, text, len);
+	text[len] = '\0';
+	r->text = text;
 	r->pub.conn = c;
 	r->pub.tls = c->tls;
 	r->pub.body = (const unsigned char *)"";
 	memcpy(r->pub.client_addr, c->client_addr, sizeof(r->pub.client_addr));
 	c->req = &r->pub;
-	bool http10 = false;
-	if (!parse_head(head, len, &r->pub, &http10)) {
-		conn_reject(c, 400, "invalid_request", "malformed request head");
+	if (!http_parse_head(text, len, &r->pub, &r->head)) {
+		conn_reject(c, r->head.status, r->head.code, r->head.message);
 		return;
 	}
-	int status = target_split(r);
-	if (status != 0) {
-		conn_reject(c, status, status == 400 ? "invalid_request" : "unavailable",
-			    status == 400 ? "the request target must be a path or an http(s) URL"
-					  : "out of memory");
-		return;
-	}
-	const char *problem = host_problem(&r->pub, http10);
-	if (problem) {
-		conn_reject(c, 400, "invalid_request", problem);
-		return;
-	}
-	r->pub.host = r->authority ? r->authority : http_header(&r->pub, "Host", NULL);
-	conn_framing(c, http10);
+	conn_framing(c, &r->head);
 }
 
 static void conn_body(struct http_conn *c)

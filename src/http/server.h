@@ -97,6 +97,30 @@ int http_server_inflight(const struct http_server *srv);
 int http_server_connections(const struct http_server *srv);
 void http_server_free(struct http_server *srv);
 
+/* What http_parse_head learns from a request head besides req's fields, and what it owns. */
+struct http_head {
+	bool http10;	 /* an HTTP/1.0 request */
+	bool keep_alive; /* the client's wish: HTTP/1.1 unless "close", HTTP/1.0 if "keep-alive" */
+	size_t content_length; /* 0 without the header */
+	char *path;	       /* owned: req->path when it is not the whole target */
+	char *authority;       /* owned: an absolute-form target's, which req->host points to */
+	/* Why the head is refused: the status (400, 411, or 503 when out of memory) and the code
+	 * and message of its JSON body (static text). */
+	int status;
+	const char *code;
+	const char *message;
+};
+
+/* Parses a whole request head: text holds len bytes ending in the empty line ("\r\n\r\n")
+ * and a NUL after them; it is split in place. Fills req's method, target, path, query, host
+ * and headers, which point into text and head, and head's framing (one well-formed
+ * Content-Length or none, no Transfer-Encoding, a valid target and Host). False when the head
+ * is refused, with head->status, code and message set. No I/O: the server's connections run
+ * every head through it, and tests/fuzz feeds it arbitrary bytes. Free head with
+ * http_head_free, whatever the result. */
+bool http_parse_head(char *text, size_t len, struct http_request *req, struct http_head *head);
+void http_head_free(struct http_head *head);
+
 /* Case-insensitive; NULL when absent. count (may be NULL) receives how many times it occurs. */
 const char *http_header(const struct http_request *req, const char *name, int *count);
 

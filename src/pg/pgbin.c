@@ -127,7 +127,12 @@ void pgbin_add_null(struct pgbin_array *a)
 
 void pgbin_add_timestamptz(struct pgbin_array *a, int64_t unix_us)
 {
-	pgbin_add_int8(a, unix_us - PGBIN_EPOCH_US);
+	/* A time too early to count from 2000 in 64 bits is before anything PostgreSQL can hold:
+	 * INT64_MIN, its -infinity (the subtraction would overflow). */
+	if (unix_us < INT64_MIN + PGBIN_EPOCH_US)
+		pgbin_add_int8(a, INT64_MIN);
+	else
+		pgbin_add_int8(a, unix_us - PGBIN_EPOCH_US);
 }
 
 bool pgbin_finish(struct pgbin_array *a)

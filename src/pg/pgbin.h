@@ -37,7 +37,7 @@ void pgbin_add_text(struct pgbin_array *a, const char *s);
 void pgbin_add_inet(struct pgbin_array *a, const char *addr);
 /* SQL NULL, in an array of any type. */
 void pgbin_add_null(struct pgbin_array *a);
-/* Microseconds since the Unix epoch. */
+/* Microseconds since the Unix epoch; a time more than 2^63 µs before 2000 is -infinity. */
 void pgbin_add_timestamptz(struct pgbin_array *a, int64_t unix_us);
 /* Writes the header. Then data holds len bytes of the array; false after a failed allocation. */
 bool pgbin_finish(struct pgbin_array *a);

@@ -4,7 +4,9 @@
 # runs whatever happens (see /work/notes/libsh-api.md for the agreed API).
 #
 # Sourced by tests/integration/t_*.sh with HG_SRCDIR and HG_BUILDDIR exported (make check does
-# it). Everything a test writes goes under $HG_TMP; HG_KEEP_TMP=1 keeps that directory.
+# it). Everything a test writes goes under $HG_TMP; HG_KEEP_TMP=1 keeps that directory. The
+# benchmarks (bench/lib.sh) source it too, for its ports, processes, PostgreSQL and hookgated,
+# with HG_PG_DURABLE=1 and HG_SQL_DIR (see pg_tmp and hgctl).
 #
 # Beyond the agreed API, tests may use: bail_out MSG, hg_now_ms, wait_until MS CMD...,
 # hg_pid_alive PID, hg_children [PID], proc_title PID, http_get URL [curl args...]
@@ -178,16 +180,17 @@ hg_pid_dead() {
 }
 
 # TERM each hookgated we started, then KILL its whole process group (workers included, even
-# those orphaned by a killed master).
+# those orphaned by a killed master). Each step may find nothing left to signal; under set -e
+# (the benchmarks) that must not end the loop.
 hg_kill_daemons() {
 	local pgid
 	for pgid in "${HG_PGIDS[@]}"; do
 		if hg_pid_alive "$pgid"; then
-			kill -TERM "$pgid" 2>/dev/null
-			wait_until 5000 hg_pid_dead "$pgid"
+			kill -TERM "$pgid" 2>/dev/null || true
+			wait_until 5000 hg_pid_dead "$pgid" || true
 		fi
-		kill -KILL -- "-$pgid" 2>/dev/null
-		wait "$pgid" 2>/dev/null
+		kill -KILL -- "-$pgid" 2>/dev/null || true
+		wait "$pgid" 2>/dev/null || true
 	done
 	HG_PGIDS=()
 }
@@ -276,10 +279,20 @@ hg_export_pg() {
 	unset PGSERVICE PGPASSWORD PGOPTIONS
 }
 
+# pg_tmp ARGS...: scripts/pg-tmp; with fsync off (PGTMP_FAST) for the tests, durable when
+# HG_PG_DURABLE=1, as the benchmarks need: a 2xx promises that the call is on disk.
+pg_tmp() {
+	if [[ ${HG_PG_DURABLE:-0} == 1 ]]; then
+		env -u PGTMP_FAST bash "$HG_SRCDIR/scripts/pg-tmp" "$@"
+	else
+		PGTMP_FAST=1 bash "$HG_SRCDIR/scripts/pg-tmp" "$@"
+	fi
+}
+
 pg_start() {
 	local out
 	HG_PG_STARTED=1
-	if ! out=$(PGTMP_FAST=1 bash "$HG_SRCDIR/scripts/pg-tmp" start "$HG_TMP/pg" 2>&1); then
+	if ! out=$(pg_tmp start "$HG_TMP/pg" 2>&1); then
 		diag "$out"
 		bail_out "cannot start PostgreSQL"
 	fi
@@ -288,11 +301,11 @@ pg_start() {
 }
 
 pg_stop() {
-	bash "$HG_SRCDIR/scripts/pg-tmp" stop "$HG_TMP/pg"
+	pg_tmp stop "$HG_TMP/pg"
 }
 
 pg_start_again() {
-	PGTMP_FAST=1 bash "$HG_SRCDIR/scripts/pg-tmp" start "$HG_TMP/pg" "$PGPORT" >/dev/null
+	pg_tmp start "$HG_TMP/pg" "$PGPORT" >/dev/null
 }
 
 pg_sql() {
@@ -378,11 +391,11 @@ hg_config_section() {
 	done
 }
 
-# hgctl ARGS...: hookgatectl with this test's config; the tokens and appkeys it prints are noted
-# (see hg_check_secrets).
+# hgctl ARGS...: hookgatectl with this test's config and the migrations of HG_SQL_DIR (default:
+# the source tree's); the tokens and appkeys it prints are noted (see hg_check_secrets).
 hgctl() {
 	local out rc=0
-	out=$(HOOKGATE_SQL_DIR="$HG_SRCDIR/sql" "$HG_BUILDDIR/hookgatectl" \
+	out=$(HOOKGATE_SQL_DIR="${HG_SQL_DIR:-$HG_SRCDIR/sql}" "$HG_BUILDDIR/hookgatectl" \
 		-c "$HG_TMP/hookgate.conf" "$@") || rc=$?
 	hg_note_secrets "$out"
 	[[ -n $out ]] && printf '%s\n' "$out"

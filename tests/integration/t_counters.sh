@@ -4,7 +4,7 @@
 # usage rows at every moment, webhook_tokens catches up within a second of the load's end, and
 # a REPEATABLE READ snapshot held open during the load (what pg_dump or a long report does)
 # neither slows ingest down much nor bloats webhook_tokens. The rates are reported; the ratio
-# is checked loosely (the benchmark, scripts/bench-ingest --hold-snapshot, measures it).
+# is checked loosely (the benchmark, bench/bench-ingest --hold-snapshot, measures it).
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"
 hg_setup

@@ -130,6 +130,35 @@ START_TEST(test_timestamptz)
 }
 END_TEST
 
+/* Found by tests/fuzz/pgbin.c: times before INT64_MIN µs after 2000 overflowed the shift to
+ * PostgreSQL's epoch; they are -infinity (INT64_MIN), as is INT64_MIN after 2000 itself. */
+START_TEST(test_timestamptz_before_range)
+{
+	struct pgbin_array a;
+	pgbin_init(&a, PGBIN_TIMESTAMPTZ);
+	pgbin_add_timestamptz(&a, INT64_MIN);
+	pgbin_add_timestamptz(&a, INT64_MIN + INT64_C(946684800000000) - 1);
+	pgbin_add_timestamptz(&a, INT64_MIN + INT64_C(946684800000000));
+	pgbin_add_timestamptz(&a, INT64_MIN + INT64_C(946684800000000) + 1);
+	pgbin_add_timestamptz(&a, INT64_MAX);
+	assert_hex(&a, "00000001"
+		       "00000000"
+		       "000004a0"
+		       "00000005"
+		       "00000001"
+		       "00000008"
+		       "8000000000000000"
+		       "00000008"
+		       "8000000000000000"
+		       "00000008"
+		       "8000000000000000"
+		       "00000008"
+		       "8000000000000001"
+		       "00000008"
+		       "7ffca2fec4c81fff");
+}
+END_TEST
+
 START_TEST(test_int8_with_null)
 {
 	struct pgbin_array a;
@@ -183,6 +212,7 @@ Suite *make_suite_pgbin(void)
 	tcase_add_test(tc, test_text_with_null);
 	tcase_add_test(tc, test_inet);
 	tcase_add_test(tc, test_timestamptz);
+	tcase_add_test(tc, test_timestamptz_before_range);
 	tcase_add_test(tc, test_int8_with_null);
 	tcase_add_test(tc, test_empty_array);
 	tcase_add_test(tc, test_grows);

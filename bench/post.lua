@@ -1,4 +1,4 @@
--- post.lua: the wrk script of scripts/bench-ingest. POSTs a ~100-byte JSON message, one token
+-- post.lua: the wrk script of bench/bench-ingest. POSTs a ~100-byte JSON message, one token
 -- per request in round robin (each thread starts at its own offset), counts the answers by
 -- status and prints one machine-readable "bench:" line in done().
 --

@@ -1,11 +1,12 @@
 #!/bin/bash
-# scripts/bench-lib/fsync-probe, the disk probe scripts/bench-ingest runs beside each hookgate
-# run and whose one "fsync:" line it parses: its usage errors, and a short real run on disk.
+# bench/fsync-probe, the disk probe bench/bench-ingest runs beside each hookgate run and whose
+# one "fsync:" line it parses: its usage errors, and a short real run on disk. "make bench" runs
+# this (TAP) after building the probe, and bench-ingest runs make bench before measuring.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
 plan 9
 
-PROBE=$HG_BUILDDIR/scripts/bench-lib/fsync-probe
+PROBE=$HG_BUILDDIR/bench/fsync-probe
 mkdir -p "$HG_TMP/probe"
 
 rc=0

@@ -8,7 +8,7 @@
  *   fsync-probe DIR SECONDS [INTERVAL_MS]
  *
  * hookgate answers 2xx only after PostgreSQL's flush, so a flush that stalls holds every call
- * in flight for as long: scripts/bench-ingest runs this beside each measured run to tell such
+ * in flight for as long: bench/bench-ingest runs this beside each measured run to tell such
  * stalls of the disk apart from hookgate's own latency. A benchmark helper, not installed.
  */
 #define _POSIX_C_SOURCE 200809L
