@@ -1,4 +1,4 @@
--- 001_schema.sql: the whole hookgate data model (README.md, "Tokens and the schema"), schema
+-- 001_schema.sql: the whole hookgate data model (docs/schema.md), schema
 -- "hookgate", PostgreSQL 13+: every table in its final shape with its indexes, the token
 -- counters, the usage history's partitions and their helpers, and the five-token trigger. The
 -- ingest functions are in 002_ingest.sql, the admin API's in 003_admin.sql.
@@ -65,7 +65,7 @@ CREATE TABLE hookgate.webhook_tokens (
 CREATE INDEX webhook_tokens_live_by_user ON hookgate.webhook_tokens (user_id)
 	WHERE deleted_at IS NULL;
 
--- The five-token limit (README.md, "Tokens and the schema"), enforced here so that it holds
+-- The five-token limit (docs/schema.md), enforced here so that it holds
 -- for the admin API, for hookgatectl and for SQL typed by hand, however many creations race.
 --
 -- Why a real UPDATE of the owner's users row, not just a count or SELECT ... FOR UPDATE:
@@ -125,7 +125,7 @@ CREATE TRIGGER webhook_tokens_limit
 -- token_counts_pending, an insert-only table, and takes its token rows FOR SHARE.
 -- fold_token_counts() (002_ingest.sql) moves the pending rows into webhook_tokens.invocations
 -- and last_invoked_at, at most a second behind; token_counts adds the two, so it is exact at
--- every moment (README.md, "Tokens and the schema").
+-- every moment (docs/schema.md).
 --
 -- Why: were every batch to rewrite its tokens' rows, each batch would leave a dead version of
 -- each row, which PostgreSQL cannot remove while any snapshot older than it is open (pg_dump,

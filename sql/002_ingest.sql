@@ -1,4 +1,4 @@
--- 002_ingest.sql: the database side of webhook ingest (README.md, "Webhook endpoints"): the
+-- 002_ingest.sql: the database side of webhook ingest (docs/api-webhooks.md): the
 -- group-commit functions the webhook workers call once per batch, the NOTIFY that invalidates
 -- their token caches, the purge of expired idempotency keys and the fold of the token
 -- counters. Applied by "hookgatectl migrate" like 001.
@@ -80,11 +80,11 @@ CREATE TYPE hookgate.ingest_call AS (
 -- answers 503; without this a batch that was stalled (server stopped, lock wait) would still
 -- commit after its callers were told that nothing was stored.
 
--- Where a call goes and whether the token's owner may post there (README.md, "Webhook
--- endpoints"), for every statement below that decides calls. module_final is the module
--- stored (an extension call becomes extension_sandbox or extension_marketplace by the app id
--- that matched); allowed is NULL when there is no such target, or when owner is NULL (unknown
--- token: nothing is looked up). Each environment's appkey opens only its own app id.
+-- Where a call goes and whether the token's owner may post there (docs/api-webhooks.md), for
+-- every statement below that decides calls. module_final is the module stored (an extension
+-- call becomes extension_sandbox or extension_marketplace by the app id that matched); allowed
+-- is NULL when there is no such target, or when owner is NULL (unknown token: nothing is looked
+-- up). Each environment's appkey opens only its own app id.
 -- LANGUAGE sql, STABLE and not STRICT so that the planner inlines it: the look-ups stay index
 -- scans inside the batch's plan.
 CREATE FUNCTION hookgate.ingest_target(module text, target text, appkey_hash text, owner bigint)
@@ -448,7 +448,7 @@ DECLARE
 	lasts timestamptz[];
 BEGIN
 	-- Advisory lock (1751869300, 1): 1751869300 is "hkgt" in ASCII, hookgate's class of
-	-- advisory locks (README, "Tokens and the schema"); 1 is the fold.
+	-- advisory locks (docs/schema.md); 1 is the fold.
 	IF NOT pg_try_advisory_xact_lock(1751869300, 1) THEN
 		RETURN NULL;
 	END IF;

@@ -20,8 +20,8 @@
 /* Enough for the cookie with a session id, the largest Max-Age and "; Secure". */
 #define SESSION_COOKIE_MAX 192
 
-/* Values of hookgate.admin_sessions.stage and the pre-2FA session's fixed life (README "Admin
- * API"). */
+/* Values of hookgate.admin_sessions.stage and the pre-2FA session's fixed life
+ * (docs/api-admin.md). */
 #define SESSION_STAGE_PASSWORD "password"
 #define SESSION_STAGE_FULL "full"
 #define SESSION_PRE2FA_TTL_S 300

@@ -1,4 +1,4 @@
-/* admin_login: see admin_login.h.
+/* admin_login: see admin/login.h.
  *
  * Each step is a chain of single statements; whatever must be atomic (counting a failure and
  * locking, accepting a TOTP step, spending a recovery code, promoting the session) is one of

@@ -1,4 +1,4 @@
-/* admin_modules: see admin_modules.h. */
+/* admin_modules: see admin/modules.h. */
 #include "admin/modules.h"
 #include "admin/tokens.h"
 #include "core/token.h"
@@ -15,7 +15,7 @@
 /* ---- GET /admin/api/modules ------------------------------------------------------------------ */
 
 // clang-format off
-/* The same rules the webhook endpoints apply (README "Webhook endpoints"): channel membership, bot
+/* The same rules the webhook endpoints apply (docs/api-webhooks.md): channel membership, bot
  * owner or subscriber, and extensions whose appkeys the user holds, i.e. owns. */
 static const char modules_sql[] =
 	"SELECT 'channel', c.name, c.title, NULL FROM hookgate.channels c"

@@ -1,4 +1,4 @@
-/* admin_pwcheck: see admin_pwcheck.h.
+/* admin_pwcheck: see admin/pwcheck.h.
  *
  * Why threads here and nowhere else: everything else the admin worker does waits on I/O and
  * fits the event loop, but a password check is pure CPU. Run inline, each login attempt would

@@ -1,4 +1,4 @@
-/* admin_session: see admin_session.h. */
+/* admin_session: see admin/session.h. */
 #include "admin/session.h"
 #include "core/log.h"
 

@@ -1,4 +1,4 @@
-/* admin_tokens: the token module of README "Admin API" — list, generate (409 token_limit from the
+/* admin_tokens: the token module of docs/api-admin.md — list, generate (409 token_limit from the
  * trigger's SQLSTATE), rename / enable / disable, soft delete, secret copy and the usage
  * history with keyset pagination — always restricted to the session's own user (404 else). */
 #ifndef HG_ADMIN_TOKENS_H

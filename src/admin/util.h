@@ -1,5 +1,5 @@
 /* admin_util: what every admin API handler shares — the per-request context, JSON in and out
- * (README "Admin API" shapes, Cache-Control: no-store), database calls that answer failures by
+ * (docs/api-admin.md shapes, Cache-Control: no-store), database calls that answer failures by
  * themselves, text rules (token names), query-string parameters, bytea and time formats. */
 #ifndef HG_ADMIN_UTIL_H
 #define HG_ADMIN_UTIL_H
@@ -62,7 +62,7 @@ struct admin_ctx {
 	void (*data_free)(void *data);		/* when data needs more than free() */
 	void (*next)(struct admin_ctx *ctx);	/* what runs once the session is checked */
 	void (*handler)(struct admin_ctx *ctx); /* the route's handler (admin_worker) */
-	int need;				/* enum admin_need of admin_session.h */
+	int need;				/* enum admin_need of admin/session.h */
 };
 
 typedef void (*admin_handler)(struct admin_ctx *ctx);

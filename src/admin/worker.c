@@ -1,4 +1,4 @@
-/* admin_worker: see admin_worker.h. The route table of README "Admin API", the session each route
+/* admin_worker: see admin/worker.h. The route table of docs/api-admin.md, the session each route
  * needs, and the worker's own state: the password-check threads and the session pruning timer. */
 #include "admin/worker.h"
 #include "admin/login.h"

@@ -1,5 +1,5 @@
 /* admin_worker: the admin worker process — login, the token dashboard API and the dashboard
- * page of README "Admin API" on server.admin_listen. */
+ * page of docs/api-admin.md on server.admin_listen. */
 #ifndef HG_ADMIN_WORKER_H
 #define HG_ADMIN_WORKER_H
 

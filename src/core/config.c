@@ -830,3 +830,32 @@ int cfg_unreloadable_changes(const struct hg_config *old_cfg, const struct hg_co
 	}
 	return count;
 }
+
+/* ---- the table, for people ------------------------------------------------------------ */
+
+/* The type names docs/configuration.md explains; tabs separate the fields, so they may hold
+ * spaces. */
+static const char *const cfg_type_names[] = {
+	[CFG_STRING] = "string",       [CFG_PATH] = "path",
+	[CFG_ADDR] = "address",	       [CFG_URL] = "url",
+	[CFG_SIZE] = "size",	       [CFG_DURATION] = "duration",
+	[CFG_INT] = "integer",	       [CFG_WORKERS] = "integer or auto",
+	[CFG_DOUBLE] = "number",       [CFG_BOOL] = "boolean",
+	[CFG_LOG_LEVEL] = "log level", [CFG_LOG_TARGET] = "log target",
+};
+
+bool cfg_describe(FILE *out)
+{
+	for (size_t i = 0; i < CFG_NKEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		const char *def = k->required ? "required" : k->def ? k->def : "-";
+		char range[64] = "-";
+
+		if (k->min != NULL || k->max != NULL)
+			snprintf(range, sizeof(range), "%s..%s", k->min ? k->min : "",
+				 k->max ? k->max : "");
+		fprintf(out, "%s.%s\t%s\t%s\t%s\t%s\n", k->section, k->name,
+			cfg_type_names[k->type], def, range, k->reloadable ? "yes" : "restart");
+	}
+	return fflush(out) == 0 && !ferror(out);
+}

@@ -1,4 +1,4 @@
-/* config: hookgate.conf (README "Configuration"). One table of keys with their type, default and
+/* config: hookgate.conf (docs/configuration.md). One table of keys with their type, default and
  * whether a SIGHUP may change them; the parser rejects unknown sections/keys and bad values naming
  * file and line, and cfg_validate checks what involves several keys. */
 #ifndef HG_CONFIG_H
@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct hg_config {
 	/* [server] */
@@ -56,6 +57,12 @@ void cfg_free(struct hg_config *cfg);
  * returns how many differ between old and new. */
 int cfg_unreloadable_changes(const struct hg_config *old_cfg, const struct hg_config *new_cfg,
 			     char *buf, size_t buflen);
+
+/* The key table, one key a line: "section.key", type, default ("required", or "-" when there is
+ * none), range ("lo..hi" in the key's own syntax, "-" when unbounded) and "yes" or "restart" for
+ * whether SIGHUP may change it, separated by tabs ("hookgated --describe-config"; the test of
+ * docs/configuration.md compares the two). False when writing failed. */
+bool cfg_describe(FILE *out);
 
 /* Value parsers, exposed for hookgatectl and tests. */
 bool cfg_parse_size(const char *s, uint64_t *out);	 /* "64k", "1m", "512" */

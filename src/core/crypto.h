@@ -1,4 +1,4 @@
-/* crypto: the secret key file and everything keyed by it (README "Tokens and the schema"): look-up
+/* crypto: the secret key file and everything keyed by it (docs/schema.md, "Secrets"): look-up
  * hashes (HMAC-SHA-256), sealed secrets (AES-256-GCM), passwords (scrypt), randomness, and
  * constant-time comparison. All of it through OpenSSL. */
 #ifndef HG_CRYPTO_H

@@ -1,4 +1,4 @@
-/* ctl: the modules of hookgatectl (README "hookgatectl"). hookgatectl.c owns the global options,
+/* ctl: the modules of hookgatectl (docs/hookgatectl.md). main.c owns the global options,
  * argument parsing and dispatch; ctl_db the blocking libpq connection; ctl_out text vs --json
  * output and error reporting; ctl_migrate, ctl_user, ctl_module and ctl_token the commands
  * themselves. */
@@ -15,7 +15,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 
-/* Exit statuses of README "hookgatectl". */
+/* Exit statuses of docs/hookgatectl.md. */
 enum ctl_status { CTL_OK = 0, CTL_REFUSED = 1, CTL_USAGE = 2 };
 
 struct ctl_ctx {
@@ -44,7 +44,7 @@ struct ctl_opt {
 	const char **value;
 };
 
-/* hookgatectl.c */
+/* main.c */
 void ctl_print_usage(FILE *out);
 /* Runs the entry of table named argv[1]; group names the command in usage errors. */
 int ctl_subcommand(struct ctl_ctx *ctx, const char *group, const struct ctl_command *table,

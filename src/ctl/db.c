@@ -1,5 +1,5 @@
 /* ctl_db: hookgatectl's one blocking libpq connection. A CLI waits for its answer anyway, so
- * plain PQexecParams is right here (the daemon uses the asynchronous common/db instead).
+ * plain PQexecParams is right here (the daemon uses the asynchronous pg/db instead).
  * Statement errors are kept (SQLSTATE + primary message) for the caller to map or report. */
 #include "ctl/ctl.h"
 #include "lib/encoding.h"

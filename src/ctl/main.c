@@ -1,4 +1,4 @@
-/* hookgatectl: the administration CLI of README "hookgatectl". This file parses the global options
+/* hookgatectl: the administration CLI of docs/hookgatectl.md. This file parses the global options
  * (which come before the command), dispatches to the command modules and prints the usage. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L

@@ -1,4 +1,4 @@
-/* ctl_token: "hookgatectl token create|list|disable|enable|delete" (README "hookgatectl"). The
+/* ctl_token: "hookgatectl token create|list|disable|enable|delete" (docs/hookgatectl.md). The
  * five-token limit is the database trigger's job; here its SQLSTATE becomes the refusal. A new
  * token is printed once and stored only as a keyed hash and a sealed copy; every change is audited.
  */

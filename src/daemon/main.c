@@ -1,4 +1,5 @@
-/* main: hookgated's command line. */
+/* main: hookgated's command line (docs/operations.md). */
+#include "core/config.h"
 #include "daemon/master.h"
 #include "proc/proctitle.h"
 
@@ -9,12 +10,19 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: hookgated -c FILE [--foreground]\n"
-		     "  -c, --config FILE   configuration file (hookgate.conf)\n"
-		     "  -f, --foreground    stay attached to the terminal, log to stderr\n"
-		     "  -h, --help          this text\n"
-		     "  -V, --version       print the version\n");
+	fprintf(out,
+		"usage: hookgated -c FILE [--foreground]\n"
+		"       hookgated --describe-config\n"
+		"  -c, --config FILE   configuration file (hookgate.conf)\n"
+		"  -f, --foreground    stay attached to the terminal, log to stderr\n"
+		"  --describe-config   print every configuration key, tab-separated: key, type,\n"
+		"                      default, range, and whether SIGHUP may change it\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n");
 }
+
+/* getopt_long's value for --describe-config, which has no short form. */
+#define OPT_DESCRIBE_CONFIG 256
 
 int main(int argc, char **argv)
 {
@@ -23,6 +31,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "describe-config", no_argument, NULL, OPT_DESCRIBE_CONFIG },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL;
@@ -43,6 +52,9 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("hookgated %s\n", PACKAGE_VERSION);
 			return 0;
+		case OPT_DESCRIBE_CONFIG:
+			/* The table itself, so that docs and tools need not parse config.c. */
+			return cfg_describe(stdout) ? 0 : 1;
 		default:
 			usage(stderr);
 			return 2;

@@ -1,5 +1,5 @@
 /* counters: the fold of the token counters. A batch does not update webhook_tokens: it
- * inserts its counts into hookgate.token_counts_pending (README, "Tokens and the schema").
+ * inserts its counts into hookgate.token_counts_pending (docs/schema.md).
  * Every webhook worker asks PostgreSQL to fold those rows into webhook_tokens twice a second;
  * hookgate.fold_token_counts() takes an advisory lock, so one fold runs at a time across
  * workers and nodes, and webhook_tokens is at most about a second behind while one worker

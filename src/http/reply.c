@@ -1,4 +1,4 @@
-/* httputil: see httputil.h. */
+/* reply: see reply.h. */
 #include "http/reply.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
-/* httputil: JSON answers in the shapes the README fix and small helpers shared by the webhook
- * and admin routes. */
+/* reply: JSON answers in the shapes docs/api-webhooks.md and docs/api-admin.md fix, and small
+ * helpers shared by the webhook and admin routes. */
 #ifndef HG_HTTPUTIL_H
 #define HG_HTTPUTIL_H
 

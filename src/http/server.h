@@ -1,7 +1,7 @@
 /* http: the HTTP/1.1 server every worker runs, on libevent bufferevents (plain or TLS).
  * It owns connections, request-head parsing and its limits (8 KiB head, a deadline for the
  * whole head, body size, connection cap, strict Content-Length), keep-alive and answers.
- * Every protocol error is answered with the JSON error body of README "Webhook endpoints" before
+ * Every protocol error is answered with the JSON error body of docs/api-webhooks.md before
  * closing. */
 #ifndef HG_HTTP_H
 #define HG_HTTP_H

@@ -1,6 +1,6 @@
-/* text: the rule for human-given names and titles (README "Tokens and the schema": token names of
- * 1-64 characters, no control characters), shared by hookgatectl and the admin API so both refuse
- * the same input. */
+/* text: the rule for human-given names and titles (docs/api-admin.md, "Token module": token names
+ * of 1-64 characters, no control characters), shared by hookgatectl and the admin API so both
+ * refuse the same input. */
 #ifndef HG_TEXT_H
 #define HG_TEXT_H
 

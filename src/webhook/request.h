@@ -1,4 +1,4 @@
-/* webhook_request: the pure checks of a webhook call (README "Webhook endpoints") — routing, the
+/* webhook_request: the pure checks of a webhook call (docs/api-webhooks.md) — routing, the
  * query string, content types, bodies and Idempotency-Key. No I/O and no allocation beyond cJSON's
  * own parse tree, so everything here is safe on hostile input and testable without a server. */
 #ifndef HG_WEBHOOK_REQUEST_H
@@ -33,10 +33,10 @@ struct webhook_route {
 	char target[WEBHOOK_NAME_MAX + 1];
 };
 
-/* path is the raw path (up to '?', not decoded). True when it has one of the four README "Webhook
- * endpoints" shapes, exactly (no trailing slash, no extra segment), even if the name is invalid.
- * False for any other path (404 after authentication) and whenever out->bad_encoding is set, which
- * the caller checks first. */
+/* path is the raw path (up to '?', not decoded). True when it has one of the four
+ * docs/api-webhooks.md shapes, exactly (no trailing slash, no extra segment), even if the name is
+ * invalid. False for any other path (404 after authentication) and whenever out->bad_encoding is
+ * set, which the caller checks first. */
 bool webhook_route_parse(const char *path, struct webhook_route *out);
 /* "channel", "bot_incoming", "bot_message", "extension": the module as the SQL side names it. */
 const char *webhook_module_sql_name(enum webhook_module module);
@@ -87,7 +87,7 @@ bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_ki
  * set to a static code ("invalid_json", "invalid_message", "unsupported_media_type") and msg
  * (msglen > 0) to a human message naming the rule that failed. */
 
-/* A message endpoint's body: a JSON object with the fields of README "Webhook endpoints". */
+/* A message endpoint's body: a JSON object with the fields of docs/api-webhooks.md. */
 int webhook_check_message(const char *body, size_t len, const char **code, char *msg,
 			  size_t msglen);
 /* Any endpoint's body: content kind first (415), then UTF-8 and JSON or message rules. */

@@ -1,5 +1,5 @@
-/* token_cache: a webhook worker's look-up of tokens by their keyed hash (README "Tokens and the
- * schema"). Known tokens stay cached until a NOTIFY on hookgate_tokens (sql/002_ingest.sql) or a
+/* token_cache: a webhook worker's look-up of tokens by their keyed hash (docs/schema.md,
+ * "Secrets"). Known tokens stay cached until a NOTIFY on hookgate_tokens (sql/002_ingest.sql) or a
  * reconnect drops them; unknown ones for 5 s; concurrent misses for one hash share a query. */
 #ifndef HG_TOKEN_CACHE_H
 #define HG_TOKEN_CACHE_H

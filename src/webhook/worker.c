@@ -1,4 +1,4 @@
-/* webhook_worker: see webhook_worker.h.
+/* webhook_worker: see webhook/worker.h.
  *
  * A call goes: query and path parsed → token format → token look-up (cache, else PostgreSQL)
  * → rate limit → request checks → group commit (ingest) → answer. Authentication comes first:
@@ -145,7 +145,8 @@ static int call_fix(struct webhook_call *call, int status, const char *code, con
 	return status;
 }
 
-/* The request's own checks, in the order of the README's error table; 0 when PostgreSQL decides. */
+/* The request's own checks, in the order of docs/api-webhooks.md, "How a call is handled"; 0 when
+ * PostgreSQL decides. */
 static int call_check_request(struct webhook_call *call)
 {
 	struct http_request *req = call->req;

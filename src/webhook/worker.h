@@ -1,5 +1,5 @@
-/* webhook_worker: a webhook worker process — the Cliq-compatible endpoints of README "Webhook
- * endpoints" on server.listen. */
+/* webhook_worker: a webhook worker process — the Cliq-compatible endpoints of docs/api-webhooks.md
+ * on server.listen. */
 #ifndef HG_WEBHOOK_WORKER_H
 #define HG_WEBHOOK_WORKER_H
 

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # lib.sh: what every integration test shares — TAP output, a throwaway PostgreSQL cluster,
 # a hookgate.conf on free ports, the real hookgated started and stopped, and a cleanup that
-# runs whatever happens (see /work/notes/libsh-api.md for the agreed API).
+# runs whatever happens. docs/testing.md describes every function and how to add a test.
 #
 # Sourced by tests/integration/t_*.sh with HG_SRCDIR and HG_BUILDDIR exported (make check does
 # it). Everything a test writes goes under $HG_TMP; HG_KEEP_TMP=1 keeps that directory. The
@@ -12,6 +12,7 @@
 # hg_pid_alive PID, hg_children [PID], proc_title PID, http_get URL [curl args...]
 # (sets HTTP_STATUS HTTP_BODY HTTP_HEADERS HTTP_MS), pg_pids, pg_signal_all SIG,
 # hg_note_secrets TEXT (the cleanup fails when a token or appkey noted reaches a log).
+# The harness API, and how to add a test: docs/testing.md.
 
 : "${HG_SRCDIR:?HG_SRCDIR must be set (make check sets it)}"
 : "${HG_BUILDDIR:?HG_BUILDDIR must be set (make check sets it)}"

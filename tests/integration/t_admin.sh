@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
-# The admin API of README "Admin API" against the real hookgated: two-step login (password, then TOTP
+# The admin API of docs/api-admin.md against the real hookgated: two-step login (password, then TOTP
 # computed here with openssl), enrollment and recovery codes, replay refusal, lockout and
 # "user unlock", "user reset-2fa", CSRF and origin refusals, the token module (24 racing
 # creations, rename rules, status, delete, secret copy, usage paging, cross-user 404s), modules

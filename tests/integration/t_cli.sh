@@ -1,7 +1,8 @@
 #!/bin/bash
-# hookgatectl (README "hookgatectl") against a throwaway cluster, and the schema rules it relies on (README "Tokens and the schema",
-# §6): migrations, users, modules, tokens, the five-token trigger under races (hookgatectl
-# processes, hand-written SQL, REPEATABLE READ sessions), soft deletion and --json output.
+# hookgatectl (docs/hookgatectl.md) against a throwaway cluster, and the schema rules it relies
+# on (docs/schema.md): migrations, users, modules, tokens, the five-token trigger under races
+# (hookgatectl processes, hand-written SQL, REPEATABLE READ sessions), soft deletion and --json
+# output.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
 plan 78

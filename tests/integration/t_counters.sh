@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119
-# Token counters under load (README, "Tokens and the schema"): hookgate.token_counts equals the
+# Token counters under load (docs/schema.md): hookgate.token_counts equals the
 # usage rows at every moment, webhook_tokens catches up within a second of the load's end, and
 # a REPEATABLE READ snapshot held open during the load (what pg_dump or a long report does)
 # neither slows ingest down much nor bloats webhook_tokens. The rates are reported; the ratio

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
-# GET /healthz (README "Webhook endpoints"): 200 while PostgreSQL answers, 503 "unavailable" quickly when it is
+# GET /healthz (docs/operations.md, "Health checks"): 200 while PostgreSQL answers, 503 "unavailable" quickly when it is
 # stopped or hangs (SIGSTOP), and 200 again once it is back — without restarting hookgated.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup

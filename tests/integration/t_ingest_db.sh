@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
-# The database side of webhook ingest (sql/002_ingest.sql, README "Webhook endpoints"): hookgate.ingest_batch()
+# The database side of webhook ingest (sql/002_ingest.sql, docs/api-webhooks.md): hookgate.ingest_batch()
 # called by hand with psql — accepted calls, the 403/404 rules of every module, disabled and
 # deleted tokens, idempotency keys, a failing batch storing nothing, counters equal to usage
 # rows, disable and delete racing a batch on the token's row lock, one idempotency key used by
@@ -139,7 +139,7 @@ want=$(lines "0 403 forbidden -" "1 404 not_found -" "2 204 - m" "3 204 - m" \
 	"4 403 forbidden -" "5 404 not_found -" "6 204 - m" "7 204 - m" "8 403 forbidden -" \
 	"9 403 forbidden -" "10 403 forbidden -" "11 404 not_found -" "12 429 - -" \
 	"13 401 token_invalid -")
-is "$GOT" "$want" "channel/bot/extension rules: 403 and 404 per the README, appkeys never cross"
+is "$GOT" "$want" "channel/bot/extension rules: 403 and 404 per docs/api-webhooks.md, appkeys never cross"
 is "$(pg_sql "SELECT string_agg(module, ',' ORDER BY id) FROM hookgate.messages
 	WHERE id IN (${MSG[6]}, ${MSG[7]})")" "extension_sandbox,extension_marketplace" \
 	"extension messages stored as extension_sandbox / extension_marketplace"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
-# The master (README "Running"): its children and their titles, replacing a dead worker, SIGHUP with a
+# The master (docs/operations.md): its children and their titles, replacing a dead worker, SIGHUP with a
 # good and a bad configuration, SIGTERM, SIGQUIT, and workers that outlive a killed master.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup

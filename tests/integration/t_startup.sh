@@ -1,5 +1,5 @@
 #!/bin/bash
-# Start-up failures (README "Running"): each one exits non-zero with exactly one line on stderr that
+# Start-up failures (docs/operations.md): each one exits non-zero with exactly one line on stderr that
 # says why, before any worker is forked.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
-# TLS (server.tls_cert/tls_key, README "Configuration"): with a self-signed certificate made here, both the
+# TLS (server.tls_cert/tls_key, docs/operations.md, "TLS"): with a self-signed certificate made here, both the
 # webhook and the admin listener speak TLS only, the admin session cookie is Secure, and the
 # admin API's Origin check expects the https origin.
 . "$HG_SRCDIR/tests/integration/lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119
-# Webhook endpoints (README "Webhook endpoints"): every module, the permission and body rules, every error code
+# Webhook endpoints (docs/api-webhooks.md): every module, the permission and body rules, every error code
 # of the table, authentication first, idempotency, disable/enable/delete at once on every
 # worker, counters equal to usage rows, and no token in the access log.
 . "$HG_SRCDIR/tests/integration/lib.sh"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Checksum computed by an independent Python implementation of the README "Tokens and the schema"
- * format. */
+/* Checksum computed by an independent Python implementation of the token format of
+ * docs/api-webhooks.md ("Tokens"). */
 #define KNOWN_TOKEN "hgt_Hookgate0123456789abcdefXYZ2eun9i"
 
 static bool all_base62(const char *s, size_t len)
