@@ -1,6 +1,7 @@
 /* ctl_out: everything hookgatectl prints. Errors are one line on stderr ("hookgatectl: reason");
  * with --json, stdout carries exactly one JSON object: the result or {"error": reason}. */
 #include "ctl/ctl.h"
+#include "lib/utf8.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -141,16 +142,6 @@ static const char *cell_text(const PGresult *res, int row, int col)
 	return PQgetvalue(res, row, col);
 }
 
-/* Display width in code points (continuation bytes do not count). */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s; s++)
-		w += ((unsigned char)*s & 0xC0) != 0x80;
-	return w;
-}
-
 static void print_cell(const char *text, size_t width, bool last)
 {
 	fputs(text, stdout);
@@ -158,7 +149,7 @@ static void print_cell(const char *text, size_t width, bool last)
 		putchar('\n');
 		return;
 	}
-	for (size_t w = text_width(text); w < width + 2; w++)
+	for (size_t w = utf8_count(text); w < width + 2; w++)
 		putchar(' ');
 }
 
@@ -170,9 +161,9 @@ void ctl_out_table(const PGresult *res)
 	if (!width)
 		return;
 	for (int c = 0; c < ncols; c++) {
-		width[c] = text_width(PQfname(res, c));
+		width[c] = utf8_count(PQfname(res, c));
 		for (int r = 0; r < PQntuples(res); r++) {
-			size_t w = text_width(cell_text(res, r, c));
+			size_t w = utf8_count(cell_text(res, r, c));
 
 			if (w > width[c])
 				width[c] = w;

@@ -6,6 +6,7 @@
 
 #include "ctl/ctl.h"
 #include "lib/text.h"
+#include "lib/utf8.h"
 #include "core/crypto.h"
 
 #include <openssl/crypto.h>
@@ -41,15 +42,6 @@ bool ctl_user_lookup(struct ctl_ctx *ctx, char *login, char id[CTL_ID_LEN])
 			     id);
 }
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
 /* The first line of stdin without its line end, in *out (free with free_password). */
 static bool read_password(struct ctl_ctx *ctx, char **out)
 {
@@ -70,7 +62,7 @@ static bool read_password(struct ctl_ctx *ctx, char **out)
 		ctl_fail(ctx, "the password must not contain a NUL byte");
 		return false;
 	}
-	if (len == 0 || len > PASSWORD_MAX_BYTES || utf8_chars(line) < PASSWORD_MIN_CHARS) {
+	if (len == 0 || len > PASSWORD_MAX_BYTES || utf8_count(line) < PASSWORD_MIN_CHARS) {
 		if (line)
 			OPENSSL_cleanse(line, cap);
 		free(line);
@@ -162,18 +154,18 @@ static int user_list(struct ctl_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (!ctl_db_open(ctx))
 		return CTL_REFUSED;
-	res = ctl_db_exec(ctx,
-			  "SELECT u.login, u.display_name, u.totp_enabled AS twofa_enrolled,"
-			  " " CTL_SQL_TIME("CASE WHEN u.locked_until > now() THEN u.locked_until "
-					   "END") " AS locked_until,"
-						  " (SELECT count(*) FROM hookgate.webhook_tokens t"
-						  "   WHERE t.user_id = u.id AND t.deleted_at IS "
-						  "NULL) AS tokens,"
-						  " " CTL_SQL_TIME(
-							  "u.created_at") " AS created_at"
-									  " FROM hookgate.users u "
-									  "ORDER BY u.login",
-			  0, NULL);
+	res = ctl_db_exec(
+		ctx,
+		"SELECT u.login, u.display_name, u.totp_enabled AS twofa_enrolled,"
+		" " CTL_SQL_TIME("CASE WHEN u.locked_until > now() THEN u.locked_until "
+				 "END") " AS locked_until,"
+					" (SELECT count(*) FROM hookgate.webhook_tokens t"
+					"   WHERE t.user_id = u.id AND t.deleted_at IS "
+					"NULL) AS tokens,"
+					" " CTL_SQL_TIME("u.created_at") " AS created_at"
+									 " FROM hookgate.users u "
+									 "ORDER BY u.login",
+		0, NULL);
 	if (!res)
 		return ctl_db_fail(ctx);
 	if (ctx->json) {

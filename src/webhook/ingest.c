@@ -6,6 +6,7 @@
 #include "webhook/ingest.h"
 #include "core/log.h"
 #include "pg/pgbin.h"
+#include "lib/utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -108,38 +109,11 @@ static const char *module_name(enum ingest_module m)
 	return "invalid"; /* refused by the database: the batch fails */
 }
 
-/* Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). */
-static bool utf8_valid(const unsigned char *s)
-{
-	while (*s) {
-		unsigned c = *s++, need, min;
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1, min = 0x80;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2, min = 0x800;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3, min = 0x10000;
-		else
-			return false;
-		unsigned cp = c & (0x3f >> need);
-		for (unsigned k = 0; k < need; k++, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (*s & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-	}
-	return true;
-}
-
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
  * refuse the parameter, i.e. fail every call of the batch. Such a value is sent as NULL. */
 static const char *text_or_null(const char *value)
 {
-	if (value == NULL || value[0] == '\0' || !utf8_valid((const unsigned char *)value))
+	if (value == NULL || value[0] == '\0' || !utf8_valid_str(value))
 		return NULL;
 	return value;
 }
@@ -147,7 +121,7 @@ static const char *text_or_null(const char *value)
 /* Where the column is NOT NULL: "" for a missing or invalid value. */
 static const char *text_or_empty(const char *value)
 {
-	if (value == NULL || !utf8_valid((const unsigned char *)value))
+	if (value == NULL || !utf8_valid_str(value))
 		return "";
 	return value;
 }

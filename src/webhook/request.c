@@ -3,6 +3,7 @@
 #include "webhook/request.h"
 #include "lib/encoding.h"
 #include "lib/jsontext.h"
+#include "lib/utf8.h"
 
 #include "core/redact.h"
 #include "core/token.h"
@@ -387,14 +388,6 @@ __attribute__((format(printf, 3, 4))) static int body_error(char *msg, size_t ms
 	return 400;
 }
 
-static size_t utf8_code_points(const char *s)
-{
-	size_t n = 0;
-	for (; *s != '\0'; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
 /* Fields of a sub-object ("bot", "card") that must be strings when present; other keys are
  * left alone, as Cliq does. */
 static int check_string_fields(const cJSON *obj, const char *where, const char *const *fields,
@@ -417,7 +410,7 @@ static int check_text(const cJSON *text, char *msg, size_t msglen)
 		return body_error(msg, msglen, "text must be a string");
 	if (text->valuestring[0] == '\0')
 		return body_error(msg, msglen, "text must not be empty");
-	if (utf8_code_points(text->valuestring) > WEBHOOK_TEXT_MAX)
+	if (utf8_count(text->valuestring) > WEBHOOK_TEXT_MAX)
 		return body_error(msg, msglen, "text must be at most %d characters",
 				  WEBHOOK_TEXT_MAX);
 	return 0;
@@ -523,7 +516,7 @@ int webhook_check_body(enum webhook_module module, enum webhook_body_kind kind, 
 		return webhook_check_message(body, len, code, msg, msglen);
 	if (kind == WEBHOOK_BODY_JSON)
 		return check_json_text(body, len, code, msg, msglen);
-	if (!jsontext_utf8_valid((const unsigned char *)body, len))
+	if (!utf8_valid((const unsigned char *)body, len))
 		return invalid_json(code, msg, msglen, JSONTEXT_NOT_UTF8);
 	return 0;
 }

@@ -17,5 +17,7 @@ Suite *make_suite_pgbin(void);
 Suite *make_suite_redact(void);
 Suite *make_suite_http(void);
 Suite *make_suite_jsontext(void);
+Suite *make_suite_utf8(void);
+Suite *make_suite_text(void);
 
 #endif
