@@ -3,6 +3,7 @@
 #include "lib/encoding.h"
 #include "http/reply.h"
 #include "lib/jsontext.h"
+#include "lib/percent.h"
 #include "core/log.h"
 
 #include <stdio.h>
@@ -263,32 +264,6 @@ void admin_interval(int64_t ms, char *out, size_t outlen)
 	snprintf(out, outlen, "%lld milliseconds", (long long)ms);
 }
 
-/* Percent-decodes [in, end) into out; '+' is a space (form encoding). */
-static bool percent_decode(const char *in, const char *end, char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	for (; in < end; in++) {
-		int c = (unsigned char)*in;
-
-		if (c == '%') {
-			int hi = end - in >= 3 ? hex_digit_value(in[1]) : -1;
-			int lo = hi >= 0 ? hex_digit_value(in[2]) : -1;
-			if (hi < 0 || lo < 0)
-				return false;
-			c = hi * 16 + lo;
-			in += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
-		if (c == 0 || o + 1 >= outlen)
-			return false;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return true;
-}
-
 enum admin_param admin_query_param(const char *query, const char *name, char *out, size_t outlen)
 {
 	size_t nl = strlen(name);
@@ -299,8 +274,11 @@ enum admin_param admin_query_param(const char *query, const char *name, char *ou
 		const char *end = amp ? amp : p + strlen(p);
 
 		if ((size_t)(end - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			size_t n;
 			if (found != ADMIN_PARAM_ABSENT ||
-			    !percent_decode(p + nl + 1, end, out, outlen))
+			    percent_decode(p + nl + 1, (size_t)(end - p) - nl - 1,
+					   PERCENT_PLUS_SPACE, out, outlen, &n) != PERCENT_OK ||
+			    n >= outlen)
 				return ADMIN_PARAM_BAD;
 			found = ADMIN_PARAM_OK;
 		} else if ((size_t)(end - p) == nl && strncmp(p, name, nl) == 0) {

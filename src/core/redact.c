@@ -9,6 +9,7 @@
 #include "core/redact.h"
 
 #include "lib/encoding.h"
+#include "lib/percent.h"
 #include "core/token.h"
 
 #include <string.h>
@@ -33,13 +34,10 @@ static bool is_base62(int c)
  * *next is where the following one starts. */
 static int char_at(const struct scan *sc, size_t i, size_t *next)
 {
-	if (sc->s[i] == '%' && sc->len - i >= 3) {
-		int hi = hex_digit_value((unsigned char)sc->s[i + 1]);
-		int lo = hi >= 0 ? hex_digit_value((unsigned char)sc->s[i + 2]) : -1;
-		if (lo >= 0) {
-			*next = i + 3;
-			return hi << 4 | lo;
-		}
+	int c = percent_escape(sc->s + i, sc->len - i);
+	if (c >= 0) {
+		*next = i + 3;
+		return c;
 	}
 	*next = i + 1;
 	return (unsigned char)sc->s[i];

@@ -3,6 +3,7 @@
 #include "webhook/request.h"
 #include "lib/encoding.h"
 #include "lib/jsontext.h"
+#include "lib/percent.h"
 #include "lib/utf8.h"
 
 #include "core/redact.h"
@@ -15,53 +16,9 @@
 
 #include <cjson/cJSON.h>
 
-/* ---- percent-decoding ------------------------------------------------------------------- */
-
-enum pct_result {
-	PCT_OK,
-	PCT_BAD, /* '%' not followed by two hex digits */
-	PCT_NUL, /* %00 */
-	PCT_CTL, /* a control character, where the caller refuses them */
-};
-
 static bool is_control(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
-}
-
-/* Decodes src[0, len) into out (outcap bytes including the NUL; out may be NULL to validate
- * only). Bytes past outcap - 1 are checked and counted in *outlen but not stored, so *outlen >
- * outcap - 1 tells the caller the value did not fit. */
-static enum pct_result pct_decode(const char *src, size_t len, bool plus_space, bool refuse_ctl,
-				  char *out, size_t outcap, size_t *outlen)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)src[i];
-		if (c == '%') {
-			if (len - i < 3)
-				return PCT_BAD;
-			int hi = hex_digit_value((unsigned char)src[i + 1]);
-			int lo = hex_digit_value((unsigned char)src[i + 2]);
-			if (hi < 0 || lo < 0)
-				return PCT_BAD;
-			c = (unsigned char)(hi << 4 | lo);
-			if (c == 0)
-				return PCT_NUL;
-			i += 2;
-		} else if (c == '+' && plus_space) {
-			c = ' ';
-		}
-		if (refuse_ctl && is_control(c))
-			return PCT_CTL;
-		if (out != NULL && n + 1 < outcap)
-			out[n] = (char)c;
-		n++;
-	}
-	if (out != NULL && outcap > 0)
-		out[n < outcap ? n : outcap - 1] = '\0';
-	*outlen = n;
-	return PCT_OK;
 }
 
 /* ---- routing ---------------------------------------------------------------------------- */
@@ -118,7 +75,7 @@ static void route_set_target(struct webhook_route *out, const char *seg, size_t 
 	char buf[WEBHOOK_NAME_MAX + 1];
 	size_t n;
 	/* The whole path was checked already, so this cannot fail. */
-	if (pct_decode(seg, seglen, false, false, buf, sizeof(buf), &n) != PCT_OK)
+	if (percent_decode(seg, seglen, 0, buf, sizeof(buf), &n) != PERCENT_OK)
 		return;
 	bool ok = n < sizeof(buf) && (out->module == WEBHOOK_MODULE_EXTENSION ? app_id_valid(buf, n)
 									      : name_valid(buf, n));
@@ -136,7 +93,7 @@ bool webhook_route_parse(const char *path, struct webhook_route *out)
 	if (path == NULL)
 		return false;
 	len = strlen(path);
-	if (pct_decode(path, len, false, false, NULL, 0, &ignored) != PCT_OK) {
+	if (percent_decode(path, len, 0, NULL, 0, &ignored) != PERCENT_OK) {
 		out->bad_encoding = true;
 		return false;
 	}
@@ -190,11 +147,11 @@ bool webhook_body_needed(bool post, const char *path, const char *query, const c
 
 /* ---- query string ----------------------------------------------------------------------- */
 
-static bool query_fail(struct webhook_query *out, enum pct_result r, const char *what)
+static bool query_fail(struct webhook_query *out, enum percent_result r, const char *what)
 {
-	if (r == PCT_NUL)
+	if (r == PERCENT_NUL)
 		out->reason = "NUL character in the query";
-	else if (r == PCT_CTL)
+	else if (r == PERCENT_CTL)
 		out->reason = what;
 	else
 		out->reason = "bad percent-encoding in the query";
@@ -211,8 +168,9 @@ static bool query_key(struct webhook_query *out, const char *v, size_t vlen, boo
 		out->reason = repeat_reason;
 		return false;
 	}
-	enum pct_result r = pct_decode(v, vlen, true, true, buf, WEBHOOK_QUERY_VALUE_MAX + 1, &n);
-	if (r != PCT_OK)
+	enum percent_result r = percent_decode(v, vlen, PERCENT_PLUS_SPACE | PERCENT_REFUSE_CTL,
+					       buf, WEBHOOK_QUERY_VALUE_MAX + 1, &n);
+	if (r != PERCENT_OK)
 		return query_fail(out, r, ctl_reason);
 	*has = true;
 	if (n > WEBHOOK_QUERY_VALUE_MAX) {
@@ -237,8 +195,8 @@ static bool query_param(const char *p, size_t len, struct webhook_query *out)
 	char name[16];
 	size_t n;
 
-	enum pct_result r = pct_decode(p, nlen, true, false, name, sizeof(name), &n);
-	if (r != PCT_OK)
+	enum percent_result r = percent_decode(p, nlen, PERCENT_PLUS_SPACE, name, sizeof(name), &n);
+	if (r != PERCENT_OK)
 		return query_fail(out, r, NULL);
 	if (name_is(name, n, "zapikey"))
 		return query_key(out, v, vlen, &out->has_zapikey, out->zapikey, &out->zapikey_len,
@@ -246,8 +204,8 @@ static bool query_param(const char *p, size_t len, struct webhook_query *out)
 	if (name_is(name, n, "appkey"))
 		return query_key(out, v, vlen, &out->has_appkey, out->appkey, &out->appkey_len,
 				 "appkey given more than once", "control character in appkey");
-	r = pct_decode(v, vlen, true, false, NULL, 0, &n);
-	return r == PCT_OK || query_fail(out, r, NULL);
+	r = percent_decode(v, vlen, PERCENT_PLUS_SPACE, NULL, 0, &n);
+	return r == PERCENT_OK || query_fail(out, r, NULL);
 }
 
 enum webhook_query_result webhook_query_parse(const char *query, struct webhook_query *out)

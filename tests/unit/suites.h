@@ -19,5 +19,6 @@ Suite *make_suite_http(void);
 Suite *make_suite_jsontext(void);
 Suite *make_suite_utf8(void);
 Suite *make_suite_text(void);
+Suite *make_suite_percent(void);
 
 #endif

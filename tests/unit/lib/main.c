@@ -7,5 +7,6 @@ int main(void)
 	srunner_add_suite(sr, make_suite_jsontext());
 	srunner_add_suite(sr, make_suite_utf8());
 	srunner_add_suite(sr, make_suite_text());
+	srunner_add_suite(sr, make_suite_percent());
 	return run_tap(sr);
 }
