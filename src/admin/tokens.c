@@ -8,6 +8,7 @@
 #include "core/schema.h"
 #include "lib/text.h"
 #include "core/token.h"
+#include "lib/encoding.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +360,17 @@ static bool cursor_text_valid(const char *c)
 	return digits >= 1 && digits <= 18 && c[n + digits] == '\0';
 }
 
+/* The text of a cursor from its base64url form; false when it is not one of ours. */
+static bool cursor_decode(const char *b64, char text[CURSOR_TEXT_MAX])
+{
+	size_t n = base64url_decode(b64, strlen(b64), (unsigned char *)text, CURSOR_TEXT_MAX - 1);
+
+	if (n == (size_t)-1 || memchr(text, '\0', n) != NULL)
+		return false;
+	text[n] = '\0';
+	return cursor_text_valid(text);
+}
+
 /* limit and before from the query string into st and the two cursor parts; false answered. */
 static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at, char *seq)
 {
@@ -382,8 +394,7 @@ static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at
 	at[0] = seq[0] = '\0';
 	if (bp == ADMIN_PARAM_ABSENT)
 		return true;
-	if (bp == ADMIN_PARAM_BAD || !admin_b64url_decode(before, text, sizeof(text)) ||
-	    !cursor_text_valid(text)) {
+	if (bp == ADMIN_PARAM_BAD || !cursor_decode(before, text)) {
 		admin_reply_error(ctx, 400, "invalid_request",
 				  "before is not a cursor of this API");
 		return false;
@@ -435,8 +446,8 @@ static void usage_done(PGresult *res, void *arg)
 	rows = cJSON_AddArrayToObject(body, "usage");
 	for (int i = 0; i < n && i < st->limit; i++)
 		cJSON_AddItemToArray(rows, usage_json(res, i));
-	if (n > st->limit &&
-	    admin_b64url_encode(PQgetvalue(res, st->limit - 1, 8), next, sizeof(next)))
+	const char *cursor = n > st->limit ? PQgetvalue(res, st->limit - 1, 8) : "";
+	if (base64url_encode((const unsigned char *)cursor, strlen(cursor), next, sizeof(next)) > 0)
 		cJSON_AddStringToObject(body, "next", next);
 	else
 		cJSON_AddNullToObject(body, "next");

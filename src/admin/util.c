@@ -13,8 +13,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <openssl/evp.h>
-
 struct admin_ctx *admin_ctx_new(struct worker *w, struct http_request *req)
 {
 	struct admin_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -287,43 +285,4 @@ enum admin_param admin_query_param(const char *query, const char *name, char *ou
 		p = amp ? amp + 1 : NULL;
 	}
 	return found;
-}
-
-bool admin_b64url_encode(const char *text, char *out, size_t outlen)
-{
-	size_t len = strlen(text);
-	size_t need = 4 * ((len + 2) / 3) + 1;
-
-	if (need > outlen)
-		return false;
-	int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
-	while (n > 0 && out[n - 1] == '=')
-		n--;
-	out[n] = '\0';
-	for (char *p = out; *p; p++)
-		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-	return true;
-}
-
-bool admin_b64url_decode(const char *in, char *out, size_t outlen)
-{
-	size_t len = strlen(in), pad = (4 - len % 4) % 4;
-	char buf[256];
-
-	if (len == 0 || pad == 3 || len + pad >= sizeof(buf) || (len + pad) / 4 * 3 >= outlen)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		if (c == '+' || c == '/' || c == '=')
-			return false;
-		buf[i] = c == '-' ? '+' : c == '_' ? '/' : c;
-	}
-	memset(buf + len, '=', pad);
-	buf[len + pad] = '\0';
-	int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)buf, (int)(len + pad));
-	if (n < 0)
-		return false;
-	n -= (int)pad;
-	out[n] = '\0';
-	return memchr(out, '\0', (size_t)n) == NULL;
 }

@@ -118,8 +118,4 @@ enum admin_param { ADMIN_PARAM_ABSENT, ADMIN_PARAM_OK, ADMIN_PARAM_BAD };
  * longer than outlen - 1. */
 enum admin_param admin_query_param(const char *query, const char *name, char *out, size_t outlen);
 
-/* Unpadded base64url of text, and back (NUL-terminated; false on bad input or no room). */
-bool admin_b64url_encode(const char *text, char *out, size_t outlen);
-bool admin_b64url_decode(const char *in, char *out, size_t outlen);
-
 #endif

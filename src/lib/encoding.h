@@ -1,4 +1,5 @@
-/* encoding: base62 (token text), base32 (RFC 4648, TOTP secrets) and hex.
+/* encoding: base62 (token text), base32 (RFC 4648, TOTP secrets), base64 and base64url (RFC 4648,
+ * scrypt hashes in the PHC string format; session ids, CSRF tokens and usage cursors) and hex.
  * Pure functions on caller-owned buffers; nothing here allocates. */
 #ifndef HG_ENCODING_H
 #define HG_ENCODING_H
@@ -20,6 +21,18 @@ size_t base32_encode(const unsigned char *in, size_t inlen, char *out, size_t ou
 /* Accepts upper/lower case, ignores '=' padding, spaces and '-'; returns bytes written or
  * (size_t)-1 on a bad character or overflow. */
 size_t base32_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen);
+
+/* Unpadded base64 of inlen bytes: this many characters. */
+#define BASE64_LEN(inlen) (((inlen)*4 + 2) / 3)
+/* RFC 4648 base64 without '=' padding, in the URL-safe alphabet (base64url, "-_") or the standard
+ * one ("+/"). Returns the length written (excluding NUL) or 0 if outlen is too small. */
+size_t base64url_encode(const unsigned char *in, size_t inlen, char *out, size_t outlen);
+size_t base64_encode(const unsigned char *in, size_t inlen, char *out, size_t outlen);
+/* Strict, so that each value has exactly one text form: only the alphabet's characters (no
+ * padding, no white space), no length of 4k + 1, and the unused low bits of the last character
+ * zero. Returns the bytes written or (size_t)-1. */
+size_t base64url_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen);
+size_t base64_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen);
 
 /* The value of one hex digit (either case), -1 for anything else. */
 int hex_digit_value(int c);
