@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "pg/pgbin.h"
 #include "lib/utf8.h"
+#include "lib/clock.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,13 +87,6 @@ struct ingest {
 };
 
 static void ingest_pump(struct ingest *ing, bool due);
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static const char *module_name(enum ingest_module m)
 {
@@ -190,7 +184,7 @@ static void call_fields(struct pgbin_array *f, const struct ingest_call *c, int 
 /* The batch as the arrays ingest_batch() takes; false when out of memory (f is freed then). */
 static bool batch_fields(const struct ingest_batch *b, struct pgbin_array f[F_COUNT])
 {
-	int64_t now = mono_us();
+	int64_t now = clock_mono_us();
 	bool ok = true;
 
 	for (int k = 0; k < F_COUNT; k++)
@@ -396,7 +390,7 @@ static void orphan_committed(struct ingest_batch *b, const PGresult *res, double
 /* The late result of an orphaned batch, whose callers were answered 503 (outcome unknown). */
 static void orphan_done(struct ingest_batch *b, PGresult *res, enum db_outcome outcome)
 {
-	double late_s = (double)(mono_us() - b->orphaned_us) / 1e6;
+	double late_s = (double)(clock_mono_us() - b->orphaned_us) / 1e6;
 
 	LIST_REMOVE(b, link);
 	if (outcome != DB_OUTCOME_ANSWERED || res == NULL) {
@@ -428,7 +422,7 @@ static void batch_orphan(struct ingest_batch *b)
 		b->slots[i].at_us = b->slots[i].call->at_us;
 	}
 	b->orphaned = true;
-	b->orphaned_us = mono_us();
+	b->orphaned_us = clock_mono_us();
 	LIST_INSERT_HEAD(&ing->orphans, b, link);
 	ing->stats.late_batches++;
 	batch_answer(b, true);
@@ -466,7 +460,7 @@ static void batch_done(PGresult *res, enum db_outcome outcome, void *arg)
 	ing->want = ing->nqueued + answered;
 	if (ing->want > ing->max_batch)
 		ing->want = ing->max_batch;
-	ing->want_until_us = mono_us() + ing->delay_us;
+	ing->want_until_us = clock_mono_us() + ing->delay_us;
 	evtimer_del(ing->timer);
 	ingest_pump(ing, true);
 }
@@ -487,14 +481,14 @@ static struct ingest_batch *batch_take(struct ingest *ing)
 	ing->nqueued -= n;
 	if (ing->head == NULL)
 		ing->tail = &ing->head;
-	ing->queued_since_us = mono_us();
+	ing->queued_since_us = clock_mono_us();
 	return b;
 }
 
 /* Milliseconds left before the batch's oldest call must be answered; <= 0 when none. */
 static int batch_time_left_ms(const struct ingest_batch *b)
 {
-	int64_t oldest = 0, now = mono_us();
+	int64_t oldest = 0, now = clock_mono_us();
 	for (int i = 0; i < b->n; i++) {
 		int64_t s = b->slots[i].call->started_us;
 		if (s != 0 && (oldest == 0 || s < oldest))
@@ -585,7 +579,7 @@ static bool batch_ready(const struct ingest *ing, bool due)
 		return true;
 	if (!due)
 		return false;
-	return ing->want == 0 || ing->nqueued >= ing->want || mono_us() >= ing->want_until_us;
+	return ing->want == 0 || ing->nqueued >= ing->want || clock_mono_us() >= ing->want_until_us;
 }
 
 /* Sends what may be sent, one batch in flight at a time. Every batch locks its tokens' rows
@@ -607,10 +601,10 @@ static void ingest_pump(struct ingest *ing, bool due)
 	if (ing->nqueued == 0) {
 		evtimer_del(ing->timer);
 	} else if (!evtimer_pending(ing->timer, NULL) && ing->want > 0) {
-		int64_t left = ing->want_until_us - mono_us();
+		int64_t left = ing->want_until_us - clock_mono_us();
 		timer_arm(ing, left > 0 ? left : 0);
 	} else if (!evtimer_pending(ing->timer, NULL)) {
-		int64_t waited = mono_us() - ing->queued_since_us;
+		int64_t waited = clock_mono_us() - ing->queued_since_us;
 		timer_arm(ing,
 			  waited >= ing->delay_us ? INGEST_RECHECK_US : ing->delay_us - waited);
 	}
@@ -621,7 +615,7 @@ static void ingest_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct ingest *ing = arg;
 	(void)fd;
 	(void)what;
-	ingest_expire_queued(ing, mono_us() - (int64_t)INGEST_DEADLINE_MS * 1000);
+	ingest_expire_queued(ing, clock_mono_us() - (int64_t)INGEST_DEADLINE_MS * 1000);
 	ingest_pump(ing, true);
 }
 
@@ -632,7 +626,7 @@ void ingest_submit(struct ingest *ing, struct ingest_call *call)
 	call->outcome_unknown = false;
 	call->next = NULL;
 	if (ing->nqueued == 0)
-		ing->queued_since_us = mono_us();
+		ing->queued_since_us = clock_mono_us();
 	*ing->tail = call;
 	ing->tail = &call->next;
 	ing->nqueued++;

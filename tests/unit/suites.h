@@ -20,5 +20,6 @@ Suite *make_suite_jsontext(void);
 Suite *make_suite_utf8(void);
 Suite *make_suite_text(void);
 Suite *make_suite_percent(void);
+Suite *make_suite_clock(void);
 
 #endif

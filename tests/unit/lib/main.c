@@ -8,5 +8,6 @@ int main(void)
 	srunner_add_suite(sr, make_suite_utf8());
 	srunner_add_suite(sr, make_suite_text());
 	srunner_add_suite(sr, make_suite_percent());
+	srunner_add_suite(sr, make_suite_clock());
 	return run_tap(sr);
 }
