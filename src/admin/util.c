@@ -1,6 +1,7 @@
 /* admin_util: see admin_util.h. */
 #include "admin/util.h"
 #include "lib/encoding.h"
+#include "http/media.h"
 #include "http/reply.h"
 #include "lib/jsontext.h"
 #include "lib/percent.h"
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -151,13 +151,10 @@ bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res)
 /* One Content-Type, "application/json", optionally with parameters ("; charset=utf-8"). */
 bool admin_body_is_json(const struct http_request *req)
 {
-	size_t n = strlen("application/json");
 	int count;
 	const char *type = http_header(req, "Content-Type", &count);
 
-	if (count != 1 || strncasecmp(type, "application/json", n) != 0)
-		return false;
-	return type[n] == '\0' || type[n] == ';' || type[n] == ' ' || type[n] == '\t';
+	return count == 1 && http_media_type_is(type, "application/json", NULL);
 }
 
 /* Readers disagree on which of two equal names counts (cJSON takes the first, most others the

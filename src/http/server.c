@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/redact.h"
 #include "lib/clock.h"
+#include "http/syntax.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -330,11 +331,6 @@ static enum http_method method_parse(const char *m)
 	return HTTP_METHOD_OTHER;
 }
 
-static bool is_tchar(unsigned char ch)
-{
-	return isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
 /* "METHOD SP target SP HTTP/1.x"; splits the line in place. */
 static bool parse_request_line(char *line, struct http_request *req, bool *http10)
 {
@@ -344,7 +340,7 @@ static bool parse_request_line(char *line, struct http_request *req, bool *http1
 		return false;
 	*sp1 = *sp2 = '\0';
 	for (char *p = line; *p; p++)
-		if (!is_tchar((unsigned char)*p))
+		if (!http_tchar((unsigned char)*p))
 			return false;
 	const char *version = sp2 + 1;
 	if (strcmp(version, "HTTP/1.1") != 0 && strcmp(version, "HTTP/1.0") != 0)
@@ -375,7 +371,7 @@ static bool parse_header_line(char *line, struct http_request *req)
 	if (colon == NULL || colon == line || req->nheaders == HTTP_MAX_HEADERS)
 		return false;
 	for (char *p = line; p < colon; p++)
-		if (!is_tchar((unsigned char)*p))
+		if (!http_tchar((unsigned char)*p))
 			return false;
 	*colon = '\0';
 	char *value = colon + 1;

@@ -1,6 +1,7 @@
 /* webhook_request: see webhook_request.h. Every function here reads caller-owned text only and
  * bounds every copy, so a hostile request can at worst be refused. */
 #include "webhook/request.h"
+#include "http/media.h"
 #include "lib/encoding.h"
 #include "lib/jsontext.h"
 #include "lib/percent.h"
@@ -12,14 +13,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
-
-static bool is_control(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
 
 /* ---- routing ---------------------------------------------------------------------------- */
 
@@ -226,81 +221,6 @@ enum webhook_query_result webhook_query_parse(const char *query, struct webhook_
 
 /* ---- content types ---------------------------------------------------------------------- */
 
-static bool is_tchar(unsigned char c)
-{
-	return is_base62(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static const char *skip_ows(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
-static size_t token_len(const char *p)
-{
-	size_t n = 0;
-	while (is_tchar((unsigned char)p[n]))
-		n++;
-	return n;
-}
-
-/* A parameter value: a token or a quoted-string; copied (unquoted) into val, which is left
- * empty if it does not fit (no charset we accept is long). Returns the end, or NULL. */
-static const char *param_value(const char *p, char *val, size_t valcap)
-{
-	size_t n = 0;
-	bool fits = true;
-	if (*p != '"') {
-		size_t len = token_len(p);
-		if (len == 0)
-			return NULL;
-		fits = len < valcap;
-		if (fits)
-			memcpy(val, p, len);
-		val[fits ? len : 0] = '\0';
-		return p + len;
-	}
-	for (p++; *p != '"'; p++) {
-		if (*p == '\\')
-			p++;
-		if (*p == '\0' || (is_control((unsigned char)*p) && *p != '\t'))
-			return NULL;
-		if (n + 1 < valcap)
-			val[n] = *p;
-		else
-			fits = false;
-		n++;
-	}
-	val[fits ? n : 0] = '\0';
-	return p + 1;
-}
-
-/* "; name=value" parameters after the media type: well formed, and a charset, if given, must
- * be UTF-8 (its bodies are stored and validated as UTF-8). */
-static bool content_type_params_ok(const char *p)
-{
-	char val[16];
-	for (;;) {
-		p = skip_ows(p);
-		if (*p == '\0')
-			return true;
-		if (*p++ != ';')
-			return false;
-		p = skip_ows(p);
-		if (*p == '\0')
-			return true;
-		size_t nlen = token_len(p);
-		if (nlen == 0 || p[nlen] != '=')
-			return false;
-		bool charset = nlen == 7 && strncasecmp(p, "charset", 7) == 0;
-		p = param_value(p + nlen + 1, val, sizeof(val));
-		if (p == NULL || (charset && strcasecmp(val, "utf-8") != 0))
-			return false;
-	}
-}
-
 enum webhook_body_kind webhook_content_type(const char *header)
 {
 	static const struct {
@@ -311,16 +231,12 @@ enum webhook_body_kind webhook_content_type(const char *header)
 		{ "application/x-www-form-urlencoded", WEBHOOK_BODY_FORM },
 		{ "text/plain", WEBHOOK_BODY_TEXT },
 	};
+	const char *params;
 	if (header == NULL)
 		return WEBHOOK_BODY_OTHER;
-	const char *p = skip_ows(header);
-	size_t tlen = token_len(p);
-	if (p[tlen] == '/')
-		tlen += 1 + token_len(p + tlen + 1);
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (strlen(types[i].type) == tlen && strncasecmp(p, types[i].type, tlen) == 0)
-			return content_type_params_ok(p + tlen) ? types[i].kind
-								: WEBHOOK_BODY_OTHER;
+		if (http_media_type_is(header, types[i].type, &params))
+			return http_media_params_utf8(params) ? types[i].kind : WEBHOOK_BODY_OTHER;
 	}
 	return WEBHOOK_BODY_OTHER;
 }

@@ -16,6 +16,7 @@ Suite *make_suite_ratelimit(void);
 Suite *make_suite_pgbin(void);
 Suite *make_suite_redact(void);
 Suite *make_suite_http(void);
+Suite *make_suite_http_media(void);
 Suite *make_suite_jsontext(void);
 Suite *make_suite_utf8(void);
 Suite *make_suite_text(void);
