@@ -5,28 +5,26 @@
 #include "ctl/ctl.h"
 #include "lib/text.h"
 #include "core/crypto.h"
+#include "core/module.h"
 #include "core/token.h"
 
 #include <openssl/crypto.h>
 
-#include <ctype.h>
 #include <string.h>
 
-#define MODULE_NAME_MAX 64
 #define CHANNEL_TITLE_MAX_CHARS 200
 
 /* Lowercases arg into out (MODULE_NAME_MAX + 1 bytes) and checks the name rule; reports. */
 static bool module_name(struct ctl_ctx *ctx, const char *kind, const char *arg, char *out)
 {
-	size_t len = strlen(arg);
-	bool ok = len >= 1 && len <= MODULE_NAME_MAX;
+	size_t len = strnlen(arg, MODULE_NAME_MAX + 1);
+	bool ok = len <= MODULE_NAME_MAX;
 
-	for (size_t i = 0; ok && i <= len; i++) {
-		out[i] = (char)tolower((unsigned char)arg[i]);
-		if (i < len && !((out[i] >= 'a' && out[i] <= 'z') ||
-				 (out[i] >= '0' && out[i] <= '9') || out[i] == '_'))
-			ok = false;
+	if (ok) {
+		memcpy(out, arg, len + 1);
+		ok = module_name_fold(out, len);
 	}
+
 	if (!ok)
 		ctl_fail(ctx, "invalid %s name: 1-%d characters of a-z, 0-9 and '_'", kind,
 			 MODULE_NAME_MAX);

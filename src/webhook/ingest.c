@@ -88,21 +88,6 @@ struct ingest {
 
 static void ingest_pump(struct ingest *ing, bool due);
 
-static const char *module_name(enum ingest_module m)
-{
-	switch (m) {
-	case INGEST_MODULE_CHANNEL:
-		return "channel";
-	case INGEST_MODULE_BOT_INCOMING:
-		return "bot_incoming";
-	case INGEST_MODULE_BOT_MESSAGE:
-		return "bot_message";
-	case INGEST_MODULE_EXTENSION:
-		return "extension";
-	}
-	return "invalid"; /* refused by the database: the batch fails */
-}
-
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
  * refuse the parameter, i.e. fail every call of the batch. Such a value is sent as NULL. */
 static const char *text_or_null(const char *value)
@@ -168,7 +153,7 @@ static void call_fields(struct pgbin_array *f, const struct ingest_call *c, int 
 	pgbin_add_int8(&f[F_TOKEN_ID], c->token_id);
 	pgbin_add_int8(&f[F_USER_ID], c->user_id);
 	pgbin_add_int4(&f[F_STATUS], c->status);
-	pgbin_add_text(&f[F_MODULE], module_name(c->module));
+	pgbin_add_text(&f[F_MODULE], module_sql_name(c->module));
 	pgbin_add_text(&f[F_TARGET], text_or_empty(c->target));
 	pgbin_add_text(&f[F_APPKEY_HASH], text_or_null(c->appkey_hash));
 	pgbin_add_text(&f[F_CONTENT_TYPE], text_or_empty(c->content_type));

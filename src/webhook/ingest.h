@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "core/module.h"
 #include "pg/db.h"
 
 /* ingest_call.status for a call whose target and permission PostgreSQL decides. */
@@ -18,13 +19,6 @@
 /* A batch (and the calls waiting for one) must be answered within this much of the calls'
  * start, PostgreSQL up or not. */
 #define INGEST_DEADLINE_MS 900
-
-enum ingest_module {
-	INGEST_MODULE_CHANNEL,
-	INGEST_MODULE_BOT_INCOMING,
-	INGEST_MODULE_BOT_MESSAGE,
-	INGEST_MODULE_EXTENSION, /* PostgreSQL tells sandbox from marketplace by the app id */
-};
 
 struct ingest_call;
 typedef void (*ingest_done_cb)(struct ingest_call *call, void *arg);
@@ -36,7 +30,7 @@ struct ingest_call {
 	/* INGEST_STATUS_DECIDE, or the status the worker already answers (400, 413, 415, 429,
 	 * 401 token_disabled, ...), which then only needs its usage row and count. */
 	int status;
-	enum ingest_module module;
+	enum module_kind module;
 	const char *target;	  /* channel or bot name, lowercase; or the app id */
 	const char *appkey_hash;  /* hex of the appkey's look-up hash; NULL without an appkey */
 	const char *content_type; /* stored with the message */

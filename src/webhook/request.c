@@ -18,19 +18,6 @@
 
 /* ---- routing ---------------------------------------------------------------------------- */
 
-struct route_shape {
-	const char *prefix;
-	const char *suffix;
-	enum webhook_module module;
-};
-
-static const struct route_shape route_shapes[] = {
-	{ "/api/v2/channelsbyname/", "/message", WEBHOOK_MODULE_CHANNEL },
-	{ "/api/v2/bots/", "/incoming", WEBHOOK_MODULE_BOT_INCOMING },
-	{ "/api/v2/bots/", "/message", WEBHOOK_MODULE_BOT_MESSAGE },
-	{ "/api/v2/applications/", "/incoming", WEBHOOK_MODULE_EXTENSION },
-};
-
 static bool is_base62(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -49,31 +36,15 @@ static bool app_id_valid(const char *s, size_t len)
 	return true;
 }
 
-/* Lowercases in place (ASCII only: a non-ASCII byte fails the alphabet anyway). */
-static bool name_valid(char *s, size_t len)
-{
-	if (len < 1 || len > WEBHOOK_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-			return false;
-		s[i] = (char)c;
-	}
-	return true;
-}
-
 static void route_set_target(struct webhook_route *out, const char *seg, size_t seglen)
 {
-	char buf[WEBHOOK_NAME_MAX + 1];
+	char buf[MODULE_NAME_MAX + 1];
 	size_t n;
 	/* The whole path was checked already, so this cannot fail. */
 	if (percent_decode(seg, seglen, 0, buf, sizeof(buf), &n) != PERCENT_OK)
 		return;
-	bool ok = n < sizeof(buf) && (out->module == WEBHOOK_MODULE_EXTENSION ? app_id_valid(buf, n)
-									      : name_valid(buf, n));
+	bool ok = n < sizeof(buf) && (out->module == MODULE_EXTENSION ? app_id_valid(buf, n)
+								      : module_name_fold(buf, n));
 	/* A name that carries a token or an appkey names nothing, and must not be stored. */
 	if (ok && !redact_has_secret(buf)) {
 		memcpy(out->target, buf, n + 1);
@@ -92,40 +63,20 @@ bool webhook_route_parse(const char *path, struct webhook_route *out)
 		out->bad_encoding = true;
 		return false;
 	}
-	for (size_t i = 0; i < sizeof(route_shapes) / sizeof(route_shapes[0]); i++) {
-		const struct route_shape *shape = &route_shapes[i];
-		size_t plen = strlen(shape->prefix);
-		if (strncmp(path, shape->prefix, plen) != 0)
+	for (int m = 0; m < MODULE_COUNT; m++) {
+		const char *prefix = module_path_prefix((enum module_kind)m);
+		size_t plen = strlen(prefix);
+		if (strncmp(path, prefix, plen) != 0)
 			continue;
 		const char *seg = path + plen;
 		const char *slash = strchr(seg, '/');
-		if (slash == NULL || strcmp(slash, shape->suffix) != 0)
+		if (slash == NULL || strcmp(slash, module_path_suffix((enum module_kind)m)) != 0)
 			continue;
-		out->module = shape->module;
+		out->module = (enum module_kind)m;
 		route_set_target(out, seg, (size_t)(slash - seg));
 		return true;
 	}
 	return false;
-}
-
-const char *webhook_module_sql_name(enum webhook_module module)
-{
-	switch (module) {
-	case WEBHOOK_MODULE_CHANNEL:
-		return "channel";
-	case WEBHOOK_MODULE_BOT_INCOMING:
-		return "bot_incoming";
-	case WEBHOOK_MODULE_BOT_MESSAGE:
-		return "bot_message";
-	case WEBHOOK_MODULE_EXTENSION:
-		return "extension";
-	}
-	return "unknown";
-}
-
-bool webhook_module_is_message(enum webhook_module module)
-{
-	return module == WEBHOOK_MODULE_CHANNEL || module == WEBHOOK_MODULE_BOT_MESSAGE;
 }
 
 bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type)
@@ -241,9 +192,9 @@ enum webhook_body_kind webhook_content_type(const char *header)
 	return WEBHOOK_BODY_OTHER;
 }
 
-bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_kind kind)
+bool webhook_body_kind_accepted(enum module_kind module, enum webhook_body_kind kind)
 {
-	if (webhook_module_is_message(module))
+	if (module_is_message(module))
 		return kind == WEBHOOK_BODY_JSON;
 	return kind == WEBHOOK_BODY_JSON || kind == WEBHOOK_BODY_FORM || kind == WEBHOOK_BODY_TEXT;
 }
@@ -374,19 +325,19 @@ int webhook_check_message(const char *body, size_t len, const char **code, char 
 	return status;
 }
 
-int webhook_check_body(enum webhook_module module, enum webhook_body_kind kind, const char *body,
+int webhook_check_body(enum module_kind module, enum webhook_body_kind kind, const char *body,
 		       size_t len, const char **code, char *msg, size_t msglen)
 {
 	if (!webhook_body_kind_accepted(module, kind)) {
 		*code = "unsupported_media_type";
 		body_error(msg, msglen, "%s",
-			   webhook_module_is_message(module)
+			   module_is_message(module)
 				   ? "this endpoint takes application/json"
 				   : "this endpoint takes application/json, "
 				     "application/x-www-form-urlencoded or text/plain (UTF-8)");
 		return 415;
 	}
-	if (webhook_module_is_message(module))
+	if (module_is_message(module))
 		return webhook_check_message(body, len, code, msg, msglen);
 	if (kind == WEBHOOK_BODY_JSON)
 		return check_json_text(body, len, code, msg, msglen);
