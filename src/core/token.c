@@ -26,15 +26,10 @@ _Static_assert(TOKEN_PUBLIC_ID_LEN == sizeof(PUBLIC_ID_PREFIX) - 1 + ID_CHARS, "
 _Static_assert(TOKEN_APP_ID_LEN == sizeof(APP_ID_PREFIX) - 1 + ID_CHARS, "app id length");
 _Static_assert(TOKEN_APPKEY_LEN == sizeof(APPKEY_PREFIX) - 1 + APPKEY_CHARS, "appkey length");
 
-static bool is_base62(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
 static bool all_base62(const char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		if (!is_base62((unsigned char)text[i]))
+		if (!base62_char((unsigned char)text[i]))
 			return false;
 	}
 	return true;
@@ -110,16 +105,27 @@ bool token_public_id_generate(char out[TOKEN_PUBLIC_ID_LEN + 1])
 	return random_id(out, PUBLIC_ID_PREFIX, ID_CHARS, ID_BYTES, ID_TOP_MASK);
 }
 
+/* prefix and ID_CHARS base62 characters, nothing after them; case matters. */
+static bool id_valid(const char *text, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	return text != NULL && strnlen(text, plen + ID_CHARS + 1) == plen + ID_CHARS &&
+	       memcmp(text, prefix, plen) == 0 && all_base62(text + plen, ID_CHARS);
+}
+
 bool token_public_id_valid(const char *text)
 {
-	size_t plen = strlen(PUBLIC_ID_PREFIX);
-	return text != NULL && strnlen(text, TOKEN_PUBLIC_ID_LEN + 1) == TOKEN_PUBLIC_ID_LEN &&
-	       memcmp(text, PUBLIC_ID_PREFIX, plen) == 0 && all_base62(text + plen, ID_CHARS);
+	return id_valid(text, PUBLIC_ID_PREFIX);
 }
 
 bool token_app_id_generate(char out[TOKEN_APP_ID_LEN + 1])
 {
 	return random_id(out, APP_ID_PREFIX, ID_CHARS, ID_BYTES, ID_TOP_MASK);
+}
+
+bool token_app_id_valid(const char *text)
+{
+	return id_valid(text, APP_ID_PREFIX);
 }
 
 bool token_appkey_generate(char out[TOKEN_APPKEY_LEN + 1])

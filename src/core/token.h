@@ -35,6 +35,8 @@ void token_hash(const struct crypto_keys *keys, const char *token,
 bool token_public_id_generate(char out[TOKEN_PUBLIC_ID_LEN + 1]);
 bool token_public_id_valid(const char *text);
 bool token_app_id_generate(char out[TOKEN_APP_ID_LEN + 1]);
+/* "app_" + 16 base62 characters, as token_app_id_generate makes them; case matters. */
+bool token_app_id_valid(const char *text);
 bool token_appkey_generate(char out[TOKEN_APPKEY_LEN + 1]);
 
 #endif

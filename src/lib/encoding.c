@@ -12,6 +12,11 @@ static const char base64url_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char hex_alphabet[] = "0123456789abcdef";
 
+bool base62_char(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 static int base62_value(unsigned char c)
 {
 	if (c >= '0' && c <= '9')

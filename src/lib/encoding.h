@@ -15,6 +15,9 @@ bool base62_encode(const unsigned char *bytes, size_t nbytes, char *out, size_t 
  * character or a value that does not fit. */
 bool base62_decode(const char *text, size_t len, unsigned char *bytes, size_t nbytes);
 
+/* Whether c is one of base62's digits, [0-9A-Za-z]. */
+bool base62_char(int c);
+
 /* RFC 4648 base32, uppercase, without '=' padding. Returns the length written (excluding NUL)
  * or 0 if outlen is too small. */
 size_t base32_encode(const unsigned char *in, size_t inlen, char *out, size_t outlen);

@@ -18,24 +18,6 @@
 
 /* ---- routing ---------------------------------------------------------------------------- */
 
-static bool is_base62(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-/* "app_" + 16 base62 characters, as token_app_id_generate() makes them; case matters. */
-static bool app_id_valid(const char *s, size_t len)
-{
-	static const char prefix[] = "app_";
-	if (len != TOKEN_APP_ID_LEN || memcmp(s, prefix, sizeof(prefix) - 1) != 0)
-		return false;
-	for (size_t i = sizeof(prefix) - 1; i < len; i++) {
-		if (!is_base62((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
 static void route_set_target(struct webhook_route *out, const char *seg, size_t seglen)
 {
 	char buf[MODULE_NAME_MAX + 1];
@@ -43,7 +25,7 @@ static void route_set_target(struct webhook_route *out, const char *seg, size_t 
 	/* The whole path was checked already, so this cannot fail. */
 	if (percent_decode(seg, seglen, 0, buf, sizeof(buf), &n) != PERCENT_OK)
 		return;
-	bool ok = n < sizeof(buf) && (out->module == MODULE_EXTENSION ? app_id_valid(buf, n)
+	bool ok = n < sizeof(buf) && (out->module == MODULE_EXTENSION ? token_app_id_valid(buf)
 								      : module_name_fold(buf, n));
 	/* A name that carries a token or an appkey names nothing, and must not be stored. */
 	if (ok && !redact_has_secret(buf)) {

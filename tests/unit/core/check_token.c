@@ -234,6 +234,31 @@ START_TEST(test_app_id_and_appkey)
 	ck_assert_str_ne(key, key2);
 	/* an appkey is not a token */
 	ck_assert(!token_check_format(key, strlen(key)));
+	ck_assert(token_app_id_valid(app));
+	ck_assert(!token_app_id_valid(key));
+}
+END_TEST
+
+START_TEST(test_app_id_invalid)
+{
+	const char *bad[] = {
+		"",
+		"app_",
+		"app_0123456789abcde",
+		"app_0123456789abcdef0",
+		"APP_0123456789abcdef",
+		"app-0123456789abcdef",
+		"app_0123456789abcde_",
+		"app_0123456789abcde\xc3",
+		"tk_0123456789abcdef",
+	};
+	ck_assert(token_app_id_valid("app_0123456789abcdef"));
+	ck_assert(token_app_id_valid("app_ZZZZZZZZZZZZZZZZ")); /* case is kept, not folded */
+	ck_assert(!token_app_id_valid(NULL));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!token_app_id_valid(bad[i]), "accepted %s", bad[i]);
+	/* A public id is not an app id, nor the other way round. */
+	ck_assert(!token_public_id_valid("app_0123456789abcdef"));
 }
 END_TEST
 
@@ -256,6 +281,7 @@ Suite *make_suite_token(void)
 	tcase_add_test(tc, test_public_id);
 	tcase_add_test(tc, test_public_id_invalid);
 	tcase_add_test(tc, test_app_id_and_appkey);
+	tcase_add_test(tc, test_app_id_invalid);
 	suite_add_tcase(s, tc);
 	return s;
 }

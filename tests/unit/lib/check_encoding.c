@@ -88,6 +88,19 @@ START_TEST(test_base62_decode_errors)
 }
 END_TEST
 
+START_TEST(test_base62_char)
+{
+	int n = 0;
+	for (int c = 0; c < 256; c++)
+		n += base62_char(c);
+	ck_assert_int_eq(n, 62);
+	ck_assert(base62_char('0') && base62_char('9') && base62_char('A') && base62_char('Z'));
+	ck_assert(base62_char('a') && base62_char('z'));
+	ck_assert(!base62_char('_') && !base62_char('-') && !base62_char('%') && !base62_char(0));
+	ck_assert(!base62_char(-1) && !base62_char(0xc3));
+}
+END_TEST
+
 START_TEST(test_base62_round_trip)
 {
 	for (size_t n = 1; n <= 32; n++) {
@@ -316,6 +329,7 @@ Suite *make_suite_encoding(void)
 	tcase_add_test(tc, test_base62_decode);
 	tcase_add_test(tc, test_base62_decode_errors);
 	tcase_add_test(tc, test_base62_round_trip);
+	tcase_add_test(tc, test_base62_char);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("base32");
