@@ -16,7 +16,6 @@
 
 #include <openssl/crypto.h>
 
-#define TOKEN_SEALED_MAX (TOKEN_LEN + 64)
 #define USAGE_LIMIT_DEFAULT 50
 #define USAGE_LIMIT_MAX 200
 #define CURSOR_TEXT_MAX 64
@@ -175,43 +174,17 @@ static const char *name_member(struct admin_ctx *ctx, const cJSON *body, bool re
 	return item->valuestring;
 }
 
-struct new_token {
-	char secret[TOKEN_LEN + 1];
-	char public_id[TOKEN_PUBLIC_ID_LEN + 1];
-	char hash_text[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
-	char sealed_text[ADMIN_BYTEA_TEXT_MAX(TOKEN_SEALED_MAX)];
-};
-
 static void new_token_free(void *data)
 {
 	if (data)
-		OPENSSL_cleanse(data, sizeof(struct new_token));
+		OPENSSL_cleanse(data, sizeof(struct token_new));
 	free(data);
-}
-
-/* Same rules as hookgatectl token create: keyed hash for look-up, sealed to "token:<id>". */
-static bool new_token_make(const struct crypto_keys *keys, struct new_token *nt)
-{
-	unsigned char hash[CRYPTO_HASH_LEN], sealed[TOKEN_SEALED_MAX];
-	size_t sealed_len = crypto_seal_len(TOKEN_LEN);
-	char aad[8 + TOKEN_PUBLIC_ID_LEN];
-
-	if (sealed_len > sizeof(sealed) || !token_generate(nt->secret) ||
-	    !token_public_id_generate(nt->public_id))
-		return false;
-	snprintf(aad, sizeof(aad), "token:%s", nt->public_id);
-	token_hash(keys, nt->secret, hash);
-	if (!crypto_seal(keys, aad, nt->secret, TOKEN_LEN, sealed, sealed_len))
-		return false;
-	admin_bytea_text(hash, sizeof(hash), nt->hash_text);
-	admin_bytea_text(sealed, sealed_len, nt->sealed_text);
-	return true;
 }
 
 static void create_done(PGresult *res, void *arg)
 {
 	struct admin_ctx *ctx = arg;
-	struct new_token *nt = ctx->data;
+	struct token_new *nt = ctx->data;
 	cJSON *body, *token;
 
 	if (res && strcmp(admin_sqlstate(res), HG_SQLSTATE_TOKEN_LIMIT) == 0) {
@@ -232,16 +205,18 @@ void admin_tokens_create(struct admin_ctx *ctx)
 {
 	cJSON *body = admin_body_object(ctx);
 	const char *name = body ? name_member(ctx, body, true) : NULL;
-	struct new_token *nt = name ? calloc(1, sizeof(*nt)) : NULL;
+	struct token_new *nt = name ? calloc(1, sizeof(*nt)) : NULL;
 
-	if (name && (nt == NULL || !new_token_make(&ctx->w->keys, nt))) {
+	if (name && (nt == NULL || !token_new_make(&ctx->w->keys, nt))) {
 		new_token_free(nt);
 		admin_reply_error(ctx, 500, "internal", "cannot generate a token");
 		nt = NULL;
 	}
 	if (nt) {
-		const char *params[] = { nt->public_id, ctx->auth.user_id, name,
-					 nt->hash_text, nt->sealed_text,   admin_client_inet(ctx) };
+		const char *params[] = {
+			nt->public_id,	      ctx->auth.user_id,      name,
+			nt->stored.hash_text, nt->stored.sealed_text, admin_client_inet(ctx)
+		};
 		ctx->data = nt;
 		ctx->data_free = new_token_free;
 		admin_query(ctx, create_sql, 6, params, create_done);

@@ -237,13 +237,6 @@ bool admin_col_bytea(const PGresult *res, int row, int col, unsigned char *out, 
 	return hex_decode(text + 2, tl - 2, out, outlen);
 }
 
-void admin_bytea_text(const unsigned char *data, size_t len, char *out)
-{
-	out[0] = '\\';
-	out[1] = 'x';
-	hex_encode(data, len, out + 2);
-}
-
 const char *admin_client_inet(const struct admin_ctx *ctx)
 {
 	const char *addr = ctx->req->client_addr;

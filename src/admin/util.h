@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "core/crypto.h"
+#include "lib/encoding.h"
 #include "http/server.h"
 #include "core/token.h"
 #include "daemon/worker.h"
@@ -20,8 +21,6 @@
 /* RFC 3339 UTC text of a timestamptz column, NULL stays NULL. */
 #define ADMIN_SQL_TIME(col)                                                                        \
 	"to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-/* Text form of a bytea parameter: "\x" + hex. */
-#define ADMIN_BYTEA_TEXT_MAX(n) (2 * (n) + 3)
 #define ADMIN_ID_MAX 24
 #define ADMIN_LOGIN_MAX 65
 #define ADMIN_DISPLAY_MAX 801 /* 200 characters of up to 4 bytes */
@@ -48,7 +47,7 @@ struct admin_auth {
 	bool full; /* a 2FA session; false: pre-2FA */
 	bool has_csrf;
 	unsigned char csrf_hash[CRYPTO_HASH_LEN];
-	char id_hash_text[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)]; /* the session's id_hash */
+	char id_hash_text[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)]; /* the session's id_hash */
 };
 
 /* One admin request while it waits for the database. Allocated by the router, freed (with
@@ -107,7 +106,6 @@ cJSON *admin_col_number(const PGresult *res, int row, int col);
 /* Decodes a bytea column (hex output format) into out; false on NULL or a bad value. */
 bool admin_col_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outlen,
 		     size_t *len);
-void admin_bytea_text(const unsigned char *data, size_t len, char *out);
 /* The client address as an inet parameter: NULL when it is not an IP address. */
 const char *admin_client_inet(const struct admin_ctx *ctx);
 /* "N milliseconds": an interval parameter. */

@@ -3,6 +3,7 @@
 
 #include "lib/encoding.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -131,4 +132,36 @@ bool token_app_id_valid(const char *text)
 bool token_appkey_generate(char out[TOKEN_APPKEY_LEN + 1])
 {
 	return random_id(out, APPKEY_PREFIX, APPKEY_CHARS, APPKEY_BYTES, APPKEY_TOP_MASK);
+}
+
+static bool token_store(const struct crypto_keys *keys, const char *purpose, const char *id,
+			const char *secret, size_t len, struct token_stored *out)
+{
+	unsigned char hash[CRYPTO_HASH_LEN], sealed[TOKEN_SEALED_MAX];
+	size_t sealed_len = crypto_seal_len(len);
+	char aad[16 + TOKEN_PUBLIC_ID_LEN + TOKEN_APP_ID_LEN];
+
+	if (sealed_len > sizeof(sealed))
+		return false;
+	snprintf(aad, sizeof(aad), "%s:%s", purpose, id);
+	crypto_lookup_hash(keys, purpose, secret, len, hash);
+	if (!crypto_seal(keys, aad, secret, len, sealed, sealed_len))
+		return false;
+	hex_encode_bytea(hash, sizeof(hash), out->hash_text);
+	hex_encode_bytea(sealed, sealed_len, out->sealed_text);
+	return true;
+}
+
+/* The look-up hash has purpose "token", as token_hash computes it for a call's token. */
+bool token_new_make(const struct crypto_keys *keys, struct token_new *out)
+{
+	return token_generate(out->secret) && token_public_id_generate(out->public_id) &&
+	       token_store(keys, "token", out->public_id, out->secret, TOKEN_LEN, &out->stored);
+}
+
+bool token_app_new_make(const struct crypto_keys *keys, struct token_app_new *out)
+{
+	return token_app_id_generate(out->app_id) && token_appkey_generate(out->appkey) &&
+	       token_store(keys, "appkey", out->app_id, out->appkey, TOKEN_APPKEY_LEN,
+			   &out->stored);
 }

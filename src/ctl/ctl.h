@@ -97,8 +97,6 @@ bool ctl_db_failed_with(const struct ctl_ctx *ctx, const char *sqlstate);
  * row reports "no such WHAT: KEY". */
 bool ctl_db_lookup(struct ctl_ctx *ctx, const char *sql, const char *key, const char *what,
 		   char id[CTL_ID_LEN]);
-/* Text form of a bytea parameter ("\x" + hex); out needs 2 * len + 3 bytes. */
-void ctl_db_bytea(const unsigned char *data, size_t len, char *out);
 /* An audit_log row (actor 'hookgatectl'); details is serialized and freed. user_id may be NULL. */
 bool ctl_db_audit(struct ctl_ctx *ctx, const char *user_id, const char *action, cJSON *details);
 /* The keys of the config's secret_key_file; refused under --conninfo. */

@@ -271,39 +271,17 @@ int ctl_bot_main(struct ctl_ctx *ctx, int argc, char **argv)
 	return ctl_subcommand(ctx, "bot", table, 2, argc, argv);
 }
 
-/* One environment (sandbox or marketplace) of an extension, with its database forms. */
-struct app_creds {
-	char app_id[TOKEN_APP_ID_LEN + 1];
-	char appkey[TOKEN_APPKEY_LEN + 1];
-	char hash_text[2 * CRYPTO_HASH_LEN + 3];
-	char sealed_text[2 * (TOKEN_APPKEY_LEN + 64) + 3];
-};
-
-static bool app_creds_make(const struct crypto_keys *keys, struct app_creds *ac)
-{
-	unsigned char hash[CRYPTO_HASH_LEN];
-	unsigned char sealed[TOKEN_APPKEY_LEN + 64];
-	size_t sealed_len = crypto_seal_len(TOKEN_APPKEY_LEN);
-	char aad[8 + TOKEN_APP_ID_LEN];
-
-	if (sealed_len > sizeof(sealed) || !token_app_id_generate(ac->app_id) ||
-	    !token_appkey_generate(ac->appkey))
-		return false;
-	snprintf(aad, sizeof(aad), "appkey:%s", ac->app_id);
-	crypto_lookup_hash(keys, "appkey", ac->appkey, TOKEN_APPKEY_LEN, hash);
-	if (!crypto_seal(keys, aad, ac->appkey, TOKEN_APPKEY_LEN, sealed, sealed_len))
-		return false;
-	ctl_db_bytea(hash, sizeof(hash), ac->hash_text);
-	ctl_db_bytea(sealed, sealed_len, ac->sealed_text);
-	return true;
-}
-
 static bool extension_insert(struct ctl_ctx *ctx, const char *name, const char *owner_id,
-			     const struct app_creds *sb, const struct app_creds *mp)
+			     const struct token_app_new *sb, const struct token_app_new *mp)
 {
-	const char *params[] = { name,		owner_id,	 sb->app_id,
-				 sb->hash_text, sb->sealed_text, mp->app_id,
-				 mp->hash_text, mp->sealed_text };
+	const char *params[] = { name,
+				 owner_id,
+				 sb->app_id,
+				 sb->stored.hash_text,
+				 sb->stored.sealed_text,
+				 mp->app_id,
+				 mp->stored.hash_text,
+				 mp->stored.sealed_text };
 	PGresult *res =
 		insert_named(ctx, "extension", name,
 			     "INSERT INTO hookgate.extensions (name, owner_id,"
@@ -318,7 +296,7 @@ static bool extension_insert(struct ctl_ctx *ctx, const char *name, const char *
 	return audit_commit(ctx, owner_id, "extension.create", "extension", name);
 }
 
-static cJSON *app_json(const struct app_creds *ac)
+static cJSON *app_json(const struct token_app_new *ac)
 {
 	cJSON *obj = cJSON_CreateObject();
 
@@ -328,7 +306,7 @@ static cJSON *app_json(const struct app_creds *ac)
 }
 
 static int extension_print(struct ctl_ctx *ctx, const char *name, const char *login,
-			   const struct app_creds *sb, const struct app_creds *mp)
+			   const struct token_app_new *sb, const struct token_app_new *mp)
 {
 	cJSON *obj = cJSON_CreateObject();
 
@@ -347,12 +325,12 @@ static int extension_add(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	char name[MODULE_NAME_MAX + 1], login[128], owner_id[CTL_ID_LEN];
 	struct crypto_keys keys;
-	struct app_creds creds[2];
+	struct token_app_new creds[2];
 	int rc = owned_args(ctx, "extension add", "extension", argc, argv, name, login);
 
 	if (rc != CTL_OK || !ctl_load_keys(ctx, &keys))
 		return rc != CTL_OK ? rc : CTL_REFUSED;
-	if (!app_creds_make(&keys, &creds[0]) || !app_creds_make(&keys, &creds[1]))
+	if (!token_app_new_make(&keys, &creds[0]) || !token_app_new_make(&keys, &creds[1]))
 		rc = ctl_fail(ctx, "cannot generate the app ids and appkeys");
 	crypto_keys_wipe(&keys);
 	if (rc == CTL_OK)

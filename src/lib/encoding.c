@@ -196,6 +196,13 @@ void hex_encode(const unsigned char *in, size_t inlen, char *out)
 	out[2 * inlen] = '\0';
 }
 
+void hex_encode_bytea(const unsigned char *in, size_t inlen, char *out)
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	hex_encode(in, inlen, out + 2);
+}
+
 int hex_digit_value(int c)
 {
 	if (c >= '0' && c <= '9')

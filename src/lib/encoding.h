@@ -42,5 +42,9 @@ int hex_digit_value(int c);
 /* Lowercase hex; out needs 2*inlen+1. */
 void hex_encode(const unsigned char *in, size_t inlen, char *out);
 bool hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen);
+/* PostgreSQL's text form of a bytea value, "\x" and lowercase hex: how binary parameters are
+ * sent. out needs BYTEA_TEXT_MAX(inlen) bytes. */
+#define BYTEA_TEXT_MAX(inlen) (2 * (inlen) + 3)
+void hex_encode_bytea(const unsigned char *in, size_t inlen, char *out);
 
 #endif

@@ -316,6 +316,11 @@ START_TEST(test_hex)
 	ck_assert(!hex_decode("0001abcdefgf", 12, back, sizeof(back)));
 	ck_assert(!hex_decode("00 1", 4, back, sizeof(back)));
 	ck_assert(!hex_decode("0001abcdefff00", 14, back, sizeof(back)));
+	char bytea[BYTEA_TEXT_MAX(sizeof(in))];
+	hex_encode_bytea(in, sizeof(in), bytea);
+	ck_assert_str_eq(bytea, "\\x0001abcdefff");
+	hex_encode_bytea(in, 0, bytea);
+	ck_assert_str_eq(bytea, "\\x");
 }
 END_TEST
 
