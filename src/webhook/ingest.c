@@ -83,7 +83,6 @@ struct ingest {
 	LIST_HEAD(, ingest_batch) orphans; /* answered, their statements still running */
 	struct event *prune;
 	bool prune_running;
-	struct ingest_stats stats;
 };
 
 static void ingest_pump(struct ingest *ing, bool due);
@@ -189,7 +188,6 @@ static bool batch_fields(const struct ingest_batch *b, struct pgbin_array f[F_CO
  * stored when unknown (the batch was sent and not answered), and surely were not otherwise. */
 static void batch_answer(struct ingest_batch *b, bool unknown)
 {
-	struct ingest *ing = b->ing;
 	for (int i = 0; i < b->n; i++) {
 		struct ingest_call *c = b->slots[i].call;
 		b->slots[i].call = NULL; /* done frees it */
@@ -198,9 +196,6 @@ static void batch_answer(struct ingest_batch *b, bool unknown)
 			c->code = "unavailable";
 			c->message_id = 0;
 			c->outcome_unknown = unknown;
-			ing->stats.failed_calls++;
-		} else {
-			ing->stats.calls++;
 		}
 		c->done(c, c->arg);
 	}
@@ -409,7 +404,6 @@ static void batch_orphan(struct ingest_batch *b)
 	b->orphaned = true;
 	b->orphaned_us = clock_mono_us();
 	LIST_INSERT_HEAD(&ing->orphans, b, link);
-	ing->stats.late_batches++;
 	batch_answer(b, true);
 }
 
@@ -429,7 +423,6 @@ static void batch_done(PGresult *res, enum db_outcome outcome, void *arg)
 		for (int row = 0; row < PQntuples(res); row++)
 			batch_apply_row(b, res, row);
 	} else {
-		ing->stats.failed_batches++;
 		batch_log_failure(b, res, outcome);
 	}
 	int answered = b->n;
@@ -504,7 +497,6 @@ static void batch_send(struct ingest *ing, struct ingest_batch *b)
 	formats[F_COUNT] = 0;
 	LIST_INSERT_HEAD(&ing->inflight, b, link);
 	ing->ninflight++;
-	ing->stats.batches++;
 	/* db_query_prepared_graced may fail the statement before returning (connection lost
 	 * while sending): batch_done then already ran, which is why b is in the list before. */
 	if (!built ||
@@ -512,7 +504,6 @@ static void batch_send(struct ingest *ing, struct ingest_batch *b)
 				      left_ms, INGEST_LATE_LIMIT_MS, batch_done, b)) {
 		LIST_REMOVE(b, link);
 		ing->ninflight--;
-		ing->stats.failed_batches++;
 		batch_finish(b, false);
 	}
 	for (int k = 0; built && k < F_COUNT; k++)
@@ -544,7 +535,6 @@ static void ingest_expire_queued(struct ingest *ing, int64_t limit_us)
 		c->code = "unavailable";
 		c->message_id = 0;
 		c->outcome_unknown = false;
-		ing->stats.failed_calls++;
 		c->done(c, c->arg);
 	}
 }
@@ -696,9 +686,4 @@ void ingest_free(struct ingest *ing)
 	if (ing->prune)
 		event_free(ing->prune);
 	free(ing);
-}
-
-void ingest_get_stats(const struct ingest *ing, struct ingest_stats *out)
-{
-	*out = ing->stats;
 }

@@ -59,14 +59,6 @@ struct ingest_call {
 	struct ingest_call *next; /* private */
 };
 
-struct ingest_stats {
-	uint64_t batches;	 /* sent to PostgreSQL */
-	uint64_t calls;		 /* answered by a committed batch */
-	uint64_t failed_batches; /* not sent, failed or timed out */
-	uint64_t failed_calls;	 /* answered 503 */
-	uint64_t late_batches;	 /* answered at the deadline, still running in PostgreSQL */
-};
-
 struct ingest;
 
 /* max_batch calls per batch at most; a batch leaves delay_us after its first call, or at once
@@ -85,7 +77,5 @@ void ingest_free(struct ingest *ing);
 
 /* done may run before this returns (no connection: 503 at once). */
 void ingest_submit(struct ingest *ing, struct ingest_call *call);
-
-void ingest_get_stats(const struct ingest *ing, struct ingest_stats *out);
 
 #endif

@@ -374,8 +374,3 @@ void token_cache_free(struct token_cache *tc)
 	free(tc->slots);
 	free(tc);
 }
-
-int token_cache_size(const struct token_cache *tc)
-{
-	return (int)tc->count;
-}
