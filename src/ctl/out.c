@@ -1,11 +1,47 @@
-/* ctl_out: everything hookgatectl prints. Errors are one line on stderr ("hookgatectl: reason");
- * with --json, stdout carries exactly one JSON object: the result or {"error": reason}. */
+/* ctl_out: everything hookgatectl prints, the usage text included. Errors are one line on stderr
+ * ("hookgatectl: reason"); with --json, stdout carries exactly one JSON object: the result or
+ * {"error": reason}. It calls no other module of hookgatectl, so every one of them may call it. */
 #include "ctl/ctl.h"
 #include "lib/utf8.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const char usage_text[] =
+	"usage: hookgatectl [-c FILE | --conninfo STR] [--json] [--sql-dir DIR] COMMAND ...\n"
+	"\n"
+	"global options (before the command):\n"
+	"  -c, --config FILE   configuration file (default " HG_SYSCONF_DIR "/hookgate.conf)\n"
+	"  --conninfo STR      connect with this libpq string instead (no secret key: token\n"
+	"                      create and extension add need -c)\n"
+	"  --json              print one JSON object\n"
+	"  --sql-dir DIR       migrations directory (default " HG_SQL_DIR
+	"; $HOOKGATE_SQL_DIR wins)\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"commands:\n"
+	"  keygen FILE                          write a new secret key file (mode 0600)\n"
+	"  migrate                              apply pending schema migrations\n"
+	"  user add LOGIN [--display-name NAME] create a user; password = first line of stdin\n"
+	"  user list\n"
+	"  user reset-2fa LOGIN                 forget the second factor; enroll again at login\n"
+	"  user unlock LOGIN                    clear a login lockout\n"
+	"  channel add NAME [--title T]\n"
+	"  channel member add NAME LOGIN\n"
+	"  bot add NAME --owner LOGIN\n"
+	"  bot subscribe NAME LOGIN\n"
+	"  extension add NAME --owner LOGIN     create sandbox and marketplace app ids + appkeys\n"
+	"  token create LOGIN --name NAME       print a new webhook token (shown once)\n"
+	"  token list LOGIN\n"
+	"  token disable|enable|delete PUBLIC_ID\n"
+	"\n"
+	"exit status: 0 success, 1 refused, 2 bad usage\n";
+
+void ctl_print_usage(FILE *out)
+{
+	fputs(usage_text, out);
+}
 
 /* Type OIDs are fixed in PostgreSQL's catalog; libpq does not export names for them. */
 #define OID_BOOL 16
