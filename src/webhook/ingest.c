@@ -184,19 +184,24 @@ static bool batch_fields(const struct ingest_batch *b, struct pgbin_array f[F_CO
 	return ok;
 }
 
-/* Answers every call of b: 503 for those the database did not answer, which may have been
- * stored when unknown (the batch was sent and not answered), and surely were not otherwise. */
+/* The answer of a call the database did not answer: 503, which may have been stored when
+ * unknown (its batch was sent and not answered), and surely was not otherwise. */
+static void call_unavailable(struct ingest_call *c, bool unknown)
+{
+	c->http_status = 503;
+	c->code = "unavailable";
+	c->message_id = 0;
+	c->outcome_unknown = unknown;
+}
+
+/* Answers every call of b, 503 for those the database did not answer. */
 static void batch_answer(struct ingest_batch *b, bool unknown)
 {
 	for (int i = 0; i < b->n; i++) {
 		struct ingest_call *c = b->slots[i].call;
 		b->slots[i].call = NULL; /* done frees it */
-		if (c->http_status == 0) {
-			c->http_status = 503;
-			c->code = "unavailable";
-			c->message_id = 0;
-			c->outcome_unknown = unknown;
-		}
+		if (c->http_status == 0)
+			call_unavailable(c, unknown);
 		c->done(c, c->arg);
 	}
 }
@@ -531,10 +536,7 @@ static void ingest_expire_queued(struct ingest *ing, int64_t limit_us)
 	ing->tail = pp;
 	while ((c = expired) != NULL) {
 		expired = c->next;
-		c->http_status = 503;
-		c->code = "unavailable";
-		c->message_id = 0;
-		c->outcome_unknown = false;
+		call_unavailable(c, false);
 		c->done(c, c->arg);
 	}
 }
