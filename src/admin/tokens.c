@@ -97,17 +97,16 @@ static const char usage_sql[] =
 	" ORDER BY u.at DESC, u.seq DESC";
 // clang-format on
 
+/* A token as README "Admin API" shows it, from the columns of TOKEN_COLS. */
 static cJSON *token_json(const PGresult *res, int row)
 {
-	cJSON *t = cJSON_CreateObject();
+	static const struct admin_member members[] = {
+		{ "id", 0, false },	    { "name", 1, false },
+		{ "invocations", 2, true }, { "last_invoked_at", 3, false },
+		{ "status", 4, false },	    { "created_at", 5, false },
+	};
 
-	cJSON_AddItemToObject(t, "id", admin_col_string(res, row, 0));
-	cJSON_AddItemToObject(t, "name", admin_col_string(res, row, 1));
-	cJSON_AddItemToObject(t, "invocations", admin_col_number(res, row, 2));
-	cJSON_AddItemToObject(t, "last_invoked_at", admin_col_string(res, row, 3));
-	cJSON_AddItemToObject(t, "status", admin_col_string(res, row, 4));
-	cJSON_AddItemToObject(t, "created_at", admin_col_string(res, row, 5));
-	return t;
+	return admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
 }
 
 bool admin_open_secret(const struct admin_ctx *ctx, const char *aad_prefix, const char *row_id,
@@ -381,18 +380,16 @@ static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at
 	return true;
 }
 
+/* A usage row from the columns of usage_sql. */
 static cJSON *usage_json(const PGresult *res, int row)
 {
-	cJSON *u = cJSON_CreateObject();
+	static const struct admin_member members[] = {
+		{ "at", 1, false },	   { "module", 2, false },	{ "target", 3, false },
+		{ "status", 4, true },	   { "client_addr", 5, false }, { "user_agent", 6, false },
+		{ "latency_ms", 7, true },
+	};
 
-	cJSON_AddItemToObject(u, "at", admin_col_string(res, row, 1));
-	cJSON_AddItemToObject(u, "module", admin_col_string(res, row, 2));
-	cJSON_AddItemToObject(u, "target", admin_col_string(res, row, 3));
-	cJSON_AddItemToObject(u, "status", admin_col_number(res, row, 4));
-	cJSON_AddItemToObject(u, "client_addr", admin_col_string(res, row, 5));
-	cJSON_AddItemToObject(u, "user_agent", admin_col_string(res, row, 6));
-	cJSON_AddItemToObject(u, "latency_ms", admin_col_number(res, row, 7));
-	return u;
+	return admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
 }
 
 static void usage_done(PGresult *res, void *arg)

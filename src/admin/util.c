@@ -224,6 +224,19 @@ cJSON *admin_col_number(const PGresult *res, int row, int col)
 	return cJSON_CreateNumber(strtod(PQgetvalue(res, row, col), NULL));
 }
 
+cJSON *admin_row_object(const PGresult *res, int row, const struct admin_member *members, size_t n)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	for (size_t i = 0; obj != NULL && i < n; i++) {
+		const struct admin_member *m = &members[i];
+		cJSON_AddItemToObject(obj, m->name,
+				      m->number ? admin_col_number(res, row, m->col)
+						: admin_col_string(res, row, m->col));
+	}
+	return obj;
+}
+
 bool admin_col_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outlen,
 		     size_t *len)
 {

@@ -103,6 +103,15 @@ const char *admin_json_string(const cJSON *obj, const char *key, bool *bad);
 /* A value of the result, or JSON null for SQL NULL. */
 cJSON *admin_col_string(const PGresult *res, int row, int col);
 cJSON *admin_col_number(const PGresult *res, int row, int col);
+/* One member of a result row's JSON object: its name, its column, and whether that column is
+ * a number (else text). */
+struct admin_member {
+	const char *name;
+	int col;
+	bool number;
+};
+/* The object of a row's members, in the order given. */
+cJSON *admin_row_object(const PGresult *res, int row, const struct admin_member *members, size_t n);
 /* Decodes a bytea column (hex output format) into out; false on NULL or a bad value. */
 bool admin_col_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outlen,
 		     size_t *len);
