@@ -2,6 +2,7 @@
  * positional arguments and subcommand tables. Usage errors are reported through out.c; no
  * command is called from here except through the table a caller passes in. */
 #include "ctl/ctl.h"
+#include "lib/text.h"
 
 #include <string.h>
 
@@ -77,4 +78,12 @@ int ctl_subcommand(struct ctl_ctx *ctx, const char *group, const struct ctl_comm
 			return table[i].fn(ctx, argc - 1, argv + 1);
 	}
 	return ctl_usage_error(ctx, "%s: unknown subcommand %s", group, argv[1]);
+}
+
+bool ctl_text_arg(struct ctl_ctx *ctx, const char *what, const char *text, int max_chars)
+{
+	if (text_valid(text, (size_t)max_chars))
+		return true;
+	ctl_fail(ctx, "invalid %s: 1-%d characters, no control characters", what, max_chars);
+	return false;
 }

@@ -51,6 +51,9 @@ struct ctl_opt {
 /* Takes the value of option name ("--name VALUE" or "--name=VALUE") at argv[*i] into *value;
  * returns 1 if it matched (*i then at the value's word), 0 if not, -1 when the value is missing. */
 int ctl_opt_take(int argc, char **argv, int *i, const char *name, const char **value);
+/* A name or title given on the command line: valid UTF-8, 1 to max_chars characters, no
+ * control characters (lib/text.h); otherwise reports "invalid WHAT: ..." and returns false. */
+bool ctl_text_arg(struct ctl_ctx *ctx, const char *what, const char *text, int max_chars);
 /* Runs the entry of table named argv[1]; group names the command in usage errors. */
 int ctl_subcommand(struct ctl_ctx *ctx, const char *group, const struct ctl_command *table,
 		   size_t n, int argc, char **argv);

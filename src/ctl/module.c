@@ -3,7 +3,6 @@
  * audited in the same transaction. Extension appkeys are stored as a look-up hash and sealed, never
  * in clear. */
 #include "ctl/ctl.h"
-#include "lib/text.h"
 #include "core/crypto.h"
 #include "core/module.h"
 #include "core/token.h"
@@ -31,22 +30,6 @@ static bool module_name(struct ctl_ctx *ctx, const char *kind, const char *arg, 
 	return ok;
 }
 
-/* Runs an INSERT ... RETURNING inside the open transaction; a duplicate name is refused as
- * "KIND NAME already exists". Returns the result or NULL after reporting. */
-static PGresult *insert_named(struct ctl_ctx *ctx, const char *kind, const char *name,
-			      const char *sql, int nparams, const char *const *params)
-{
-	PGresult *res = ctl_db_exec(ctx, sql, nparams, params);
-
-	if (!res && ctl_db_failed_with(ctx, CTL_SQLSTATE_UNIQUE)) {
-		ctl_db_rollback(ctx);
-		ctl_fail(ctx, "%s %s already exists", kind, name);
-	} else if (!res) {
-		ctl_db_fail(ctx);
-	}
-	return res;
-}
-
 static bool audit_commit(struct ctl_ctx *ctx, const char *user_id, const char *action,
 			 const char *key, const char *name)
 {
@@ -57,6 +40,27 @@ static bool audit_commit(struct ctl_ctx *ctx, const char *user_id, const char *a
 		return true;
 	ctl_db_fail(ctx);
 	return false;
+}
+
+/* Runs the INSERT of a new channel, bot or extension (kind) inside the open transaction, then
+ * its "KIND.create" audit row (for user_id, NULL for none), and commits. A duplicate name is
+ * refused as "KIND NAME already exists"; false after reporting. */
+static bool create_named(struct ctl_ctx *ctx, const char *kind, const char *name, const char *sql,
+			 int nparams, const char *const *params, const char *user_id)
+{
+	PGresult *res = ctl_db_exec(ctx, sql, nparams, params);
+	char action[32];
+
+	if (!res && ctl_db_failed_with(ctx, CTL_SQLSTATE_UNIQUE)) {
+		ctl_db_rollback(ctx);
+		ctl_fail(ctx, "%s %s already exists", kind, name);
+		return false;
+	}
+	if (!res)
+		return ctl_db_fail(ctx), false;
+	PQclear(res);
+	snprintf(action, sizeof(action), "%s.create", kind);
+	return audit_commit(ctx, user_id, action, kind, name);
 }
 
 static int channel_add(struct ctl_ctx *ctx, int argc, char **argv)
@@ -73,22 +77,17 @@ static int channel_add(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_REFUSED;
 	if (!title)
 		title = name;
-	if (!text_valid(title, CHANNEL_TITLE_MAX_CHARS))
-		return ctl_fail(ctx, "invalid title: 1-%d characters, no control characters",
-				CHANNEL_TITLE_MAX_CHARS);
+	if (!ctl_text_arg(ctx, "title", title, CHANNEL_TITLE_MAX_CHARS))
+		return CTL_REFUSED;
 	if (!ctl_db_open(ctx) || !ctl_db_begin(ctx))
 		return ctl_db_fail(ctx);
 
 	const char *params[] = { name, title };
-	PGresult *res = insert_named(ctx, "channel", name,
-				     "INSERT INTO hookgate.channels (name, title) VALUES ($1, $2)"
-				     " RETURNING id",
-				     2, params);
 
-	if (!res)
-		return CTL_REFUSED;
-	PQclear(res);
-	if (!audit_commit(ctx, NULL, "channel.create", "channel", name))
+	if (!create_named(
+		    ctx, "channel", name,
+		    "INSERT INTO hookgate.channels (name, title) VALUES ($1, $2) RETURNING id", 2,
+		    params, NULL))
 		return CTL_REFUSED;
 
 	cJSON *obj = cJSON_CreateObject();
@@ -228,15 +227,10 @@ static int bot_add(struct ctl_ctx *ctx, int argc, char **argv)
 		return rc;
 
 	const char *params[] = { name, owner_id };
-	PGresult *res = insert_named(ctx, "bot", name,
-				     "INSERT INTO hookgate.bots (name, owner_id) VALUES ($1, $2)"
-				     " RETURNING id",
-				     2, params);
 
-	if (!res)
-		return CTL_REFUSED;
-	PQclear(res);
-	if (!audit_commit(ctx, owner_id, "bot.create", "bot", name))
+	if (!create_named(ctx, "bot", name,
+			  "INSERT INTO hookgate.bots (name, owner_id) VALUES ($1, $2) RETURNING id",
+			  2, params, owner_id))
 		return CTL_REFUSED;
 
 	cJSON *obj = cJSON_CreateObject();
@@ -282,18 +276,12 @@ static bool extension_insert(struct ctl_ctx *ctx, const char *name, const char *
 				 mp->app_id,
 				 mp->stored.hash_text,
 				 mp->stored.sealed_text };
-	PGresult *res =
-		insert_named(ctx, "extension", name,
-			     "INSERT INTO hookgate.extensions (name, owner_id,"
-			     " sandbox_app_id, sandbox_appkey_hash, sandbox_appkey_enc,"
-			     " marketplace_app_id, marketplace_appkey_hash, marketplace_appkey_enc)"
-			     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-			     8, params);
-
-	if (!res)
-		return false;
-	PQclear(res);
-	return audit_commit(ctx, owner_id, "extension.create", "extension", name);
+	return create_named(ctx, "extension", name,
+			    "INSERT INTO hookgate.extensions (name, owner_id,"
+			    " sandbox_app_id, sandbox_appkey_hash, sandbox_appkey_enc,"
+			    " marketplace_app_id, marketplace_appkey_hash, marketplace_appkey_enc)"
+			    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+			    8, params, owner_id);
 }
 
 static cJSON *app_json(const struct token_app_new *ac)

@@ -5,7 +5,6 @@
 #include "ctl/ctl.h"
 #include "core/crypto.h"
 #include "core/schema.h"
-#include "lib/text.h"
 #include "core/token.h"
 
 #include <openssl/crypto.h>
@@ -78,9 +77,8 @@ static int token_create(struct ctl_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (!name)
 		return ctl_usage_error(ctx, "token create: --name NAME is required");
-	if (!text_valid(name, TOKEN_NAME_MAX_CHARS))
-		return ctl_fail(ctx, "invalid token name: 1-%d characters, no control characters",
-				TOKEN_NAME_MAX_CHARS);
+	if (!ctl_text_arg(ctx, "token name", name, TOKEN_NAME_MAX_CHARS))
+		return CTL_REFUSED;
 	snprintf(login, sizeof(login), "%s", arg);
 	if (!new_token_make(ctx, &nt))
 		rc = CTL_REFUSED;

@@ -5,7 +5,6 @@
 #endif
 
 #include "ctl/ctl.h"
-#include "lib/text.h"
 #include "lib/utf8.h"
 #include "core/crypto.h"
 
@@ -128,9 +127,8 @@ static int user_add(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_REFUSED;
 	if (!display)
 		display = login;
-	if (!text_valid(display, DISPLAY_NAME_MAX_CHARS))
-		return ctl_fail(ctx, "invalid display name: 1-%d characters, no control characters",
-				DISPLAY_NAME_MAX_CHARS);
+	if (!ctl_text_arg(ctx, "display name", display, DISPLAY_NAME_MAX_CHARS))
+		return CTL_REFUSED;
 	if (!read_password(ctx, &password))
 		return CTL_REFUSED;
 
