@@ -3,6 +3,7 @@
 #include "core/crypto.h"
 
 #include "lib/encoding.h"
+#include "core/fdio.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -208,20 +209,6 @@ bool crypto_load_keys(const char *path, struct crypto_keys *keys, char *err, siz
 	return ok;
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 bool crypto_write_keyfile(const char *path, char *err, size_t errlen)
 {
 	unsigned char raw[KEYFILE_RANDOM_BYTES];
@@ -248,7 +235,8 @@ bool crypto_write_keyfile(const char *path, char *err, size_t errlen)
 		return false;
 	}
 	/* The umask could have taken the owner bits away, never added any; make it exactly 0600. */
-	bool ok = fchmod(fd, 0600) == 0 && write_all(fd, text, sizeof(text) - 1) && fsync(fd) == 0;
+	bool ok = fchmod(fd, 0600) == 0 && fdio_write_all(fd, text, sizeof(text) - 1) &&
+		  fsync(fd) == 0;
 	int saved = errno;
 	OPENSSL_cleanse(text, sizeof(text));
 	if (close(fd) != 0 && ok) {
