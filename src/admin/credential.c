@@ -3,7 +3,6 @@
 
 #include "lib/encoding.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -5,7 +5,6 @@
 #include "lib/encoding.h"
 #include "lib/utf8.h"
 
-#include <stdint.h>
 #include <string.h>
 
 /* ---- strict JSON ------------------------------------------------------------------------ */

@@ -2,7 +2,6 @@
  * bounds every copy, so a hostile request can at worst be refused. */
 #include "webhook/request.h"
 #include "http/media.h"
-#include "lib/encoding.h"
 #include "lib/jsontext.h"
 #include "lib/percent.h"
 #include "lib/utf8.h"
