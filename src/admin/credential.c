@@ -1,13 +1,13 @@
 /* session: session ids and CSRF tokens, recovery codes, and the session cookie. */
 #include "admin/credential.h"
 
-#include <stdint.h>
+#include "lib/encoding.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char recovery_alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 #define RECOVERY_ALPHABET_LEN 36
 /* The largest multiple of 36 not above 256: bytes from here up would favour the first letters. */
@@ -16,63 +16,23 @@ static const char recovery_alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 /* ---- ids ------------------------------------------------------------------------------------ */
 
-static void b64url_encode_id(const unsigned char raw[SESSION_ID_RAW_LEN],
-			     char out[SESSION_ID_TEXT_MAX])
-{
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < SESSION_ID_RAW_LEN; i++) {
-		acc = (acc << 8) | raw[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = b64url[(acc >> bits) & 0x3f];
-		}
-	}
-	if (bits > 0)
-		out[o++] = b64url[(acc << (6 - bits)) & 0x3f];
-	out[o] = '\0';
-}
-
-static int b64url_value(char c)
-{
-	const char *p = c ? strchr(b64url, c) : NULL;
-	return p ? (int)(p - b64url) : -1;
-}
-
 bool session_id_generate(char out[SESSION_ID_TEXT_MAX])
 {
 	unsigned char raw[SESSION_ID_RAW_LEN];
 	if (!crypto_random(raw, sizeof(raw)))
 		return false;
-	b64url_encode_id(raw, out);
+	size_t n = base64url_encode(raw, sizeof(raw), out, SESSION_ID_TEXT_MAX);
 	OPENSSL_cleanse(raw, sizeof(raw));
-	return true;
+	return n == SESSION_ID_TEXT_LEN;
 }
 
-/* 43 characters carry 258 bits: the last character's two low bits must be zero, otherwise
- * four spellings would decode to the same id. */
+/* 43 characters carry 258 bits: base64url_decode wants the last character's two low bits
+ * zero, otherwise four spellings would decode to the same id. */
 bool session_id_decode(const char *text, unsigned char out[SESSION_ID_RAW_LEN])
 {
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0;
-
-	if (text == NULL || strnlen(text, SESSION_ID_TEXT_MAX) != SESSION_ID_TEXT_LEN)
-		return false;
-	for (size_t i = 0; i < SESSION_ID_TEXT_LEN; i++) {
-		int v = b64url_value(text[i]);
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (acc & ((1u << bits) - 1)) == 0;
+	return text != NULL && strnlen(text, SESSION_ID_TEXT_MAX) == SESSION_ID_TEXT_LEN &&
+	       base64url_decode(text, SESSION_ID_TEXT_LEN, out, SESSION_ID_RAW_LEN) ==
+		       SESSION_ID_RAW_LEN;
 }
 
 bool session_id_hash(const char *text, unsigned char out[CRYPTO_HASH_LEN])

@@ -17,6 +17,7 @@
 #include "proc/ratelimit.h"
 #include "admin/credential.h"
 #include "admin/totp.h"
+#include "lib/encoding.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -46,11 +47,11 @@ struct login_state {
 	const char *fail_message;
 	uint64_t step;
 	bool enrolling;
-	char sealed_text[ADMIN_BYTEA_TEXT_MAX(SEALED_SECRET_MAX)];
+	char sealed_text[BYTEA_TEXT_MAX(SEALED_SECRET_MAX)];
 	char session_id[SESSION_ID_TEXT_MAX];
-	char session_hash[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
+	char session_hash[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
 	char csrf[SESSION_ID_TEXT_MAX];
-	char csrf_hash[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
+	char csrf_hash[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
 	char recovery[RECOVERY_CODE_COUNT][RECOVERY_CODE_MAX];
 	char recovery_hashes[RECOVERY_CODE_COUNT * (2 * CRYPTO_HASH_LEN + 1) + 3];
 	char secret_b32[TOTP_SECRET_BASE32_MAX];
@@ -307,7 +308,7 @@ static bool enrollment_secret(struct admin_ctx *ctx, struct login_state *st)
 	     totp_secret_base32(secret, sizeof(secret), st->secret_b32, sizeof(st->secret_b32)) &&
 	     totp_otpauth_uri(st->login, st->secret_b32, st->uri, sizeof(st->uri));
 	if (ok)
-		admin_bytea_text(sealed, sealed_len, st->sealed_text);
+		hex_encode_bytea(sealed, sealed_len, st->sealed_text);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	return ok;
 }
@@ -520,9 +521,7 @@ static bool recovery_codes_make(struct admin_ctx *ctx, struct login_state *st)
 			return false;
 		if (i > 0)
 			st->recovery_hashes[o++] = ',';
-		admin_bytea_text(hash, sizeof(hash), st->recovery_hashes + o);
-		memmove(st->recovery_hashes + o, st->recovery_hashes + o + 2,
-			2 * CRYPTO_HASH_LEN + 1);
+		hex_encode(hash, sizeof(hash), st->recovery_hashes + o);
 		o += 2 * CRYPTO_HASH_LEN;
 	}
 	st->recovery_hashes[o++] = '}';
@@ -639,7 +638,7 @@ void admin_login_recovery(struct admin_ctx *ctx)
 {
 	struct login_state *st = code_input(ctx, "recovery");
 	unsigned char hash[CRYPTO_HASH_LEN];
-	char hash_text[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
+	char hash_text[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
 
 	if (st == NULL)
 		return;
@@ -647,7 +646,7 @@ void admin_login_recovery(struct admin_ctx *ctx)
 		login_fail(ctx, "invalid_code", "wrong recovery code");
 		return;
 	}
-	admin_bytea_text(hash, sizeof(hash), hash_text);
+	hex_encode_bytea(hash, sizeof(hash), hash_text);
 	step_run(ctx, recovery_use_sql, hash_text);
 }
 

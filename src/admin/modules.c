@@ -1,6 +1,7 @@
 /* admin_modules: see admin/modules.h. */
 #include "admin/modules.h"
 #include "admin/tokens.h"
+#include "core/module.h"
 #include "core/token.h"
 
 #include <stdio.h>
@@ -9,7 +10,6 @@
 
 #include <openssl/crypto.h>
 
-#define MODULE_NAME_MAX 64
 #define URL_MAX 1024
 
 /* ---- GET /admin/api/modules ------------------------------------------------------------------ */
@@ -75,10 +75,12 @@ void admin_modules_list(struct admin_ctx *ctx)
 
 /* ---- GET /admin/api/tokens/{id}/webhook-url ------------------------------------------------- */
 
-enum url_module { URL_CHANNEL, URL_BOT, URL_EXTENSION };
+/* The module parameter's values, with the query parameters each one needs. */
+enum url_kind { URL_CHANNEL, URL_BOT, URL_EXTENSION };
 
 struct url_request {
-	enum url_module module;
+	enum url_kind kind;
+	enum module_kind module; /* the endpoint, of kind and detail */
 	char name[MODULE_NAME_MAX + 1];
 	char detail[16]; /* bot: "incoming"/"message"; extension: "sandbox"/"marketplace" */
 };
@@ -88,34 +90,41 @@ static const struct {
 	const char *name_param;
 	const char *detail_param;
 	const char *details[2];
+	enum module_kind endpoints[2]; /* of details[0] and details[1] */
 } url_kinds[] = {
-	[URL_CHANNEL] = { "channel", "channel", NULL, { NULL, NULL } },
-	[URL_BOT] = { "bot", "bot", "endpoint", { "incoming", "message" } },
-	[URL_EXTENSION] = { "extension", "extension", "env", { "sandbox", "marketplace" } },
+	[URL_CHANNEL] = { "channel",
+			  "channel",
+			  NULL,
+			  { NULL, NULL },
+			  { MODULE_CHANNEL, MODULE_CHANNEL } },
+	[URL_BOT] = { "bot",
+		      "bot",
+		      "endpoint",
+		      { "incoming", "message" },
+		      { MODULE_BOT_INCOMING, MODULE_BOT_MESSAGE } },
+	[URL_EXTENSION] = { "extension",
+			    "extension",
+			    "env",
+			    { "sandbox", "marketplace" },
+			    { MODULE_EXTENSION, MODULE_EXTENSION } },
 };
 
-/* Module names are [a-z0-9_]{1,64}, compared case-insensitively: lowercased here. */
-static bool module_name_valid(char *name)
+/* The detail parameter of kind, if it has one, into out; the endpoint it names into *module. */
+static bool url_detail(const char *query, int kind, char *out, size_t outlen,
+		       enum module_kind *module)
 {
-	size_t len = strlen(name);
-
-	for (char *p = name; *p; p++) {
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return false;
-	}
-	return len >= 1 && len <= MODULE_NAME_MAX;
-}
-
-static bool url_detail(const char *query, int kind, char *out, size_t outlen)
-{
+	*module = url_kinds[kind].endpoints[0];
 	if (url_kinds[kind].detail_param == NULL)
 		return true;
 	if (admin_query_param(query, url_kinds[kind].detail_param, out, outlen) != ADMIN_PARAM_OK)
 		return false;
-	return strcmp(out, url_kinds[kind].details[0]) == 0 ||
-	       strcmp(out, url_kinds[kind].details[1]) == 0;
+	for (int i = 0; i < 2; i++) {
+		if (strcmp(out, url_kinds[kind].details[i]) == 0) {
+			*module = url_kinds[kind].endpoints[i];
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Reads module=…&channel|bot|extension=NAME[&endpoint|env=…]; answers 400 when wrong. */
@@ -135,10 +144,11 @@ static bool url_params(struct admin_ctx *ctx, struct url_request *ur)
 				  "module is \"channel\", \"bot\" or \"extension\"");
 		return false;
 	}
-	ur->module = (enum url_module)kind;
+	ur->kind = (enum url_kind)kind;
 	if (admin_query_param(q, url_kinds[kind].name_param, ur->name, sizeof(ur->name)) !=
 		    ADMIN_PARAM_OK ||
-	    !module_name_valid(ur->name) || !url_detail(q, kind, ur->detail, sizeof(ur->detail))) {
+	    !module_name_fold(ur->name, strlen(ur->name)) ||
+	    !url_detail(q, kind, ur->detail, sizeof(ur->detail), &ur->module)) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "module=%s needs %s=NAME%s%s%s", url_kinds[kind].module,
 			 url_kinds[kind].name_param, kind == URL_CHANNEL ? "" : " and ",
@@ -150,28 +160,20 @@ static bool url_params(struct admin_ctx *ctx, struct url_request *ur)
 	return true;
 }
 
+/* server.public_url, the endpoint's path (module.h) and the secrets in the query string. */
 static bool url_build(const struct admin_ctx *ctx, const struct url_request *ur,
 		      const PGresult *res, const char *token, char *url)
 {
-	const char *base = ctx->w->cfg->public_url;
 	const char *target = PQgetvalue(res, 0, 2);
-	char appkey[TOKEN_APPKEY_LEN + 64];
-	int n;
+	char appkey[TOKEN_APPKEY_LEN + 64] = "";
+	bool ext = ur->module == MODULE_EXTENSION;
 
-	if (ur->module == URL_CHANNEL) {
-		n = snprintf(url, URL_MAX, "%s/api/v2/channelsbyname/%s/message?zapikey=%s", base,
-			     target, token);
-	} else if (ur->module == URL_BOT) {
-		n = snprintf(url, URL_MAX, "%s/api/v2/bots/%s/%s?zapikey=%s", base, target,
-			     ur->detail, token);
-	} else {
-		if (!admin_open_secret(ctx, "appkey", target, res, 0, 3, appkey, TOKEN_APPKEY_LEN))
-			return false;
-		n = snprintf(url, URL_MAX,
-			     "%s/api/v2/applications/%s/incoming?appkey=%s&zapikey=%s", base,
-			     target, appkey, token);
-		OPENSSL_cleanse(appkey, sizeof(appkey));
-	}
+	if (ext && !admin_open_secret(ctx, "appkey", target, res, 0, 3, appkey, TOKEN_APPKEY_LEN))
+		return false;
+	int n = snprintf(url, URL_MAX, "%s%s%s%s?%s%s%szapikey=%s", ctx->w->cfg->public_url,
+			 module_path_prefix(ur->module), target, module_path_suffix(ur->module),
+			 ext ? "appkey=" : "", appkey, ext ? "&" : "", token);
+	OPENSSL_cleanse(appkey, sizeof(appkey));
 	return n > 0 && n < URL_MAX;
 }
 
@@ -186,7 +188,7 @@ static void url_done(PGresult *res, void *arg)
 		return;
 	if (PQgetisnull(res, 0, 2)) {
 		char msg[160];
-		snprintf(msg, sizeof(msg), "no %s %s among yours", url_kinds[ur->module].module,
+		snprintf(msg, sizeof(msg), "no %s %s among yours", url_kinds[ur->kind].module,
 			 ur->name);
 		admin_reply_error(ctx, 404, "not_found", msg);
 		return;
@@ -246,9 +248,9 @@ void admin_modules_webhook_url(struct admin_ctx *ctx)
 		return;
 	const char *params[] = { ctx->token_id,
 				 ctx->auth.user_id,
-				 url_kinds[ur->module].module,
+				 url_kinds[ur->kind].module,
 				 ur->name,
-				 ur->module == URL_EXTENSION ? ur->detail : NULL,
+				 ur->kind == URL_EXTENSION ? ur->detail : NULL,
 				 admin_client_inet(ctx) };
 	admin_query(ctx, url_sql, 6, params, url_done);
 }

@@ -1,6 +1,7 @@
 /* admin_session: see admin/session.h. */
 #include "admin/session.h"
 #include "core/log.h"
+#include "lib/encoding.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -152,7 +153,7 @@ void admin_session_require(struct admin_ctx *ctx, enum admin_need need, admin_ha
 		return;
 	}
 	OPENSSL_cleanse(id, sizeof(id));
-	admin_bytea_text(hash, sizeof(hash), ctx->auth.id_hash_text);
+	hex_encode_bytea(hash, sizeof(hash), ctx->auth.id_hash_text);
 	ctx->need = (int)need;
 	ctx->next = next;
 	admin_query(ctx,
@@ -162,13 +163,13 @@ void admin_session_require(struct admin_ctx *ctx, enum admin_need need, admin_ha
 }
 
 bool admin_session_new_id(char id[SESSION_ID_TEXT_MAX],
-			  char hash_text[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)])
+			  char hash_text[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)])
 {
 	unsigned char hash[CRYPTO_HASH_LEN];
 
 	if (!session_id_generate(id) || !session_id_hash(id, hash))
 		return false;
-	admin_bytea_text(hash, sizeof(hash), hash_text);
+	hex_encode_bytea(hash, sizeof(hash), hash_text);
 	return true;
 }
 

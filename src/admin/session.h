@@ -26,7 +26,7 @@ void admin_session_require(struct admin_ctx *ctx, enum admin_need need, admin_ha
 
 /* A fresh random id (for a session or a CSRF token) with its stored hash as bytea text. */
 bool admin_session_new_id(char id[SESSION_ID_TEXT_MAX],
-			  char hash_text[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)]);
+			  char hash_text[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)]);
 /* Set-Cookie for id (Secure under TLS), or the cookie that clears it. */
 void admin_session_set_cookie(struct admin_ctx *ctx, const char *id, long max_age_s);
 void admin_session_clear_cookie(struct admin_ctx *ctx);

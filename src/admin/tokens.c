@@ -8,6 +8,7 @@
 #include "core/schema.h"
 #include "lib/text.h"
 #include "core/token.h"
+#include "lib/encoding.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@
 
 #include <openssl/crypto.h>
 
-#define TOKEN_SEALED_MAX (TOKEN_LEN + 64)
 #define USAGE_LIMIT_DEFAULT 50
 #define USAGE_LIMIT_MAX 200
 #define CURSOR_TEXT_MAX 64
@@ -97,17 +97,16 @@ static const char usage_sql[] =
 	" ORDER BY u.at DESC, u.seq DESC";
 // clang-format on
 
+/* A token as README "Admin API" shows it, from the columns of TOKEN_COLS. */
 static cJSON *token_json(const PGresult *res, int row)
 {
-	cJSON *t = cJSON_CreateObject();
+	static const struct admin_member members[] = {
+		{ "id", 0, false },	    { "name", 1, false },
+		{ "invocations", 2, true }, { "last_invoked_at", 3, false },
+		{ "status", 4, false },	    { "created_at", 5, false },
+	};
 
-	cJSON_AddItemToObject(t, "id", admin_col_string(res, row, 0));
-	cJSON_AddItemToObject(t, "name", admin_col_string(res, row, 1));
-	cJSON_AddItemToObject(t, "invocations", admin_col_number(res, row, 2));
-	cJSON_AddItemToObject(t, "last_invoked_at", admin_col_string(res, row, 3));
-	cJSON_AddItemToObject(t, "status", admin_col_string(res, row, 4));
-	cJSON_AddItemToObject(t, "created_at", admin_col_string(res, row, 5));
-	return t;
+	return admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
 }
 
 bool admin_open_secret(const struct admin_ctx *ctx, const char *aad_prefix, const char *row_id,
@@ -174,43 +173,17 @@ static const char *name_member(struct admin_ctx *ctx, const cJSON *body, bool re
 	return item->valuestring;
 }
 
-struct new_token {
-	char secret[TOKEN_LEN + 1];
-	char public_id[TOKEN_PUBLIC_ID_LEN + 1];
-	char hash_text[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
-	char sealed_text[ADMIN_BYTEA_TEXT_MAX(TOKEN_SEALED_MAX)];
-};
-
 static void new_token_free(void *data)
 {
 	if (data)
-		OPENSSL_cleanse(data, sizeof(struct new_token));
+		OPENSSL_cleanse(data, sizeof(struct token_new));
 	free(data);
-}
-
-/* Same rules as hookgatectl token create: keyed hash for look-up, sealed to "token:<id>". */
-static bool new_token_make(const struct crypto_keys *keys, struct new_token *nt)
-{
-	unsigned char hash[CRYPTO_HASH_LEN], sealed[TOKEN_SEALED_MAX];
-	size_t sealed_len = crypto_seal_len(TOKEN_LEN);
-	char aad[8 + TOKEN_PUBLIC_ID_LEN];
-
-	if (sealed_len > sizeof(sealed) || !token_generate(nt->secret) ||
-	    !token_public_id_generate(nt->public_id))
-		return false;
-	snprintf(aad, sizeof(aad), "token:%s", nt->public_id);
-	token_hash(keys, nt->secret, hash);
-	if (!crypto_seal(keys, aad, nt->secret, TOKEN_LEN, sealed, sealed_len))
-		return false;
-	admin_bytea_text(hash, sizeof(hash), nt->hash_text);
-	admin_bytea_text(sealed, sealed_len, nt->sealed_text);
-	return true;
 }
 
 static void create_done(PGresult *res, void *arg)
 {
 	struct admin_ctx *ctx = arg;
-	struct new_token *nt = ctx->data;
+	struct token_new *nt = ctx->data;
 	cJSON *body, *token;
 
 	if (res && strcmp(admin_sqlstate(res), HG_SQLSTATE_TOKEN_LIMIT) == 0) {
@@ -231,16 +204,18 @@ void admin_tokens_create(struct admin_ctx *ctx)
 {
 	cJSON *body = admin_body_object(ctx);
 	const char *name = body ? name_member(ctx, body, true) : NULL;
-	struct new_token *nt = name ? calloc(1, sizeof(*nt)) : NULL;
+	struct token_new *nt = name ? calloc(1, sizeof(*nt)) : NULL;
 
-	if (name && (nt == NULL || !new_token_make(&ctx->w->keys, nt))) {
+	if (name && (nt == NULL || !token_new_make(&ctx->w->keys, nt))) {
 		new_token_free(nt);
 		admin_reply_error(ctx, 500, "internal", "cannot generate a token");
 		nt = NULL;
 	}
 	if (nt) {
-		const char *params[] = { nt->public_id, ctx->auth.user_id, name,
-					 nt->hash_text, nt->sealed_text,   admin_client_inet(ctx) };
+		const char *params[] = {
+			nt->public_id,	      ctx->auth.user_id,      name,
+			nt->stored.hash_text, nt->stored.sealed_text, admin_client_inet(ctx)
+		};
 		ctx->data = nt;
 		ctx->data_free = new_token_free;
 		admin_query(ctx, create_sql, 6, params, create_done);
@@ -359,6 +334,17 @@ static bool cursor_text_valid(const char *c)
 	return digits >= 1 && digits <= 18 && c[n + digits] == '\0';
 }
 
+/* The text of a cursor from its base64url form; false when it is not one of ours. */
+static bool cursor_decode(const char *b64, char text[CURSOR_TEXT_MAX])
+{
+	size_t n = base64url_decode(b64, strlen(b64), (unsigned char *)text, CURSOR_TEXT_MAX - 1);
+
+	if (n == (size_t)-1 || memchr(text, '\0', n) != NULL)
+		return false;
+	text[n] = '\0';
+	return cursor_text_valid(text);
+}
+
 /* limit and before from the query string into st and the two cursor parts; false answered. */
 static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at, char *seq)
 {
@@ -382,8 +368,7 @@ static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at
 	at[0] = seq[0] = '\0';
 	if (bp == ADMIN_PARAM_ABSENT)
 		return true;
-	if (bp == ADMIN_PARAM_BAD || !admin_b64url_decode(before, text, sizeof(text)) ||
-	    !cursor_text_valid(text)) {
+	if (bp == ADMIN_PARAM_BAD || !cursor_decode(before, text)) {
 		admin_reply_error(ctx, 400, "invalid_request",
 				  "before is not a cursor of this API");
 		return false;
@@ -395,18 +380,16 @@ static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at
 	return true;
 }
 
+/* A usage row from the columns of usage_sql. */
 static cJSON *usage_json(const PGresult *res, int row)
 {
-	cJSON *u = cJSON_CreateObject();
+	static const struct admin_member members[] = {
+		{ "at", 1, false },	   { "module", 2, false },	{ "target", 3, false },
+		{ "status", 4, true },	   { "client_addr", 5, false }, { "user_agent", 6, false },
+		{ "latency_ms", 7, true },
+	};
 
-	cJSON_AddItemToObject(u, "at", admin_col_string(res, row, 1));
-	cJSON_AddItemToObject(u, "module", admin_col_string(res, row, 2));
-	cJSON_AddItemToObject(u, "target", admin_col_string(res, row, 3));
-	cJSON_AddItemToObject(u, "status", admin_col_number(res, row, 4));
-	cJSON_AddItemToObject(u, "client_addr", admin_col_string(res, row, 5));
-	cJSON_AddItemToObject(u, "user_agent", admin_col_string(res, row, 6));
-	cJSON_AddItemToObject(u, "latency_ms", admin_col_number(res, row, 7));
-	return u;
+	return admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
 }
 
 static void usage_done(PGresult *res, void *arg)
@@ -435,8 +418,8 @@ static void usage_done(PGresult *res, void *arg)
 	rows = cJSON_AddArrayToObject(body, "usage");
 	for (int i = 0; i < n && i < st->limit; i++)
 		cJSON_AddItemToArray(rows, usage_json(res, i));
-	if (n > st->limit &&
-	    admin_b64url_encode(PQgetvalue(res, st->limit - 1, 8), next, sizeof(next)))
+	const char *cursor = n > st->limit ? PQgetvalue(res, st->limit - 1, 8) : "";
+	if (base64url_encode((const unsigned char *)cursor, strlen(cursor), next, sizeof(next)) > 0)
 		cJSON_AddStringToObject(body, "next", next);
 	else
 		cJSON_AddNullToObject(body, "next");

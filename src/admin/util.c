@@ -1,18 +1,17 @@
 /* admin_util: see admin_util.h. */
 #include "admin/util.h"
 #include "lib/encoding.h"
+#include "http/media.h"
 #include "http/reply.h"
 #include "lib/jsontext.h"
+#include "lib/percent.h"
 #include "core/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-
-#include <openssl/evp.h>
 
 struct admin_ctx *admin_ctx_new(struct worker *w, struct http_request *req)
 {
@@ -152,13 +151,10 @@ bool admin_result_one_token(struct admin_ctx *ctx, PGresult *res)
 /* One Content-Type, "application/json", optionally with parameters ("; charset=utf-8"). */
 bool admin_body_is_json(const struct http_request *req)
 {
-	size_t n = strlen("application/json");
 	int count;
 	const char *type = http_header(req, "Content-Type", &count);
 
-	if (count != 1 || strncasecmp(type, "application/json", n) != 0)
-		return false;
-	return type[n] == '\0' || type[n] == ';' || type[n] == ' ' || type[n] == '\t';
+	return count == 1 && http_media_type_is(type, "application/json", NULL);
 }
 
 /* Readers disagree on which of two equal names counts (cJSON takes the first, most others the
@@ -228,6 +224,19 @@ cJSON *admin_col_number(const PGresult *res, int row, int col)
 	return cJSON_CreateNumber(strtod(PQgetvalue(res, row, col), NULL));
 }
 
+cJSON *admin_row_object(const PGresult *res, int row, const struct admin_member *members, size_t n)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	for (size_t i = 0; obj != NULL && i < n; i++) {
+		const struct admin_member *m = &members[i];
+		cJSON_AddItemToObject(obj, m->name,
+				      m->number ? admin_col_number(res, row, m->col)
+						: admin_col_string(res, row, m->col));
+	}
+	return obj;
+}
+
 bool admin_col_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outlen,
 		     size_t *len)
 {
@@ -239,13 +248,6 @@ bool admin_col_bytea(const PGresult *res, int row, int col, unsigned char *out, 
 		return false;
 	*len = (tl - 2) / 2;
 	return hex_decode(text + 2, tl - 2, out, outlen);
-}
-
-void admin_bytea_text(const unsigned char *data, size_t len, char *out)
-{
-	out[0] = '\\';
-	out[1] = 'x';
-	hex_encode(data, len, out + 2);
 }
 
 const char *admin_client_inet(const struct admin_ctx *ctx)
@@ -263,32 +265,6 @@ void admin_interval(int64_t ms, char *out, size_t outlen)
 	snprintf(out, outlen, "%lld milliseconds", (long long)ms);
 }
 
-/* Percent-decodes [in, end) into out; '+' is a space (form encoding). */
-static bool percent_decode(const char *in, const char *end, char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	for (; in < end; in++) {
-		int c = (unsigned char)*in;
-
-		if (c == '%') {
-			int hi = end - in >= 3 ? hex_digit_value(in[1]) : -1;
-			int lo = hi >= 0 ? hex_digit_value(in[2]) : -1;
-			if (hi < 0 || lo < 0)
-				return false;
-			c = hi * 16 + lo;
-			in += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
-		if (c == 0 || o + 1 >= outlen)
-			return false;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return true;
-}
-
 enum admin_param admin_query_param(const char *query, const char *name, char *out, size_t outlen)
 {
 	size_t nl = strlen(name);
@@ -299,8 +275,11 @@ enum admin_param admin_query_param(const char *query, const char *name, char *ou
 		const char *end = amp ? amp : p + strlen(p);
 
 		if ((size_t)(end - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			size_t n;
 			if (found != ADMIN_PARAM_ABSENT ||
-			    !percent_decode(p + nl + 1, end, out, outlen))
+			    percent_decode(p + nl + 1, (size_t)(end - p) - nl - 1,
+					   PERCENT_PLUS_SPACE, out, outlen, &n) != PERCENT_OK ||
+			    n >= outlen)
 				return ADMIN_PARAM_BAD;
 			found = ADMIN_PARAM_OK;
 		} else if ((size_t)(end - p) == nl && strncmp(p, name, nl) == 0) {
@@ -309,43 +288,4 @@ enum admin_param admin_query_param(const char *query, const char *name, char *ou
 		p = amp ? amp + 1 : NULL;
 	}
 	return found;
-}
-
-bool admin_b64url_encode(const char *text, char *out, size_t outlen)
-{
-	size_t len = strlen(text);
-	size_t need = 4 * ((len + 2) / 3) + 1;
-
-	if (need > outlen)
-		return false;
-	int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
-	while (n > 0 && out[n - 1] == '=')
-		n--;
-	out[n] = '\0';
-	for (char *p = out; *p; p++)
-		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-	return true;
-}
-
-bool admin_b64url_decode(const char *in, char *out, size_t outlen)
-{
-	size_t len = strlen(in), pad = (4 - len % 4) % 4;
-	char buf[256];
-
-	if (len == 0 || pad == 3 || len + pad >= sizeof(buf) || (len + pad) / 4 * 3 >= outlen)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		if (c == '+' || c == '/' || c == '=')
-			return false;
-		buf[i] = c == '-' ? '+' : c == '_' ? '/' : c;
-	}
-	memset(buf + len, '=', pad);
-	buf[len + pad] = '\0';
-	int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)buf, (int)(len + pad));
-	if (n < 0)
-		return false;
-	n -= (int)pad;
-	out[n] = '\0';
-	return memchr(out, '\0', (size_t)n) == NULL;
 }

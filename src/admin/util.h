@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "core/crypto.h"
+#include "lib/encoding.h"
 #include "http/server.h"
 #include "core/token.h"
 #include "proc/worker.h"
@@ -20,8 +21,6 @@
 /* RFC 3339 UTC text of a timestamptz column, NULL stays NULL. */
 #define ADMIN_SQL_TIME(col)                                                                        \
 	"to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-/* Text form of a bytea parameter: "\x" + hex. */
-#define ADMIN_BYTEA_TEXT_MAX(n) (2 * (n) + 3)
 #define ADMIN_ID_MAX 24
 #define ADMIN_LOGIN_MAX 65
 #define ADMIN_DISPLAY_MAX 801 /* 200 characters of up to 4 bytes */
@@ -48,7 +47,7 @@ struct admin_auth {
 	bool full; /* a 2FA session; false: pre-2FA */
 	bool has_csrf;
 	unsigned char csrf_hash[CRYPTO_HASH_LEN];
-	char id_hash_text[ADMIN_BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)]; /* the session's id_hash */
+	char id_hash_text[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)]; /* the session's id_hash */
 };
 
 /* One admin request while it waits for the database. Allocated by the router, freed (with
@@ -104,10 +103,18 @@ const char *admin_json_string(const cJSON *obj, const char *key, bool *bad);
 /* A value of the result, or JSON null for SQL NULL. */
 cJSON *admin_col_string(const PGresult *res, int row, int col);
 cJSON *admin_col_number(const PGresult *res, int row, int col);
+/* One member of a result row's JSON object: its name, its column, and whether that column is
+ * a number (else text). */
+struct admin_member {
+	const char *name;
+	int col;
+	bool number;
+};
+/* The object of a row's members, in the order given. */
+cJSON *admin_row_object(const PGresult *res, int row, const struct admin_member *members, size_t n);
 /* Decodes a bytea column (hex output format) into out; false on NULL or a bad value. */
 bool admin_col_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t outlen,
 		     size_t *len);
-void admin_bytea_text(const unsigned char *data, size_t len, char *out);
 /* The client address as an inet parameter: NULL when it is not an IP address. */
 const char *admin_client_inet(const struct admin_ctx *ctx);
 /* "N milliseconds": an interval parameter. */
@@ -117,9 +124,5 @@ enum admin_param { ADMIN_PARAM_ABSENT, ADMIN_PARAM_OK, ADMIN_PARAM_BAD };
 /* The percent-decoded value of name in a query string. BAD: repeated, bad escape, a NUL, or
  * longer than outlen - 1. */
 enum admin_param admin_query_param(const char *query, const char *name, char *out, size_t outlen);
-
-/* Unpadded base64url of text, and back (NUL-terminated; false on bad input or no room). */
-bool admin_b64url_encode(const char *text, char *out, size_t outlen);
-bool admin_b64url_decode(const char *in, char *out, size_t outlen);
 
 #endif

@@ -3,6 +3,7 @@
 #include "core/crypto.h"
 
 #include "lib/encoding.h"
+#include "core/fdio.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -42,8 +43,8 @@
 #define SCRYPT_SALT_LEN 16
 #define SCRYPT_HASH_LEN 32
 /* Unpadded base64 lengths of the salt and the hash. */
-#define SCRYPT_SALT_B64 22
-#define SCRYPT_HASH_B64 43
+#define SCRYPT_SALT_B64 BASE64_LEN(SCRYPT_SALT_LEN)
+#define SCRYPT_HASH_B64 BASE64_LEN(SCRYPT_HASH_LEN)
 
 static const char hash_key_info[] = "hookgate hash key v1";
 static const char enc_key_info[] = "hookgate enc key v1";
@@ -208,20 +209,6 @@ bool crypto_load_keys(const char *path, struct crypto_keys *keys, char *err, siz
 	return ok;
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 bool crypto_write_keyfile(const char *path, char *err, size_t errlen)
 {
 	unsigned char raw[KEYFILE_RANDOM_BYTES];
@@ -248,7 +235,8 @@ bool crypto_write_keyfile(const char *path, char *err, size_t errlen)
 		return false;
 	}
 	/* The umask could have taken the owner bits away, never added any; make it exactly 0600. */
-	bool ok = fchmod(fd, 0600) == 0 && write_all(fd, text, sizeof(text) - 1) && fsync(fd) == 0;
+	bool ok = fchmod(fd, 0600) == 0 && fdio_write_all(fd, text, sizeof(text) - 1) &&
+		  fsync(fd) == 0;
 	int saved = errno;
 	OPENSSL_cleanse(text, sizeof(text));
 	if (close(fd) != 0 && ok) {
@@ -402,46 +390,11 @@ static bool scrypt_run(const char *password, const struct scrypt_params *sp,
 			      SCRYPT_HASH_LEN) == 1;
 }
 
-/* Standard base64 without the '=' padding, as in the PHC string format. */
-static void b64_encode(const unsigned char *in, size_t inlen, char *out)
-{
-	int n = EVP_EncodeBlock((unsigned char *)out, in, (int)inlen);
-	while (n > 0 && out[n - 1] == '=')
-		out[--n] = '\0';
-}
-
-static bool b64_char_ok(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '+' || c == '/';
-}
-
-/* Decodes exactly textlen unpadded characters into exactly outlen bytes. EVP_DecodeBlock
- * skips white space and wants padding, so the text is checked and re-padded first. */
+/* Exactly outlen bytes from their unpadded standard base64 (the PHC string format's), in its
+ * canonical spelling only, so that a stored hash has exactly one text form. */
 static bool b64_decode(const char *text, size_t textlen, unsigned char *out, size_t outlen)
 {
-	char padded[64];
-	unsigned char bytes[48];
-	size_t plen = (textlen + 3) / 4 * 4;
-	if (plen >= sizeof(padded) || textlen != (outlen * 4 + 2) / 3)
-		return false;
-	for (size_t i = 0; i < textlen; i++) {
-		if (!b64_char_ok((unsigned char)text[i]))
-			return false;
-	}
-	memcpy(padded, text, textlen);
-	memset(padded + textlen, '=', plen - textlen);
-	int n = EVP_DecodeBlock(bytes, (const unsigned char *)padded, (int)plen);
-	if (n < 0 || (size_t)n < outlen)
-		return false;
-	/* Only the canonical spelling: unused low bits in the last character must be zero, so
-	 * that a stored hash has exactly one text form. */
-	char again[sizeof(padded)];
-	b64_encode(bytes, outlen, again);
-	if (strlen(again) != textlen || memcmp(again, text, textlen) != 0)
-		return false;
-	memcpy(out, bytes, outlen);
-	return true;
+	return textlen == BASE64_LEN(outlen) && base64_decode(text, textlen, out, outlen) == outlen;
 }
 
 static bool parse_uint(const char **pos, const char *name, unsigned int lo, unsigned int hi,
@@ -489,8 +442,8 @@ bool crypto_password_hash(const char *password, char *out, size_t outlen)
 	bool ok = password != NULL && crypto_random(sp.salt, sizeof(sp.salt)) &&
 		  scrypt_run(password, &sp, sp.hash);
 	if (ok) {
-		b64_encode(sp.salt, sizeof(sp.salt), salt64);
-		b64_encode(sp.hash, sizeof(sp.hash), hash64);
+		base64_encode(sp.salt, sizeof(sp.salt), salt64, sizeof(salt64));
+		base64_encode(sp.hash, sizeof(sp.hash), hash64, sizeof(hash64));
 		int n = snprintf(out, outlen, "$scrypt$ln=%u,r=%u,p=%u$%s$%s", sp.ln, sp.r, sp.p,
 				 salt64, hash64);
 		ok = n > 0 && (size_t)n < outlen;

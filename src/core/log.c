@@ -1,6 +1,7 @@
 /* log: leveled log lines with a UTC timestamp, the process role and pid; tokens and appkeys
  * in a line are replaced (redact.h) before it is written. */
 #include "core/log.h"
+#include "core/fdio.h"
 #include "core/redact.h"
 
 #include <errno.h>
@@ -114,19 +115,6 @@ bool log_enabled(enum log_level level)
 	return level <= logger.level;
 }
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
 static size_t format_time(char *buf, size_t len)
 {
 	struct timeval tv;
@@ -166,6 +154,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		n = n + (size_t)m < sizeof(line) ? n + (size_t)m : sizeof(line) - 1;
 	if (n == sizeof(line) - 1)
 		line[n - 1] = '\n';
-	write_all(logger.target == LOG_TARGET_FILE ? logger.fd : STDERR_FILENO, line, n);
+	/* A line that cannot be written has nowhere else to go. */
+	(void)fdio_write_all(logger.target == LOG_TARGET_FILE ? logger.fd : STDERR_FILENO, line, n);
 	errno = saved_errno;
 }

@@ -9,6 +9,7 @@
 #include "core/redact.h"
 
 #include "lib/encoding.h"
+#include "lib/percent.h"
 #include "core/token.h"
 
 #include <string.h>
@@ -24,22 +25,14 @@ struct scan {
 	size_t len;
 };
 
-static bool is_base62(int c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
 /* The character at raw offset i as the client meant it (a %XX escape is the byte it encodes);
  * *next is where the following one starts. */
 static int char_at(const struct scan *sc, size_t i, size_t *next)
 {
-	if (sc->s[i] == '%' && sc->len - i >= 3) {
-		int hi = hex_digit_value((unsigned char)sc->s[i + 1]);
-		int lo = hi >= 0 ? hex_digit_value((unsigned char)sc->s[i + 2]) : -1;
-		if (lo >= 0) {
-			*next = i + 3;
-			return hi << 4 | lo;
-		}
+	int c = percent_escape(sc->s + i, sc->len - i);
+	if (c >= 0) {
+		*next = i + 3;
+		return c;
 	}
 	*next = i + 1;
 	return (unsigned char)sc->s[i];
@@ -53,7 +46,7 @@ static bool read_base62(const struct scan *sc, size_t *i, size_t n, char *out)
 		if (*i >= sc->len)
 			return false;
 		int c = char_at(sc, *i, i);
-		if (!is_base62(c))
+		if (!base62_char(c))
 			return false;
 		out[k] = (char)c;
 	}
@@ -86,12 +79,12 @@ static const char *secret_at(const struct scan *sc, size_t i, size_t *end)
 	size_t j = i, next;
 	int c = char_at(sc, i, &next);
 
-	if (!is_base62(c))
+	if (!base62_char(c))
 		return NULL;
 	if (c == 'h' && read_prefix(sc, &j, APPKEY_PREFIX) &&
 	    read_base62(sc, &j, APPKEY_BODY, body)) {
 		/* No checksum tells where an appkey ends: the rest of the run goes with it. */
-		while (j < sc->len && is_base62(char_at(sc, j, &next)))
+		while (j < sc->len && base62_char(char_at(sc, j, &next)))
 			j = next;
 		*end = j;
 		return REDACT_APPKEY;
@@ -111,7 +104,7 @@ static const char *secret_at(const struct scan *sc, size_t i, size_t *end)
 
 static bool secret_char(unsigned char c)
 {
-	return is_base62(c) || c == '_' || c == '%';
+	return base62_char(c) || c == '_' || c == '%';
 }
 
 /* Copies in[0, len) to out (outcap > 0; out may be in) with the secrets replaced. Returns the

@@ -3,6 +3,7 @@
 
 #include "lib/encoding.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -26,15 +27,10 @@ _Static_assert(TOKEN_PUBLIC_ID_LEN == sizeof(PUBLIC_ID_PREFIX) - 1 + ID_CHARS, "
 _Static_assert(TOKEN_APP_ID_LEN == sizeof(APP_ID_PREFIX) - 1 + ID_CHARS, "app id length");
 _Static_assert(TOKEN_APPKEY_LEN == sizeof(APPKEY_PREFIX) - 1 + APPKEY_CHARS, "appkey length");
 
-static bool is_base62(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
 static bool all_base62(const char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		if (!is_base62((unsigned char)text[i]))
+		if (!base62_char((unsigned char)text[i]))
 			return false;
 	}
 	return true;
@@ -110,11 +106,17 @@ bool token_public_id_generate(char out[TOKEN_PUBLIC_ID_LEN + 1])
 	return random_id(out, PUBLIC_ID_PREFIX, ID_CHARS, ID_BYTES, ID_TOP_MASK);
 }
 
+/* prefix and ID_CHARS base62 characters, nothing after them; case matters. */
+static bool id_valid(const char *text, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	return text != NULL && strnlen(text, plen + ID_CHARS + 1) == plen + ID_CHARS &&
+	       memcmp(text, prefix, plen) == 0 && all_base62(text + plen, ID_CHARS);
+}
+
 bool token_public_id_valid(const char *text)
 {
-	size_t plen = strlen(PUBLIC_ID_PREFIX);
-	return text != NULL && strnlen(text, TOKEN_PUBLIC_ID_LEN + 1) == TOKEN_PUBLIC_ID_LEN &&
-	       memcmp(text, PUBLIC_ID_PREFIX, plen) == 0 && all_base62(text + plen, ID_CHARS);
+	return id_valid(text, PUBLIC_ID_PREFIX);
 }
 
 bool token_app_id_generate(char out[TOKEN_APP_ID_LEN + 1])
@@ -122,7 +124,44 @@ bool token_app_id_generate(char out[TOKEN_APP_ID_LEN + 1])
 	return random_id(out, APP_ID_PREFIX, ID_CHARS, ID_BYTES, ID_TOP_MASK);
 }
 
+bool token_app_id_valid(const char *text)
+{
+	return id_valid(text, APP_ID_PREFIX);
+}
+
 bool token_appkey_generate(char out[TOKEN_APPKEY_LEN + 1])
 {
 	return random_id(out, APPKEY_PREFIX, APPKEY_CHARS, APPKEY_BYTES, APPKEY_TOP_MASK);
+}
+
+static bool token_store(const struct crypto_keys *keys, const char *purpose, const char *id,
+			const char *secret, size_t len, struct token_stored *out)
+{
+	unsigned char hash[CRYPTO_HASH_LEN], sealed[TOKEN_SEALED_MAX];
+	size_t sealed_len = crypto_seal_len(len);
+	char aad[16 + TOKEN_PUBLIC_ID_LEN + TOKEN_APP_ID_LEN];
+
+	if (sealed_len > sizeof(sealed))
+		return false;
+	snprintf(aad, sizeof(aad), "%s:%s", purpose, id);
+	crypto_lookup_hash(keys, purpose, secret, len, hash);
+	if (!crypto_seal(keys, aad, secret, len, sealed, sealed_len))
+		return false;
+	hex_encode_bytea(hash, sizeof(hash), out->hash_text);
+	hex_encode_bytea(sealed, sealed_len, out->sealed_text);
+	return true;
+}
+
+/* The look-up hash has purpose "token", as token_hash computes it for a call's token. */
+bool token_new_make(const struct crypto_keys *keys, struct token_new *out)
+{
+	return token_generate(out->secret) && token_public_id_generate(out->public_id) &&
+	       token_store(keys, "token", out->public_id, out->secret, TOKEN_LEN, &out->stored);
+}
+
+bool token_app_new_make(const struct crypto_keys *keys, struct token_app_new *out)
+{
+	return token_app_id_generate(out->app_id) && token_appkey_generate(out->appkey) &&
+	       token_store(keys, "appkey", out->app_id, out->appkey, TOKEN_APPKEY_LEN,
+			   &out->stored);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/crypto.h"
+#include "lib/encoding.h"
 
 #define TOKEN_PREFIX "hgt_"
 #define TOKEN_PREFIX_LEN 4
@@ -21,6 +22,8 @@
 /* Extension app ids "app_" + 16 base62; appkeys "hga_" + 32 base62 (190 bits). */
 #define TOKEN_APP_ID_LEN 20
 #define TOKEN_APPKEY_LEN 36
+/* Room for a sealed token or appkey (crypto_seal_len of either is less). */
+#define TOKEN_SEALED_MAX (TOKEN_LEN + 64)
 
 bool token_generate(char out[TOKEN_LEN + 1]);
 /* Format and checksum only (no database): length, prefix, alphabet, checksum. */
@@ -35,6 +38,32 @@ void token_hash(const struct crypto_keys *keys, const char *token,
 bool token_public_id_generate(char out[TOKEN_PUBLIC_ID_LEN + 1]);
 bool token_public_id_valid(const char *text);
 bool token_app_id_generate(char out[TOKEN_APP_ID_LEN + 1]);
+/* "app_" + 16 base62 characters, as token_app_id_generate makes them; case matters. */
+bool token_app_id_valid(const char *text);
 bool token_appkey_generate(char out[TOKEN_APPKEY_LEN + 1]);
+
+/* How a secret is stored (README "Tokens and the schema"): its keyed look-up hash and a copy
+ * sealed to "<purpose>:<id>" ("token:tk_…", "appkey:app_…"), as bytea parameter text. */
+struct token_stored {
+	char hash_text[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
+	char sealed_text[BYTEA_TEXT_MAX(TOKEN_SEALED_MAX)];
+};
+
+/* A new webhook token, its public id and stored forms: what hookgatectl token create and the
+ * admin API's token creation insert. Holds the secret: wipe it (OPENSSL_cleanse) when done. */
+struct token_new {
+	char secret[TOKEN_LEN + 1];
+	char public_id[TOKEN_PUBLIC_ID_LEN + 1];
+	struct token_stored stored;
+};
+bool token_new_make(const struct crypto_keys *keys, struct token_new *out);
+
+/* A new app id and appkey with the appkey's stored forms: one environment of an extension. */
+struct token_app_new {
+	char app_id[TOKEN_APP_ID_LEN + 1];
+	char appkey[TOKEN_APPKEY_LEN + 1];
+	struct token_stored stored;
+};
+bool token_app_new_make(const struct crypto_keys *keys, struct token_app_new *out);
 
 #endif

@@ -1,7 +1,10 @@
-/* ctl: the modules of hookgatectl (docs/hookgatectl.md). main.c owns the global options,
- * argument parsing and dispatch; ctl_db the blocking libpq connection; ctl_out text vs --json
- * output and error reporting; ctl_migrate, ctl_user, ctl_module and ctl_token the commands
- * themselves. */
+/* ctl: the modules of hookgatectl (docs/hookgatectl.md). main.c owns the global options and
+ * dispatch; args.c the words after them (options, positional arguments, subcommand tables);
+ * db.c the blocking libpq connection; out.c everything printed (text vs --json output, error
+ * reporting, the usage); migrate.c, user.c, module.c and token.c the commands themselves. The
+ * calls go one way, down this list: main.c calls the commands, the commands call args.c, db.c
+ * and out.c (module.c and token.c also user.c's look-up), args.c and db.c call out.c, and out.c
+ * calls none of them. */
 #ifndef HG_CTL_H
 #define HG_CTL_H
 
@@ -44,8 +47,13 @@ struct ctl_opt {
 	const char **value;
 };
 
-/* main.c */
-void ctl_print_usage(FILE *out);
+/* args.c */
+/* Takes the value of option name ("--name VALUE" or "--name=VALUE") at argv[*i] into *value;
+ * returns 1 if it matched (*i then at the value's word), 0 if not, -1 when the value is missing. */
+int ctl_opt_take(int argc, char **argv, int *i, const char *name, const char **value);
+/* A name or title given on the command line: valid UTF-8, 1 to max_chars characters, no
+ * control characters (lib/text.h); otherwise reports "invalid WHAT: ..." and returns false. */
+bool ctl_text_arg(struct ctl_ctx *ctx, const char *what, const char *text, int max_chars);
 /* Runs the entry of table named argv[1]; group names the command in usage errors. */
 int ctl_subcommand(struct ctl_ctx *ctx, const char *group, const struct ctl_command *table,
 		   size_t n, int argc, char **argv);
@@ -54,7 +62,8 @@ int ctl_subcommand(struct ctl_ctx *ctx, const char *group, const struct ctl_comm
 int ctl_args(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv,
 	     const struct ctl_opt *opts, size_t nopts, const char **pos, size_t npos);
 
-/* ctl_out.c */
+/* out.c */
+void ctl_print_usage(FILE *out);
 /* "hookgatectl: reason" on stderr (and {"error":reason} on stdout with --json); CTL_REFUSED. */
 int ctl_fail(struct ctl_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same followed by the usage text; CTL_USAGE. */
@@ -71,7 +80,7 @@ cJSON *ctl_out_rows(const PGresult *res);
 /* Rows as an aligned text table with a header line (NULL as "-", booleans as yes/no). */
 void ctl_out_table(const PGresult *res);
 
-/* ctl_db.c */
+/* db.c */
 /* SQL expression rendering a timestamptz as an RFC 3339 UTC string (NULL stays NULL). */
 #define CTL_SQL_TIME(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define CTL_SQLSTATE_UNIQUE "23505"
@@ -97,29 +106,27 @@ bool ctl_db_failed_with(const struct ctl_ctx *ctx, const char *sqlstate);
  * row reports "no such WHAT: KEY". */
 bool ctl_db_lookup(struct ctl_ctx *ctx, const char *sql, const char *key, const char *what,
 		   char id[CTL_ID_LEN]);
-/* Text form of a bytea parameter ("\x" + hex); out needs 2 * len + 3 bytes. */
-void ctl_db_bytea(const unsigned char *data, size_t len, char *out);
 /* An audit_log row (actor 'hookgatectl'); details is serialized and freed. user_id may be NULL. */
 bool ctl_db_audit(struct ctl_ctx *ctx, const char *user_id, const char *action, cJSON *details);
 /* The keys of the config's secret_key_file; refused under --conninfo. */
 bool ctl_load_keys(struct ctl_ctx *ctx, struct crypto_keys *keys);
 
-/* ctl_migrate.c */
+/* migrate.c */
 int ctl_migrate_main(struct ctl_ctx *ctx, int argc, char **argv);
 
-/* ctl_user.c */
+/* user.c */
 int ctl_user_main(struct ctl_ctx *ctx, int argc, char **argv);
 /* Lowercases login in place and checks it against the users.login rule; reports. */
 bool ctl_user_login_valid(struct ctl_ctx *ctx, char *login);
 /* The id of the user with this login (lowercased in place); reports "no such user". */
 bool ctl_user_lookup(struct ctl_ctx *ctx, char *login, char id[CTL_ID_LEN]);
 
-/* ctl_module.c */
+/* module.c */
 int ctl_channel_main(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_bot_main(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_extension_main(struct ctl_ctx *ctx, int argc, char **argv);
 
-/* ctl_token.c */
+/* token.c */
 int ctl_token_main(struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -2,7 +2,6 @@
  * plain PQexecParams is right here (the daemon uses the asynchronous pg/db instead).
  * Statement errors are kept (SQLSTATE + primary message) for the caller to map or report. */
 #include "ctl/ctl.h"
-#include "lib/encoding.h"
 
 #include <string.h>
 
@@ -160,13 +159,6 @@ bool ctl_db_lookup(struct ctl_ctx *ctx, const char *sql, const char *key, const 
 	snprintf(id, CTL_ID_LEN, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return true;
-}
-
-void ctl_db_bytea(const unsigned char *data, size_t len, char *out)
-{
-	out[0] = '\\';
-	out[1] = 'x';
-	hex_encode(data, len, out + 2);
 }
 
 bool ctl_db_audit(struct ctl_ctx *ctx, const char *user_id, const char *action, cJSON *details)

@@ -3,50 +3,31 @@
  * audited in the same transaction. Extension appkeys are stored as a look-up hash and sealed, never
  * in clear. */
 #include "ctl/ctl.h"
-#include "lib/text.h"
 #include "core/crypto.h"
+#include "core/module.h"
 #include "core/token.h"
 
 #include <openssl/crypto.h>
 
-#include <ctype.h>
 #include <string.h>
 
-#define MODULE_NAME_MAX 64
 #define CHANNEL_TITLE_MAX_CHARS 200
 
 /* Lowercases arg into out (MODULE_NAME_MAX + 1 bytes) and checks the name rule; reports. */
 static bool module_name(struct ctl_ctx *ctx, const char *kind, const char *arg, char *out)
 {
-	size_t len = strlen(arg);
-	bool ok = len >= 1 && len <= MODULE_NAME_MAX;
+	size_t len = strnlen(arg, MODULE_NAME_MAX + 1);
+	bool ok = len <= MODULE_NAME_MAX;
 
-	for (size_t i = 0; ok && i <= len; i++) {
-		out[i] = (char)tolower((unsigned char)arg[i]);
-		if (i < len && !((out[i] >= 'a' && out[i] <= 'z') ||
-				 (out[i] >= '0' && out[i] <= '9') || out[i] == '_'))
-			ok = false;
+	if (ok) {
+		memcpy(out, arg, len + 1);
+		ok = module_name_fold(out, len);
 	}
+
 	if (!ok)
 		ctl_fail(ctx, "invalid %s name: 1-%d characters of a-z, 0-9 and '_'", kind,
 			 MODULE_NAME_MAX);
 	return ok;
-}
-
-/* Runs an INSERT ... RETURNING inside the open transaction; a duplicate name is refused as
- * "KIND NAME already exists". Returns the result or NULL after reporting. */
-static PGresult *insert_named(struct ctl_ctx *ctx, const char *kind, const char *name,
-			      const char *sql, int nparams, const char *const *params)
-{
-	PGresult *res = ctl_db_exec(ctx, sql, nparams, params);
-
-	if (!res && ctl_db_failed_with(ctx, CTL_SQLSTATE_UNIQUE)) {
-		ctl_db_rollback(ctx);
-		ctl_fail(ctx, "%s %s already exists", kind, name);
-	} else if (!res) {
-		ctl_db_fail(ctx);
-	}
-	return res;
 }
 
 static bool audit_commit(struct ctl_ctx *ctx, const char *user_id, const char *action,
@@ -59,6 +40,27 @@ static bool audit_commit(struct ctl_ctx *ctx, const char *user_id, const char *a
 		return true;
 	ctl_db_fail(ctx);
 	return false;
+}
+
+/* Runs the INSERT of a new channel, bot or extension (kind) inside the open transaction, then
+ * its "KIND.create" audit row (for user_id, NULL for none), and commits. A duplicate name is
+ * refused as "KIND NAME already exists"; false after reporting. */
+static bool create_named(struct ctl_ctx *ctx, const char *kind, const char *name, const char *sql,
+			 int nparams, const char *const *params, const char *user_id)
+{
+	PGresult *res = ctl_db_exec(ctx, sql, nparams, params);
+	char action[32];
+
+	if (!res && ctl_db_failed_with(ctx, CTL_SQLSTATE_UNIQUE)) {
+		ctl_db_rollback(ctx);
+		ctl_fail(ctx, "%s %s already exists", kind, name);
+		return false;
+	}
+	if (!res)
+		return ctl_db_fail(ctx), false;
+	PQclear(res);
+	snprintf(action, sizeof(action), "%s.create", kind);
+	return audit_commit(ctx, user_id, action, kind, name);
 }
 
 static int channel_add(struct ctl_ctx *ctx, int argc, char **argv)
@@ -75,22 +77,17 @@ static int channel_add(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_REFUSED;
 	if (!title)
 		title = name;
-	if (!text_valid(title, CHANNEL_TITLE_MAX_CHARS))
-		return ctl_fail(ctx, "invalid title: 1-%d characters, no control characters",
-				CHANNEL_TITLE_MAX_CHARS);
+	if (!ctl_text_arg(ctx, "title", title, CHANNEL_TITLE_MAX_CHARS))
+		return CTL_REFUSED;
 	if (!ctl_db_open(ctx) || !ctl_db_begin(ctx))
 		return ctl_db_fail(ctx);
 
 	const char *params[] = { name, title };
-	PGresult *res = insert_named(ctx, "channel", name,
-				     "INSERT INTO hookgate.channels (name, title) VALUES ($1, $2)"
-				     " RETURNING id",
-				     2, params);
 
-	if (!res)
-		return CTL_REFUSED;
-	PQclear(res);
-	if (!audit_commit(ctx, NULL, "channel.create", "channel", name))
+	if (!create_named(
+		    ctx, "channel", name,
+		    "INSERT INTO hookgate.channels (name, title) VALUES ($1, $2) RETURNING id", 2,
+		    params, NULL))
 		return CTL_REFUSED;
 
 	cJSON *obj = cJSON_CreateObject();
@@ -230,15 +227,10 @@ static int bot_add(struct ctl_ctx *ctx, int argc, char **argv)
 		return rc;
 
 	const char *params[] = { name, owner_id };
-	PGresult *res = insert_named(ctx, "bot", name,
-				     "INSERT INTO hookgate.bots (name, owner_id) VALUES ($1, $2)"
-				     " RETURNING id",
-				     2, params);
 
-	if (!res)
-		return CTL_REFUSED;
-	PQclear(res);
-	if (!audit_commit(ctx, owner_id, "bot.create", "bot", name))
+	if (!create_named(ctx, "bot", name,
+			  "INSERT INTO hookgate.bots (name, owner_id) VALUES ($1, $2) RETURNING id",
+			  2, params, owner_id))
 		return CTL_REFUSED;
 
 	cJSON *obj = cJSON_CreateObject();
@@ -273,54 +265,26 @@ int ctl_bot_main(struct ctl_ctx *ctx, int argc, char **argv)
 	return ctl_subcommand(ctx, "bot", table, 2, argc, argv);
 }
 
-/* One environment (sandbox or marketplace) of an extension, with its database forms. */
-struct app_creds {
-	char app_id[TOKEN_APP_ID_LEN + 1];
-	char appkey[TOKEN_APPKEY_LEN + 1];
-	char hash_text[2 * CRYPTO_HASH_LEN + 3];
-	char sealed_text[2 * (TOKEN_APPKEY_LEN + 64) + 3];
-};
-
-static bool app_creds_make(const struct crypto_keys *keys, struct app_creds *ac)
-{
-	unsigned char hash[CRYPTO_HASH_LEN];
-	unsigned char sealed[TOKEN_APPKEY_LEN + 64];
-	size_t sealed_len = crypto_seal_len(TOKEN_APPKEY_LEN);
-	char aad[8 + TOKEN_APP_ID_LEN];
-
-	if (sealed_len > sizeof(sealed) || !token_app_id_generate(ac->app_id) ||
-	    !token_appkey_generate(ac->appkey))
-		return false;
-	snprintf(aad, sizeof(aad), "appkey:%s", ac->app_id);
-	crypto_lookup_hash(keys, "appkey", ac->appkey, TOKEN_APPKEY_LEN, hash);
-	if (!crypto_seal(keys, aad, ac->appkey, TOKEN_APPKEY_LEN, sealed, sealed_len))
-		return false;
-	ctl_db_bytea(hash, sizeof(hash), ac->hash_text);
-	ctl_db_bytea(sealed, sealed_len, ac->sealed_text);
-	return true;
-}
-
 static bool extension_insert(struct ctl_ctx *ctx, const char *name, const char *owner_id,
-			     const struct app_creds *sb, const struct app_creds *mp)
+			     const struct token_app_new *sb, const struct token_app_new *mp)
 {
-	const char *params[] = { name,		owner_id,	 sb->app_id,
-				 sb->hash_text, sb->sealed_text, mp->app_id,
-				 mp->hash_text, mp->sealed_text };
-	PGresult *res =
-		insert_named(ctx, "extension", name,
-			     "INSERT INTO hookgate.extensions (name, owner_id,"
-			     " sandbox_app_id, sandbox_appkey_hash, sandbox_appkey_enc,"
-			     " marketplace_app_id, marketplace_appkey_hash, marketplace_appkey_enc)"
-			     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-			     8, params);
-
-	if (!res)
-		return false;
-	PQclear(res);
-	return audit_commit(ctx, owner_id, "extension.create", "extension", name);
+	const char *params[] = { name,
+				 owner_id,
+				 sb->app_id,
+				 sb->stored.hash_text,
+				 sb->stored.sealed_text,
+				 mp->app_id,
+				 mp->stored.hash_text,
+				 mp->stored.sealed_text };
+	return create_named(ctx, "extension", name,
+			    "INSERT INTO hookgate.extensions (name, owner_id,"
+			    " sandbox_app_id, sandbox_appkey_hash, sandbox_appkey_enc,"
+			    " marketplace_app_id, marketplace_appkey_hash, marketplace_appkey_enc)"
+			    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+			    8, params, owner_id);
 }
 
-static cJSON *app_json(const struct app_creds *ac)
+static cJSON *app_json(const struct token_app_new *ac)
 {
 	cJSON *obj = cJSON_CreateObject();
 
@@ -330,7 +294,7 @@ static cJSON *app_json(const struct app_creds *ac)
 }
 
 static int extension_print(struct ctl_ctx *ctx, const char *name, const char *login,
-			   const struct app_creds *sb, const struct app_creds *mp)
+			   const struct token_app_new *sb, const struct token_app_new *mp)
 {
 	cJSON *obj = cJSON_CreateObject();
 
@@ -349,12 +313,12 @@ static int extension_add(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	char name[MODULE_NAME_MAX + 1], login[128], owner_id[CTL_ID_LEN];
 	struct crypto_keys keys;
-	struct app_creds creds[2];
+	struct token_app_new creds[2];
 	int rc = owned_args(ctx, "extension add", "extension", argc, argv, name, login);
 
 	if (rc != CTL_OK || !ctl_load_keys(ctx, &keys))
 		return rc != CTL_OK ? rc : CTL_REFUSED;
-	if (!app_creds_make(&keys, &creds[0]) || !app_creds_make(&keys, &creds[1]))
+	if (!token_app_new_make(&keys, &creds[0]) || !token_app_new_make(&keys, &creds[1]))
 		rc = ctl_fail(ctx, "cannot generate the app ids and appkeys");
 	crypto_keys_wipe(&keys);
 	if (rc == CTL_OK)

@@ -1,10 +1,47 @@
-/* ctl_out: everything hookgatectl prints. Errors are one line on stderr ("hookgatectl: reason");
- * with --json, stdout carries exactly one JSON object: the result or {"error": reason}. */
+/* ctl_out: everything hookgatectl prints, the usage text included. Errors are one line on stderr
+ * ("hookgatectl: reason"); with --json, stdout carries exactly one JSON object: the result or
+ * {"error": reason}. It calls no other module of hookgatectl, so every one of them may call it. */
 #include "ctl/ctl.h"
+#include "lib/utf8.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const char usage_text[] =
+	"usage: hookgatectl [-c FILE | --conninfo STR] [--json] [--sql-dir DIR] COMMAND ...\n"
+	"\n"
+	"global options (before the command):\n"
+	"  -c, --config FILE   configuration file (default " HG_SYSCONF_DIR "/hookgate.conf)\n"
+	"  --conninfo STR      connect with this libpq string instead (no secret key: token\n"
+	"                      create and extension add need -c)\n"
+	"  --json              print one JSON object\n"
+	"  --sql-dir DIR       migrations directory (default " HG_SQL_DIR
+	"; $HOOKGATE_SQL_DIR wins)\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"commands:\n"
+	"  keygen FILE                          write a new secret key file (mode 0600)\n"
+	"  migrate                              apply pending schema migrations\n"
+	"  user add LOGIN [--display-name NAME] create a user; password = first line of stdin\n"
+	"  user list\n"
+	"  user reset-2fa LOGIN                 forget the second factor; enroll again at login\n"
+	"  user unlock LOGIN                    clear a login lockout\n"
+	"  channel add NAME [--title T]\n"
+	"  channel member add NAME LOGIN\n"
+	"  bot add NAME --owner LOGIN\n"
+	"  bot subscribe NAME LOGIN\n"
+	"  extension add NAME --owner LOGIN     create sandbox and marketplace app ids + appkeys\n"
+	"  token create LOGIN --name NAME       print a new webhook token (shown once)\n"
+	"  token list LOGIN\n"
+	"  token disable|enable|delete PUBLIC_ID\n"
+	"\n"
+	"exit status: 0 success, 1 refused, 2 bad usage\n";
+
+void ctl_print_usage(FILE *out)
+{
+	fputs(usage_text, out);
+}
 
 /* Type OIDs are fixed in PostgreSQL's catalog; libpq does not export names for them. */
 #define OID_BOOL 16
@@ -141,16 +178,6 @@ static const char *cell_text(const PGresult *res, int row, int col)
 	return PQgetvalue(res, row, col);
 }
 
-/* Display width in code points (continuation bytes do not count). */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s; s++)
-		w += ((unsigned char)*s & 0xC0) != 0x80;
-	return w;
-}
-
 static void print_cell(const char *text, size_t width, bool last)
 {
 	fputs(text, stdout);
@@ -158,7 +185,7 @@ static void print_cell(const char *text, size_t width, bool last)
 		putchar('\n');
 		return;
 	}
-	for (size_t w = text_width(text); w < width + 2; w++)
+	for (size_t w = utf8_count(text); w < width + 2; w++)
 		putchar(' ');
 }
 
@@ -170,9 +197,9 @@ void ctl_out_table(const PGresult *res)
 	if (!width)
 		return;
 	for (int c = 0; c < ncols; c++) {
-		width[c] = text_width(PQfname(res, c));
+		width[c] = utf8_count(PQfname(res, c));
 		for (int r = 0; r < PQntuples(res); r++) {
-			size_t w = text_width(cell_text(res, r, c));
+			size_t w = utf8_count(cell_text(res, r, c));
 
 			if (w > width[c])
 				width[c] = w;

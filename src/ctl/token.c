@@ -5,7 +5,6 @@
 #include "ctl/ctl.h"
 #include "core/crypto.h"
 #include "core/schema.h"
-#include "lib/text.h"
 #include "core/token.h"
 
 #include <openssl/crypto.h>
@@ -13,48 +12,28 @@
 #include <string.h>
 
 #define TOKEN_NAME_MAX_CHARS 64
-#define TOKEN_SEALED_MAX (TOKEN_LEN + 64)
-
-/* A new token with its database forms; wiped by the caller. */
-struct new_token {
-	char secret[TOKEN_LEN + 1];
-	char public_id[TOKEN_PUBLIC_ID_LEN + 1];
-	char hash_text[2 * CRYPTO_HASH_LEN + 3];
-	char sealed_text[2 * TOKEN_SEALED_MAX + 3];
-};
-
-static bool new_token_make(struct ctl_ctx *ctx, struct new_token *nt)
+/* A new token and its stored forms, by the secret key file. */
+static bool new_token_make(struct ctl_ctx *ctx, struct token_new *nt)
 {
 	struct crypto_keys keys;
-	unsigned char hash[CRYPTO_HASH_LEN];
-	unsigned char sealed[TOKEN_SEALED_MAX];
-	size_t sealed_len = crypto_seal_len(TOKEN_LEN);
-	char aad[8 + TOKEN_PUBLIC_ID_LEN];
 	bool ok;
 
 	if (!ctl_load_keys(ctx, &keys))
 		return false;
-	ok = sealed_len <= sizeof(sealed) && token_generate(nt->secret) &&
-	     token_public_id_generate(nt->public_id);
-	if (ok) {
-		snprintf(aad, sizeof(aad), "token:%s", nt->public_id);
-		token_hash(&keys, nt->secret, hash);
-		ok = crypto_seal(&keys, aad, nt->secret, TOKEN_LEN, sealed, sealed_len);
-	}
+	ok = token_new_make(&keys, nt);
 	crypto_keys_wipe(&keys);
 	if (!ok)
 		return ctl_fail(ctx, "cannot generate a token"), false;
-	ctl_db_bytea(hash, sizeof(hash), nt->hash_text);
-	ctl_db_bytea(sealed, sealed_len, nt->sealed_text);
 	return true;
 }
 
 /* Inserts the token for login in one transaction with its audit row. */
 static bool token_insert(struct ctl_ctx *ctx, char *login, const char *name,
-			 const struct new_token *nt)
+			 const struct token_new *nt)
 {
 	char user_id[CTL_ID_LEN];
-	const char *params[] = { nt->public_id, user_id, name, nt->hash_text, nt->sealed_text };
+	const char *params[] = { nt->public_id, user_id, name, nt->stored.hash_text,
+				 nt->stored.sealed_text };
 	PGresult *res;
 
 	if (!ctl_db_open(ctx) || !ctl_db_begin(ctx))
@@ -91,16 +70,15 @@ static int token_create(struct ctl_ctx *ctx, int argc, char **argv)
 	const struct ctl_opt opts[] = { { "--name", &name } };
 	const char *arg;
 	char login[128];
-	struct new_token nt;
+	struct token_new nt;
 	int rc = ctl_args(ctx, "token create", argc - 1, argv + 1, opts, 1, &arg, 1);
 
 	if (rc != CTL_OK)
 		return rc;
 	if (!name)
 		return ctl_usage_error(ctx, "token create: --name NAME is required");
-	if (!text_valid(name, TOKEN_NAME_MAX_CHARS))
-		return ctl_fail(ctx, "invalid token name: 1-%d characters, no control characters",
-				TOKEN_NAME_MAX_CHARS);
+	if (!ctl_text_arg(ctx, "token name", name, TOKEN_NAME_MAX_CHARS))
+		return CTL_REFUSED;
 	snprintf(login, sizeof(login), "%s", arg);
 	if (!new_token_make(ctx, &nt))
 		rc = CTL_REFUSED;

@@ -5,7 +5,7 @@
 #endif
 
 #include "ctl/ctl.h"
-#include "lib/text.h"
+#include "lib/utf8.h"
 #include "core/crypto.h"
 
 #include <openssl/crypto.h>
@@ -41,15 +41,6 @@ bool ctl_user_lookup(struct ctl_ctx *ctx, char *login, char id[CTL_ID_LEN])
 			     id);
 }
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
 /* The first line of stdin without its line end, in *out (free with free_password). */
 static bool read_password(struct ctl_ctx *ctx, char **out)
 {
@@ -70,7 +61,7 @@ static bool read_password(struct ctl_ctx *ctx, char **out)
 		ctl_fail(ctx, "the password must not contain a NUL byte");
 		return false;
 	}
-	if (len == 0 || len > PASSWORD_MAX_BYTES || utf8_chars(line) < PASSWORD_MIN_CHARS) {
+	if (len == 0 || len > PASSWORD_MAX_BYTES || utf8_count(line) < PASSWORD_MIN_CHARS) {
 		if (line)
 			OPENSSL_cleanse(line, cap);
 		free(line);
@@ -136,9 +127,8 @@ static int user_add(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_REFUSED;
 	if (!display)
 		display = login;
-	if (!text_valid(display, DISPLAY_NAME_MAX_CHARS))
-		return ctl_fail(ctx, "invalid display name: 1-%d characters, no control characters",
-				DISPLAY_NAME_MAX_CHARS);
+	if (!ctl_text_arg(ctx, "display name", display, DISPLAY_NAME_MAX_CHARS))
+		return CTL_REFUSED;
 	if (!read_password(ctx, &password))
 		return CTL_REFUSED;
 

@@ -15,6 +15,7 @@
 #include "core/schema.h"
 #include "proc/tls.h"
 #include "webhook/worker.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,13 +63,6 @@ struct master {
 	int64_t stop_deadline_ms;
 	sigset_t signals;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Start-up failures: one line on stderr (and in the log when it is not stderr), exit 1. */
 __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
@@ -188,13 +182,13 @@ static void master_spawn(struct master *m, struct master_slot *slot)
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_error("cannot start %s: fork(): %s", role, strerror(errno));
-		slot->respawn_at_ms = now_ms() + RESPAWN_BACKOFF_MAX_MS / 10;
+		slot->respawn_at_ms = clock_mono_ms() + RESPAWN_BACKOFF_MAX_MS / 10;
 		return;
 	}
 	if (pid == 0)
 		master_child(m, slot);
 	slot->pid = pid;
-	slot->started_ms = now_ms();
+	slot->started_ms = clock_mono_ms();
 	slot->respawn_at_ms = 0;
 	log_debug("started %s (pid %d)", role, (int)pid);
 }
@@ -226,7 +220,7 @@ static void describe_exit(int status, char *buf, size_t len)
 static void slot_died(struct master *m, struct master_slot *slot, int status)
 {
 	char role[48], how[64];
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 
 	slot_title(slot, role, sizeof(role));
 	describe_exit(status, how, sizeof(how));
@@ -275,7 +269,7 @@ static void master_reap(struct master *m)
 
 static void master_respawn_due(struct master *m)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	if (m->stopping)
 		return;
 	for (int i = 0; i < m->nslots; i++) {
@@ -367,12 +361,12 @@ static void master_stop(struct master *m, int sig)
 	if (sig == SIGQUIT) {
 		log_info("SIGQUIT: stopping now");
 		master_signal_all(m, SIGQUIT);
-		m->stop_deadline_ms = now_ms() + QUIT_WAIT_MS;
+		m->stop_deadline_ms = clock_mono_ms() + QUIT_WAIT_MS;
 	} else {
 		log_info("%s: stopping gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		master_signal_all(m, SIGTERM);
 		if (!m->stopping)
-			m->stop_deadline_ms = now_ms() + m->cfg.shutdown_timeout_ms + 1000;
+			m->stop_deadline_ms = clock_mono_ms() + m->cfg.shutdown_timeout_ms + 1000;
 	}
 	m->stopping = true;
 }
@@ -404,10 +398,10 @@ static void master_loop(struct master *m)
 		master_reap(m);
 		if (m->stopping && master_children(m) == 0)
 			return;
-		if (m->stopping && now_ms() > m->stop_deadline_ms) {
+		if (m->stopping && clock_mono_ms() > m->stop_deadline_ms) {
 			log_warn("workers did not stop in time; killing them");
 			master_signal_all(m, SIGKILL);
-			m->stop_deadline_ms = now_ms() + QUIT_WAIT_MS;
+			m->stop_deadline_ms = clock_mono_ms() + QUIT_WAIT_MS;
 		}
 		master_respawn_due(m);
 	}

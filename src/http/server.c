@@ -7,6 +7,8 @@
 #include "http/server.h"
 #include "core/log.h"
 #include "core/redact.h"
+#include "lib/clock.h"
+#include "http/syntax.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -87,13 +89,6 @@ struct request_impl {
 };
 
 static void conn_process(struct http_conn *c);
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Every status of RFC 9110 §15 (and 429, 431 of RFC 6585), so that no answer goes out
  * without its reason phrase; an unregistered one gets none, which RFC 9112 allows. */
@@ -313,7 +308,7 @@ static void conn_reject(struct http_conn *c, int status, const char *code, const
 	c->keep_alive = false;
 	conn_write(c, status, "application/json", NULL, 0, body, strlen(body), false);
 	c->state = CONN_CLOSING;
-	c->deadline_us = mono_us() + HTTP_WRITE_TIMEOUT_US;
+	c->deadline_us = clock_mono_us() + HTTP_WRITE_TIMEOUT_US;
 	bufferevent_disable(c->bev, EV_READ);
 }
 
@@ -334,11 +329,6 @@ static enum http_method method_parse(const char *m)
 	return HTTP_METHOD_OTHER;
 }
 
-static bool is_tchar(unsigned char ch)
-{
-	return isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
 /* "METHOD SP target SP HTTP/1.x"; splits the line in place. */
 static bool parse_request_line(char *line, struct http_request *req, bool *http10)
 {
@@ -348,7 +338,7 @@ static bool parse_request_line(char *line, struct http_request *req, bool *http1
 		return false;
 	*sp1 = *sp2 = '\0';
 	for (char *p = line; *p; p++)
-		if (!is_tchar((unsigned char)*p))
+		if (!http_tchar((unsigned char)*p))
 			return false;
 	const char *version = sp2 + 1;
 	if (strcmp(version, "HTTP/1.1") != 0 && strcmp(version, "HTTP/1.0") != 0)
@@ -379,7 +369,7 @@ static bool parse_header_line(char *line, struct http_request *req)
 	if (colon == NULL || colon == line || req->nheaders == HTTP_MAX_HEADERS)
 		return false;
 	for (char *p = line; p < colon; p++)
-		if (!is_tchar((unsigned char)*p))
+		if (!http_tchar((unsigned char)*p))
 			return false;
 	*colon = '\0';
 	char *value = colon + 1;
@@ -603,7 +593,7 @@ static void conn_dispatch(struct http_conn *c)
 	c->state = CONN_HANDLING;
 	c->deadline_us = 0;
 	if (c->req->started_us == 0)
-		c->req->started_us = mono_us();
+		c->req->started_us = clock_mono_us();
 	srv->inflight++;
 	srv->handler(c->req, srv->arg);
 }
@@ -641,7 +631,7 @@ static void conn_framing(struct http_conn *c, const struct http_head *head)
 		evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	}
 	c->state = CONN_BODY;
-	c->deadline_us = mono_us() + (int64_t)c->srv->limits.body_timeout_ms * 1000;
+	c->deadline_us = clock_mono_us() + (int64_t)c->srv->limits.body_timeout_ms * 1000;
 	conn_process(c);
 }
 
@@ -653,7 +643,7 @@ static void conn_head(struct http_conn *c)
 
 	if (avail > 0 && !c->got_bytes) {
 		c->got_bytes = true;
-		c->deadline_us = mono_us() + (int64_t)c->srv->limits.head_timeout_ms * 1000;
+		c->deadline_us = clock_mono_us() + (int64_t)c->srv->limits.head_timeout_ms * 1000;
 	}
 	if (end.pos < 0) {
 		if (avail > HTTP_MAX_HEAD)
@@ -747,7 +737,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	/* Answer written: wait (bounded by the CLOSING deadline) for the client to close. */
 	shutdown(bufferevent_getfd(bev), SHUT_WR);
 	bufferevent_enable(bev, EV_READ);
-	c->deadline_us = mono_us() + HTTP_LINGER_US;
+	c->deadline_us = clock_mono_us() + HTTP_LINGER_US;
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -766,12 +756,12 @@ static void conn_next_request(struct http_conn *c)
 		/* conn_write_cb resumes once the output is written; the sweep drops a client
 		 * that reads nothing for HTTP_WRITE_TIMEOUT_US. */
 		c->state = CONN_DRAIN;
-		c->deadline_us = mono_us() + HTTP_WRITE_TIMEOUT_US;
+		c->deadline_us = clock_mono_us() + HTTP_WRITE_TIMEOUT_US;
 		bufferevent_disable(c->bev, EV_READ);
 		return;
 	}
 	c->state = CONN_HEAD;
-	c->deadline_us = mono_us() + (int64_t)c->srv->limits.idle_timeout_ms * 1000;
+	c->deadline_us = clock_mono_us() + (int64_t)c->srv->limits.idle_timeout_ms * 1000;
 	/* A pipelined request may already be buffered; parse it from the loop, not from inside
 	 * the handler's call stack. */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
@@ -797,7 +787,7 @@ static void access_log(const struct http_request *req, int status, size_t len)
 	ua[n] = '\0';
 	redact_secrets(ua, *p != '\0');
 	redact_copy(path, sizeof(path), req->path);
-	double ms = req->started_us ? (double)(mono_us() - req->started_us) / 1000.0 : 0.0;
+	double ms = req->started_us ? (double)(clock_mono_us() - req->started_us) / 1000.0 : 0.0;
 	log_info("access: %s \"%s %s\" %d %zu %.1fms \"%s\"", req->client_addr, req->method_text,
 		 path, status, len, ms, ua);
 }
@@ -846,7 +836,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
 		c->req = NULL;
 		c->state = CONN_CLOSING;
 		c->linger = body_unread && !c->tls;
-		c->deadline_us = mono_us() + HTTP_WRITE_TIMEOUT_US;
+		c->deadline_us = clock_mono_us() + HTTP_WRITE_TIMEOUT_US;
 		if (!c->linger)
 			bufferevent_disable(c->bev, EV_READ);
 	}
@@ -904,7 +894,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	c->tls = srv->ssl_ctx != NULL;
 	c->state = CONN_HEAD;
 	/* A new connection must deliver its first request head in time, idle or not. */
-	c->deadline_us = mono_us() + (int64_t)srv->limits.head_timeout_ms * 1000;
+	c->deadline_us = clock_mono_us() + (int64_t)srv->limits.head_timeout_ms * 1000;
 	format_addr(sa, c->client_addr, sizeof(c->client_addr));
 	TAILQ_INSERT_TAIL(&srv->conns, c, next);
 	srv->nconns++;
@@ -922,7 +912,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_server *srv = arg;
-	int64_t now = mono_us();
+	int64_t now = clock_mono_us();
 	struct http_conn *c = TAILQ_FIRST(&srv->conns), *next;
 	(void)fd;
 	(void)what;

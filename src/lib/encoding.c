@@ -1,4 +1,4 @@
-/* encoding: base62, base32 and hex on caller-owned buffers. */
+/* encoding: base62, base32, base64 and hex on caller-owned buffers. */
 #include "lib/encoding.h"
 
 #include <string.h>
@@ -6,7 +6,16 @@
 static const char base62_alphabet[] =
 	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 static const char base32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+static const char base64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char base64url_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char hex_alphabet[] = "0123456789abcdef";
+
+bool base62_char(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
 
 static int base62_value(unsigned char c)
 {
@@ -62,27 +71,95 @@ bool base62_decode(const char *text, size_t len, unsigned char *bytes, size_t nb
 	return true;
 }
 
-size_t base32_encode(const unsigned char *in, size_t inlen, char *out, size_t outlen)
+/* Bytes as characters of width bits each (5: base32, 6: base64), most significant first, the
+ * last character padded with zero bits. The length written, or 0 when out is too small. */
+static size_t bits_encode(const char *alphabet, int width, const unsigned char *in, size_t inlen,
+			  char *out, size_t outlen)
 {
-	size_t need = (inlen / 5) * 8 + ((inlen % 5) * 8 + 4) / 5;
-	if (inlen > ((size_t)-1 - 1) / 2 || outlen < need + 1)
+	if (inlen > ((size_t)-1 - 1) / 2)
+		return 0;
+	size_t need = (inlen / (size_t)width) * 8 +
+		      ((inlen % (size_t)width) * 8 + (size_t)width - 1) / (size_t)width;
+	if (outlen < need + 1)
 		return 0;
 	size_t n = 0;
-	unsigned int acc = 0;
+	unsigned int acc = 0, mask = (1u << width) - 1;
 	int bits = 0;
 	for (size_t i = 0; i < inlen; i++) {
 		acc = (acc << 8) | in[i];
 		bits += 8;
-		while (bits >= 5) {
-			bits -= 5;
-			out[n++] = base32_alphabet[(acc >> bits) & 31];
+		while (bits >= width) {
+			bits -= width;
+			out[n++] = alphabet[(acc >> bits) & mask];
 		}
 		acc &= (1u << bits) - 1;
 	}
 	if (bits > 0)
-		out[n++] = base32_alphabet[(acc << (5 - bits)) & 31];
+		out[n++] = alphabet[(acc << (width - bits)) & mask];
 	out[n] = '\0';
 	return n;
+}
+
+size_t base32_encode(const unsigned char *in, size_t inlen, char *out, size_t outlen)
+{
+	return bits_encode(base32_alphabet, 5, in, inlen, out, outlen);
+}
+
+size_t base64_encode(const unsigned char *in, size_t inlen, char *out, size_t outlen)
+{
+	return bits_encode(base64_alphabet, 6, in, inlen, out, outlen);
+}
+
+size_t base64url_encode(const unsigned char *in, size_t inlen, char *out, size_t outlen)
+{
+	return bits_encode(base64url_alphabet, 6, in, inlen, out, outlen);
+}
+
+/* The decoding side of bits_encode: characters of width bits go in, whole bytes come out. */
+struct bit_reader {
+	unsigned int acc;
+	int bits; /* in acc, not yet a byte */
+	size_t n; /* bytes written */
+};
+
+/* One character's value; false when it completes a byte that out has no room for. */
+static bool bits_take(struct bit_reader *r, unsigned int v, int width, unsigned char *out,
+		      size_t outlen)
+{
+	r->acc = ((r->acc << width) | v) & 0xfff;
+	r->bits += width;
+	if (r->bits < 8)
+		return true;
+	r->bits -= 8;
+	if (r->n >= outlen)
+		return false;
+	out[r->n++] = (unsigned char)(r->acc >> r->bits);
+	return true;
+}
+
+/* The reverse of bits_encode for 6-bit characters, strict (see encoding.h). */
+static size_t b64_decode(const char *alphabet, const char *in, size_t inlen, unsigned char *out,
+			 size_t outlen)
+{
+	struct bit_reader r = { 0, 0, 0 };
+	if (inlen % 4 == 1)
+		return (size_t)-1;
+	for (size_t i = 0; i < inlen; i++) {
+		const char *p = in[i] != '\0' ? strchr(alphabet, in[i]) : NULL;
+		if (p == NULL || !bits_take(&r, (unsigned int)(p - alphabet), 6, out, outlen))
+			return (size_t)-1;
+	}
+	return (r.acc & ((1u << r.bits) - 1)) == 0 ? r.n : (size_t)-1;
+}
+
+size_t base64_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen)
+{
+	return b64_decode(base64_alphabet, in, inlen, out, outlen);
+}
+
+size_t base64url_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen)
+{
+	return b64_decode(base64url_alphabet, in, inlen, out, outlen);
 }
 
 static int base32_value(unsigned char c)
@@ -98,26 +175,16 @@ static int base32_value(unsigned char c)
 
 size_t base32_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen)
 {
-	size_t n = 0;
-	unsigned int acc = 0;
-	int bits = 0;
+	struct bit_reader r = { 0, 0, 0 };
 	for (size_t i = 0; i < inlen; i++) {
 		unsigned char c = (unsigned char)in[i];
 		if (c == '=' || c == ' ' || c == '-')
 			continue;
 		int v = base32_value(c);
-		if (v < 0)
+		if (v < 0 || !bits_take(&r, (unsigned int)v, 5, out, outlen))
 			return (size_t)-1;
-		acc = ((acc << 5) | (unsigned int)v) & 0xfff;
-		bits += 5;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= outlen)
-				return (size_t)-1;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
 	}
-	return n;
+	return r.n;
 }
 
 void hex_encode(const unsigned char *in, size_t inlen, char *out)
@@ -127,6 +194,13 @@ void hex_encode(const unsigned char *in, size_t inlen, char *out)
 		out[2 * i + 1] = hex_alphabet[in[i] & 15];
 	}
 	out[2 * inlen] = '\0';
+}
+
+void hex_encode_bytea(const unsigned char *in, size_t inlen, char *out)
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	hex_encode(in, inlen, out + 2);
 }
 
 int hex_digit_value(int c)

@@ -3,72 +3,9 @@
 #include "lib/jsontext.h"
 
 #include "lib/encoding.h"
+#include "lib/utf8.h"
 
-#include <stdint.h>
 #include <string.h>
-
-/* ---- UTF-8 ------------------------------------------------------------------------------ */
-
-#define ONES_8 UINT64_C(0x0101010101010101)
-#define HIGH_8 UINT64_C(0x8080808080808080)
-
-/* Length of the valid multi-byte sequence at s (RFC 3629 table 2), or 0. */
-static size_t utf8_sequence(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0; /* a continuation byte, an overlong C0/C1 lead, or beyond U+10FFFF */
-	/* The second byte's range excludes overlongs (E0, F0), surrogates (ED) and > U+10FFFF. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (avail < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	return n;
-}
-
-bool jsontext_utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		if (len - i >= 8) {
-			uint64_t v;
-			memcpy(&v, s + i, 8);
-			/* Eight ASCII bytes, none of them NUL (the classic has-zero-byte test). */
-			if (((v | ((v - ONES_8) & ~v)) & HIGH_8) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if (s[i] < 0x80) {
-			if (s[i] == 0)
-				return false;
-			i++;
-			continue;
-		}
-		size_t n = utf8_sequence(s + i, len - i);
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
 
 /* ---- strict JSON ------------------------------------------------------------------------ */
 
@@ -266,7 +203,7 @@ bool jsontext_grammar_valid(const char *s, size_t len)
 
 const char *jsontext_check(const char *s, size_t len)
 {
-	if (!jsontext_utf8_valid((const unsigned char *)s, len))
+	if (!utf8_valid((const unsigned char *)s, len))
 		return JSONTEXT_NOT_UTF8;
 	if (!jsontext_grammar_valid(s, len))
 		return JSONTEXT_NOT_JSON;

@@ -13,9 +13,6 @@
 #define JSONTEXT_NOT_UTF8 "body is not valid UTF-8 (or has a NUL byte)"
 #define JSONTEXT_NOT_JSON "body is not valid JSON"
 
-/* Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF) and no NUL byte:
- * nothing downstream (cJSON strings, PostgreSQL text) can carry one. */
-bool jsontext_utf8_valid(const unsigned char *s, size_t len);
 /* Strict JSON text of any value, without a \u0000 escape or an unpaired surrogate escape; the
  * grammar only (jsontext_check also wants UTF-8). */
 bool jsontext_grammar_valid(const char *s, size_t len);

@@ -4,12 +4,12 @@
  * soft deadline, until its answer comes or its hard deadline passes. */
 #include "pg/db.h"
 #include "core/log.h"
+#include "lib/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <time.h>
 
 #define DB_CONNECT_TIMEOUT_MS 5000
 #define DB_BACKOFF_MIN_MS 100
@@ -74,13 +74,6 @@ struct db_pool {
 static void conn_start(struct db_conn *c);
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
 static void pool_dispatch(struct db_pool *pool);
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void query_free(struct db_query *q)
 {
@@ -270,7 +263,7 @@ static void conn_late(struct db_conn *c)
 	q->outcome_cb(NULL, DB_OUTCOME_LATE, q->arg);
 	if (c->current != q)
 		return; /* the callback cannot reach this connection, but be safe */
-	int64_t left = q->hard_deadline_ms - now_ms();
+	int64_t left = q->hard_deadline_ms - clock_mono_ms();
 	timer_arm(c, left > 0 ? (int)left : 1);
 }
 
@@ -376,7 +369,7 @@ static void conn_send(struct db_conn *c, struct db_query *q)
 	}
 	q->sent = true;
 	if (q->deadline_ms) {
-		int64_t left = q->deadline_ms - now_ms();
+		int64_t left = q->deadline_ms - clock_mono_ms();
 		timer_arm(c, left > 0 ? (int)left : 1);
 	}
 	conn_flush(c);
@@ -397,7 +390,7 @@ static struct db_query *pool_next(struct db_pool *pool, int64_t now)
 
 static void pool_dispatch(struct db_pool *pool)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	for (int i = 0; i < pool->size && !TAILQ_EMPTY(&pool->queue); i++) {
 		struct db_conn *c = &pool->conns[i];
 		if (c->state != DB_STATE_READY || c->current)
@@ -414,7 +407,7 @@ static void pool_dispatch(struct db_pool *pool)
 static void pool_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct db_pool *pool = arg;
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	struct db_query_list expired;
 	struct db_query *q = TAILQ_FIRST(&pool->queue), *next;
 	(void)fd;
@@ -550,7 +543,7 @@ static bool pool_enqueue(struct db_pool *pool, struct db_query *q, int timeout_m
 {
 	q->cb = cb;
 	q->arg = arg;
-	q->deadline_ms = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	q->deadline_ms = timeout_ms > 0 ? clock_mono_ms() + timeout_ms : 0;
 	TAILQ_INSERT_TAIL(&pool->queue, q, next);
 	pool_dispatch(pool);
 	return true;
@@ -602,7 +595,7 @@ bool db_query_prepared_graced(struct db_pool *pool, const char *name, int nparam
 	if (q == NULL)
 		return false;
 	q->outcome_cb = cb;
-	q->hard_deadline_ms = now_ms() + (hard_ms > soft_ms ? hard_ms : soft_ms);
+	q->hard_deadline_ms = clock_mono_ms() + (hard_ms > soft_ms ? hard_ms : soft_ms);
 	return pool_enqueue(pool, q, soft_ms > 0 ? soft_ms : 1, NULL, arg);
 }
 

@@ -3,24 +3,17 @@
 #include "http/reply.h"
 #include "core/log.h"
 #include "proc/tls.h"
+#include "lib/clock.h"
 
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define HEALTHZ_TIMEOUT_MS 900
 #define DRAIN_POLL_MS 20
 #define WORKER_MAX_CONNECTIONS 4096
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Leaves once every connection has finished its last answer, or at shutdown_timeout. */
 static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
@@ -31,7 +24,7 @@ static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 	int conns = http_server_connections(w->http);
 	if (conns == 0) {
 		event_base_loopexit(w->base, NULL);
-	} else if (now_ms() >= w->drain_deadline_ms) {
+	} else if (clock_mono_ms() >= w->drain_deadline_ms) {
 		log_warn("shutdown timeout: leaving with %d request(s) unanswered on %d "
 			 "connection(s)",
 			 http_server_inflight(w->http), conns);
@@ -47,7 +40,7 @@ static void worker_drain(struct worker *w, const char *why)
 		 http_server_inflight(w->http));
 	w->draining = true;
 	http_server_stop_accepting(w->http);
-	w->drain_deadline_ms = now_ms() + w->cfg->shutdown_timeout_ms;
+	w->drain_deadline_ms = clock_mono_ms() + w->cfg->shutdown_timeout_ms;
 	w->ev_drain = event_new(w->base, -1, EV_PERSIST, worker_drain_cb, w);
 	struct timeval tv = { 0, DRAIN_POLL_MS * 1000 };
 	if (w->ev_drain)

@@ -6,6 +6,8 @@
 #include "webhook/ingest.h"
 #include "core/log.h"
 #include "pg/pgbin.h"
+#include "lib/utf8.h"
+#include "lib/clock.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -81,65 +83,15 @@ struct ingest {
 	LIST_HEAD(, ingest_batch) orphans; /* answered, their statements still running */
 	struct event *prune;
 	bool prune_running;
-	struct ingest_stats stats;
 };
 
 static void ingest_pump(struct ingest *ing, bool due);
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static const char *module_name(enum ingest_module m)
-{
-	switch (m) {
-	case INGEST_MODULE_CHANNEL:
-		return "channel";
-	case INGEST_MODULE_BOT_INCOMING:
-		return "bot_incoming";
-	case INGEST_MODULE_BOT_MESSAGE:
-		return "bot_message";
-	case INGEST_MODULE_EXTENSION:
-		return "extension";
-	}
-	return "invalid"; /* refused by the database: the batch fails */
-}
-
-/* Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). */
-static bool utf8_valid(const unsigned char *s)
-{
-	while (*s) {
-		unsigned c = *s++, need, min;
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1, min = 0x80;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2, min = 0x800;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3, min = 0x10000;
-		else
-			return false;
-		unsigned cp = c & (0x3f >> need);
-		for (unsigned k = 0; k < need; k++, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (*s & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-	}
-	return true;
-}
 
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
  * refuse the parameter, i.e. fail every call of the batch. Such a value is sent as NULL. */
 static const char *text_or_null(const char *value)
 {
-	if (value == NULL || value[0] == '\0' || !utf8_valid((const unsigned char *)value))
+	if (value == NULL || value[0] == '\0' || !utf8_valid_str(value))
 		return NULL;
 	return value;
 }
@@ -147,7 +99,7 @@ static const char *text_or_null(const char *value)
 /* Where the column is NOT NULL: "" for a missing or invalid value. */
 static const char *text_or_empty(const char *value)
 {
-	if (value == NULL || !utf8_valid((const unsigned char *)value))
+	if (value == NULL || !utf8_valid_str(value))
 		return "";
 	return value;
 }
@@ -200,7 +152,7 @@ static void call_fields(struct pgbin_array *f, const struct ingest_call *c, int 
 	pgbin_add_int8(&f[F_TOKEN_ID], c->token_id);
 	pgbin_add_int8(&f[F_USER_ID], c->user_id);
 	pgbin_add_int4(&f[F_STATUS], c->status);
-	pgbin_add_text(&f[F_MODULE], module_name(c->module));
+	pgbin_add_text(&f[F_MODULE], module_sql_name(c->module));
 	pgbin_add_text(&f[F_TARGET], text_or_empty(c->target));
 	pgbin_add_text(&f[F_APPKEY_HASH], text_or_null(c->appkey_hash));
 	pgbin_add_text(&f[F_CONTENT_TYPE], text_or_empty(c->content_type));
@@ -216,7 +168,7 @@ static void call_fields(struct pgbin_array *f, const struct ingest_call *c, int 
 /* The batch as the arrays ingest_batch() takes; false when out of memory (f is freed then). */
 static bool batch_fields(const struct ingest_batch *b, struct pgbin_array f[F_COUNT])
 {
-	int64_t now = mono_us();
+	int64_t now = clock_mono_us();
 	bool ok = true;
 
 	for (int k = 0; k < F_COUNT; k++)
@@ -232,23 +184,24 @@ static bool batch_fields(const struct ingest_batch *b, struct pgbin_array f[F_CO
 	return ok;
 }
 
-/* Answers every call of b: 503 for those the database did not answer, which may have been
- * stored when unknown (the batch was sent and not answered), and surely were not otherwise. */
+/* The answer of a call the database did not answer: 503, which may have been stored when
+ * unknown (its batch was sent and not answered), and surely was not otherwise. */
+static void call_unavailable(struct ingest_call *c, bool unknown)
+{
+	c->http_status = 503;
+	c->code = "unavailable";
+	c->message_id = 0;
+	c->outcome_unknown = unknown;
+}
+
+/* Answers every call of b, 503 for those the database did not answer. */
 static void batch_answer(struct ingest_batch *b, bool unknown)
 {
-	struct ingest *ing = b->ing;
 	for (int i = 0; i < b->n; i++) {
 		struct ingest_call *c = b->slots[i].call;
 		b->slots[i].call = NULL; /* done frees it */
-		if (c->http_status == 0) {
-			c->http_status = 503;
-			c->code = "unavailable";
-			c->message_id = 0;
-			c->outcome_unknown = unknown;
-			ing->stats.failed_calls++;
-		} else {
-			ing->stats.calls++;
-		}
+		if (c->http_status == 0)
+			call_unavailable(c, unknown);
 		c->done(c, c->arg);
 	}
 }
@@ -422,7 +375,7 @@ static void orphan_committed(struct ingest_batch *b, const PGresult *res, double
 /* The late result of an orphaned batch, whose callers were answered 503 (outcome unknown). */
 static void orphan_done(struct ingest_batch *b, PGresult *res, enum db_outcome outcome)
 {
-	double late_s = (double)(mono_us() - b->orphaned_us) / 1e6;
+	double late_s = (double)(clock_mono_us() - b->orphaned_us) / 1e6;
 
 	LIST_REMOVE(b, link);
 	if (outcome != DB_OUTCOME_ANSWERED || res == NULL) {
@@ -454,9 +407,8 @@ static void batch_orphan(struct ingest_batch *b)
 		b->slots[i].at_us = b->slots[i].call->at_us;
 	}
 	b->orphaned = true;
-	b->orphaned_us = mono_us();
+	b->orphaned_us = clock_mono_us();
 	LIST_INSERT_HEAD(&ing->orphans, b, link);
-	ing->stats.late_batches++;
 	batch_answer(b, true);
 }
 
@@ -476,7 +428,6 @@ static void batch_done(PGresult *res, enum db_outcome outcome, void *arg)
 		for (int row = 0; row < PQntuples(res); row++)
 			batch_apply_row(b, res, row);
 	} else {
-		ing->stats.failed_batches++;
 		batch_log_failure(b, res, outcome);
 	}
 	int answered = b->n;
@@ -492,7 +443,7 @@ static void batch_done(PGresult *res, enum db_outcome outcome, void *arg)
 	ing->want = ing->nqueued + answered;
 	if (ing->want > ing->max_batch)
 		ing->want = ing->max_batch;
-	ing->want_until_us = mono_us() + ing->delay_us;
+	ing->want_until_us = clock_mono_us() + ing->delay_us;
 	evtimer_del(ing->timer);
 	ingest_pump(ing, true);
 }
@@ -513,14 +464,14 @@ static struct ingest_batch *batch_take(struct ingest *ing)
 	ing->nqueued -= n;
 	if (ing->head == NULL)
 		ing->tail = &ing->head;
-	ing->queued_since_us = mono_us();
+	ing->queued_since_us = clock_mono_us();
 	return b;
 }
 
 /* Milliseconds left before the batch's oldest call must be answered; <= 0 when none. */
 static int batch_time_left_ms(const struct ingest_batch *b)
 {
-	int64_t oldest = 0, now = mono_us();
+	int64_t oldest = 0, now = clock_mono_us();
 	for (int i = 0; i < b->n; i++) {
 		int64_t s = b->slots[i].call->started_us;
 		if (s != 0 && (oldest == 0 || s < oldest))
@@ -551,7 +502,6 @@ static void batch_send(struct ingest *ing, struct ingest_batch *b)
 	formats[F_COUNT] = 0;
 	LIST_INSERT_HEAD(&ing->inflight, b, link);
 	ing->ninflight++;
-	ing->stats.batches++;
 	/* db_query_prepared_graced may fail the statement before returning (connection lost
 	 * while sending): batch_done then already ran, which is why b is in the list before. */
 	if (!built ||
@@ -559,7 +509,6 @@ static void batch_send(struct ingest *ing, struct ingest_batch *b)
 				      left_ms, INGEST_LATE_LIMIT_MS, batch_done, b)) {
 		LIST_REMOVE(b, link);
 		ing->ninflight--;
-		ing->stats.failed_batches++;
 		batch_finish(b, false);
 	}
 	for (int k = 0; built && k < F_COUNT; k++)
@@ -587,11 +536,7 @@ static void ingest_expire_queued(struct ingest *ing, int64_t limit_us)
 	ing->tail = pp;
 	while ((c = expired) != NULL) {
 		expired = c->next;
-		c->http_status = 503;
-		c->code = "unavailable";
-		c->message_id = 0;
-		c->outcome_unknown = false;
-		ing->stats.failed_calls++;
+		call_unavailable(c, false);
 		c->done(c, c->arg);
 	}
 }
@@ -611,7 +556,7 @@ static bool batch_ready(const struct ingest *ing, bool due)
 		return true;
 	if (!due)
 		return false;
-	return ing->want == 0 || ing->nqueued >= ing->want || mono_us() >= ing->want_until_us;
+	return ing->want == 0 || ing->nqueued >= ing->want || clock_mono_us() >= ing->want_until_us;
 }
 
 /* Sends what may be sent, one batch in flight at a time. Every batch locks its tokens' rows
@@ -633,10 +578,10 @@ static void ingest_pump(struct ingest *ing, bool due)
 	if (ing->nqueued == 0) {
 		evtimer_del(ing->timer);
 	} else if (!evtimer_pending(ing->timer, NULL) && ing->want > 0) {
-		int64_t left = ing->want_until_us - mono_us();
+		int64_t left = ing->want_until_us - clock_mono_us();
 		timer_arm(ing, left > 0 ? left : 0);
 	} else if (!evtimer_pending(ing->timer, NULL)) {
-		int64_t waited = mono_us() - ing->queued_since_us;
+		int64_t waited = clock_mono_us() - ing->queued_since_us;
 		timer_arm(ing,
 			  waited >= ing->delay_us ? INGEST_RECHECK_US : ing->delay_us - waited);
 	}
@@ -647,7 +592,7 @@ static void ingest_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct ingest *ing = arg;
 	(void)fd;
 	(void)what;
-	ingest_expire_queued(ing, mono_us() - (int64_t)INGEST_DEADLINE_MS * 1000);
+	ingest_expire_queued(ing, clock_mono_us() - (int64_t)INGEST_DEADLINE_MS * 1000);
 	ingest_pump(ing, true);
 }
 
@@ -658,7 +603,7 @@ void ingest_submit(struct ingest *ing, struct ingest_call *call)
 	call->outcome_unknown = false;
 	call->next = NULL;
 	if (ing->nqueued == 0)
-		ing->queued_since_us = mono_us();
+		ing->queued_since_us = clock_mono_us();
 	*ing->tail = call;
 	ing->tail = &call->next;
 	ing->nqueued++;
@@ -743,9 +688,4 @@ void ingest_free(struct ingest *ing)
 	if (ing->prune)
 		event_free(ing->prune);
 	free(ing);
-}
-
-void ingest_get_stats(const struct ingest *ing, struct ingest_stats *out)
-{
-	*out = ing->stats;
 }

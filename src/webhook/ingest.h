@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "core/module.h"
 #include "pg/db.h"
 
 /* ingest_call.status for a call whose target and permission PostgreSQL decides. */
@@ -18,13 +19,6 @@
 /* A batch (and the calls waiting for one) must be answered within this much of the calls'
  * start, PostgreSQL up or not. */
 #define INGEST_DEADLINE_MS 900
-
-enum ingest_module {
-	INGEST_MODULE_CHANNEL,
-	INGEST_MODULE_BOT_INCOMING,
-	INGEST_MODULE_BOT_MESSAGE,
-	INGEST_MODULE_EXTENSION, /* PostgreSQL tells sandbox from marketplace by the app id */
-};
 
 struct ingest_call;
 typedef void (*ingest_done_cb)(struct ingest_call *call, void *arg);
@@ -36,7 +30,7 @@ struct ingest_call {
 	/* INGEST_STATUS_DECIDE, or the status the worker already answers (400, 413, 415, 429,
 	 * 401 token_disabled, ...), which then only needs its usage row and count. */
 	int status;
-	enum ingest_module module;
+	enum module_kind module;
 	const char *target;	  /* channel or bot name, lowercase; or the app id */
 	const char *appkey_hash;  /* hex of the appkey's look-up hash; NULL without an appkey */
 	const char *content_type; /* stored with the message */
@@ -65,14 +59,6 @@ struct ingest_call {
 	struct ingest_call *next; /* private */
 };
 
-struct ingest_stats {
-	uint64_t batches;	 /* sent to PostgreSQL */
-	uint64_t calls;		 /* answered by a committed batch */
-	uint64_t failed_batches; /* not sent, failed or timed out */
-	uint64_t failed_calls;	 /* answered 503 */
-	uint64_t late_batches;	 /* answered at the deadline, still running in PostgreSQL */
-};
-
 struct ingest;
 
 /* max_batch calls per batch at most; a batch leaves delay_us after its first call, or at once
@@ -91,7 +77,5 @@ void ingest_free(struct ingest *ing);
 
 /* done may run before this returns (no connection: 503 at once). */
 void ingest_submit(struct ingest *ing, struct ingest_call *call);
-
-void ingest_get_stats(const struct ingest *ing, struct ingest_stats *out);
 
 #endif

@@ -1,8 +1,10 @@
 /* webhook_request: see webhook_request.h. Every function here reads caller-owned text only and
  * bounds every copy, so a hostile request can at worst be refused. */
 #include "webhook/request.h"
-#include "lib/encoding.h"
+#include "http/media.h"
 #include "lib/jsontext.h"
+#include "lib/percent.h"
+#include "lib/utf8.h"
 
 #include "core/redact.h"
 #include "core/token.h"
@@ -10,117 +12,20 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
-/* ---- percent-decoding ------------------------------------------------------------------- */
-
-enum pct_result {
-	PCT_OK,
-	PCT_BAD, /* '%' not followed by two hex digits */
-	PCT_NUL, /* %00 */
-	PCT_CTL, /* a control character, where the caller refuses them */
-};
-
-static bool is_control(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-/* Decodes src[0, len) into out (outcap bytes including the NUL; out may be NULL to validate
- * only). Bytes past outcap - 1 are checked and counted in *outlen but not stored, so *outlen >
- * outcap - 1 tells the caller the value did not fit. */
-static enum pct_result pct_decode(const char *src, size_t len, bool plus_space, bool refuse_ctl,
-				  char *out, size_t outcap, size_t *outlen)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)src[i];
-		if (c == '%') {
-			if (len - i < 3)
-				return PCT_BAD;
-			int hi = hex_digit_value((unsigned char)src[i + 1]);
-			int lo = hex_digit_value((unsigned char)src[i + 2]);
-			if (hi < 0 || lo < 0)
-				return PCT_BAD;
-			c = (unsigned char)(hi << 4 | lo);
-			if (c == 0)
-				return PCT_NUL;
-			i += 2;
-		} else if (c == '+' && plus_space) {
-			c = ' ';
-		}
-		if (refuse_ctl && is_control(c))
-			return PCT_CTL;
-		if (out != NULL && n + 1 < outcap)
-			out[n] = (char)c;
-		n++;
-	}
-	if (out != NULL && outcap > 0)
-		out[n < outcap ? n : outcap - 1] = '\0';
-	*outlen = n;
-	return PCT_OK;
-}
-
 /* ---- routing ---------------------------------------------------------------------------- */
-
-struct route_shape {
-	const char *prefix;
-	const char *suffix;
-	enum webhook_module module;
-};
-
-static const struct route_shape route_shapes[] = {
-	{ "/api/v2/channelsbyname/", "/message", WEBHOOK_MODULE_CHANNEL },
-	{ "/api/v2/bots/", "/incoming", WEBHOOK_MODULE_BOT_INCOMING },
-	{ "/api/v2/bots/", "/message", WEBHOOK_MODULE_BOT_MESSAGE },
-	{ "/api/v2/applications/", "/incoming", WEBHOOK_MODULE_EXTENSION },
-};
-
-static bool is_base62(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-/* "app_" + 16 base62 characters, as token_app_id_generate() makes them; case matters. */
-static bool app_id_valid(const char *s, size_t len)
-{
-	static const char prefix[] = "app_";
-	if (len != TOKEN_APP_ID_LEN || memcmp(s, prefix, sizeof(prefix) - 1) != 0)
-		return false;
-	for (size_t i = sizeof(prefix) - 1; i < len; i++) {
-		if (!is_base62((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
-/* Lowercases in place (ASCII only: a non-ASCII byte fails the alphabet anyway). */
-static bool name_valid(char *s, size_t len)
-{
-	if (len < 1 || len > WEBHOOK_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-			return false;
-		s[i] = (char)c;
-	}
-	return true;
-}
 
 static void route_set_target(struct webhook_route *out, const char *seg, size_t seglen)
 {
-	char buf[WEBHOOK_NAME_MAX + 1];
+	char buf[MODULE_NAME_MAX + 1];
 	size_t n;
 	/* The whole path was checked already, so this cannot fail. */
-	if (pct_decode(seg, seglen, false, false, buf, sizeof(buf), &n) != PCT_OK)
+	if (percent_decode(seg, seglen, 0, buf, sizeof(buf), &n) != PERCENT_OK)
 		return;
-	bool ok = n < sizeof(buf) && (out->module == WEBHOOK_MODULE_EXTENSION ? app_id_valid(buf, n)
-									      : name_valid(buf, n));
+	bool ok = n < sizeof(buf) && (out->module == MODULE_EXTENSION ? token_app_id_valid(buf)
+								      : module_name_fold(buf, n));
 	/* A name that carries a token or an appkey names nothing, and must not be stored. */
 	if (ok && !redact_has_secret(buf)) {
 		memcpy(out->target, buf, n + 1);
@@ -135,44 +40,24 @@ bool webhook_route_parse(const char *path, struct webhook_route *out)
 	if (path == NULL)
 		return false;
 	len = strlen(path);
-	if (pct_decode(path, len, false, false, NULL, 0, &ignored) != PCT_OK) {
+	if (percent_decode(path, len, 0, NULL, 0, &ignored) != PERCENT_OK) {
 		out->bad_encoding = true;
 		return false;
 	}
-	for (size_t i = 0; i < sizeof(route_shapes) / sizeof(route_shapes[0]); i++) {
-		const struct route_shape *shape = &route_shapes[i];
-		size_t plen = strlen(shape->prefix);
-		if (strncmp(path, shape->prefix, plen) != 0)
+	for (int m = 0; m < MODULE_COUNT; m++) {
+		const char *prefix = module_path_prefix((enum module_kind)m);
+		size_t plen = strlen(prefix);
+		if (strncmp(path, prefix, plen) != 0)
 			continue;
 		const char *seg = path + plen;
 		const char *slash = strchr(seg, '/');
-		if (slash == NULL || strcmp(slash, shape->suffix) != 0)
+		if (slash == NULL || strcmp(slash, module_path_suffix((enum module_kind)m)) != 0)
 			continue;
-		out->module = shape->module;
+		out->module = (enum module_kind)m;
 		route_set_target(out, seg, (size_t)(slash - seg));
 		return true;
 	}
 	return false;
-}
-
-const char *webhook_module_sql_name(enum webhook_module module)
-{
-	switch (module) {
-	case WEBHOOK_MODULE_CHANNEL:
-		return "channel";
-	case WEBHOOK_MODULE_BOT_INCOMING:
-		return "bot_incoming";
-	case WEBHOOK_MODULE_BOT_MESSAGE:
-		return "bot_message";
-	case WEBHOOK_MODULE_EXTENSION:
-		return "extension";
-	}
-	return "unknown";
-}
-
-bool webhook_module_is_message(enum webhook_module module)
-{
-	return module == WEBHOOK_MODULE_CHANNEL || module == WEBHOOK_MODULE_BOT_MESSAGE;
 }
 
 bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type)
@@ -189,11 +74,11 @@ bool webhook_body_needed(bool post, const char *path, const char *query, const c
 
 /* ---- query string ----------------------------------------------------------------------- */
 
-static bool query_fail(struct webhook_query *out, enum pct_result r, const char *what)
+static bool query_fail(struct webhook_query *out, enum percent_result r, const char *what)
 {
-	if (r == PCT_NUL)
+	if (r == PERCENT_NUL)
 		out->reason = "NUL character in the query";
-	else if (r == PCT_CTL)
+	else if (r == PERCENT_CTL)
 		out->reason = what;
 	else
 		out->reason = "bad percent-encoding in the query";
@@ -210,8 +95,9 @@ static bool query_key(struct webhook_query *out, const char *v, size_t vlen, boo
 		out->reason = repeat_reason;
 		return false;
 	}
-	enum pct_result r = pct_decode(v, vlen, true, true, buf, WEBHOOK_QUERY_VALUE_MAX + 1, &n);
-	if (r != PCT_OK)
+	enum percent_result r = percent_decode(v, vlen, PERCENT_PLUS_SPACE | PERCENT_REFUSE_CTL,
+					       buf, WEBHOOK_QUERY_VALUE_MAX + 1, &n);
+	if (r != PERCENT_OK)
 		return query_fail(out, r, ctl_reason);
 	*has = true;
 	if (n > WEBHOOK_QUERY_VALUE_MAX) {
@@ -236,8 +122,8 @@ static bool query_param(const char *p, size_t len, struct webhook_query *out)
 	char name[16];
 	size_t n;
 
-	enum pct_result r = pct_decode(p, nlen, true, false, name, sizeof(name), &n);
-	if (r != PCT_OK)
+	enum percent_result r = percent_decode(p, nlen, PERCENT_PLUS_SPACE, name, sizeof(name), &n);
+	if (r != PERCENT_OK)
 		return query_fail(out, r, NULL);
 	if (name_is(name, n, "zapikey"))
 		return query_key(out, v, vlen, &out->has_zapikey, out->zapikey, &out->zapikey_len,
@@ -245,8 +131,8 @@ static bool query_param(const char *p, size_t len, struct webhook_query *out)
 	if (name_is(name, n, "appkey"))
 		return query_key(out, v, vlen, &out->has_appkey, out->appkey, &out->appkey_len,
 				 "appkey given more than once", "control character in appkey");
-	r = pct_decode(v, vlen, true, false, NULL, 0, &n);
-	return r == PCT_OK || query_fail(out, r, NULL);
+	r = percent_decode(v, vlen, PERCENT_PLUS_SPACE, NULL, 0, &n);
+	return r == PERCENT_OK || query_fail(out, r, NULL);
 }
 
 enum webhook_query_result webhook_query_parse(const char *query, struct webhook_query *out)
@@ -267,81 +153,6 @@ enum webhook_query_result webhook_query_parse(const char *query, struct webhook_
 
 /* ---- content types ---------------------------------------------------------------------- */
 
-static bool is_tchar(unsigned char c)
-{
-	return is_base62(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static const char *skip_ows(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
-static size_t token_len(const char *p)
-{
-	size_t n = 0;
-	while (is_tchar((unsigned char)p[n]))
-		n++;
-	return n;
-}
-
-/* A parameter value: a token or a quoted-string; copied (unquoted) into val, which is left
- * empty if it does not fit (no charset we accept is long). Returns the end, or NULL. */
-static const char *param_value(const char *p, char *val, size_t valcap)
-{
-	size_t n = 0;
-	bool fits = true;
-	if (*p != '"') {
-		size_t len = token_len(p);
-		if (len == 0)
-			return NULL;
-		fits = len < valcap;
-		if (fits)
-			memcpy(val, p, len);
-		val[fits ? len : 0] = '\0';
-		return p + len;
-	}
-	for (p++; *p != '"'; p++) {
-		if (*p == '\\')
-			p++;
-		if (*p == '\0' || (is_control((unsigned char)*p) && *p != '\t'))
-			return NULL;
-		if (n + 1 < valcap)
-			val[n] = *p;
-		else
-			fits = false;
-		n++;
-	}
-	val[fits ? n : 0] = '\0';
-	return p + 1;
-}
-
-/* "; name=value" parameters after the media type: well formed, and a charset, if given, must
- * be UTF-8 (its bodies are stored and validated as UTF-8). */
-static bool content_type_params_ok(const char *p)
-{
-	char val[16];
-	for (;;) {
-		p = skip_ows(p);
-		if (*p == '\0')
-			return true;
-		if (*p++ != ';')
-			return false;
-		p = skip_ows(p);
-		if (*p == '\0')
-			return true;
-		size_t nlen = token_len(p);
-		if (nlen == 0 || p[nlen] != '=')
-			return false;
-		bool charset = nlen == 7 && strncasecmp(p, "charset", 7) == 0;
-		p = param_value(p + nlen + 1, val, sizeof(val));
-		if (p == NULL || (charset && strcasecmp(val, "utf-8") != 0))
-			return false;
-	}
-}
-
 enum webhook_body_kind webhook_content_type(const char *header)
 {
 	static const struct {
@@ -352,23 +163,19 @@ enum webhook_body_kind webhook_content_type(const char *header)
 		{ "application/x-www-form-urlencoded", WEBHOOK_BODY_FORM },
 		{ "text/plain", WEBHOOK_BODY_TEXT },
 	};
+	const char *params;
 	if (header == NULL)
 		return WEBHOOK_BODY_OTHER;
-	const char *p = skip_ows(header);
-	size_t tlen = token_len(p);
-	if (p[tlen] == '/')
-		tlen += 1 + token_len(p + tlen + 1);
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (strlen(types[i].type) == tlen && strncasecmp(p, types[i].type, tlen) == 0)
-			return content_type_params_ok(p + tlen) ? types[i].kind
-								: WEBHOOK_BODY_OTHER;
+		if (http_media_type_is(header, types[i].type, &params))
+			return http_media_params_utf8(params) ? types[i].kind : WEBHOOK_BODY_OTHER;
 	}
 	return WEBHOOK_BODY_OTHER;
 }
 
-bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_kind kind)
+bool webhook_body_kind_accepted(enum module_kind module, enum webhook_body_kind kind)
 {
-	if (webhook_module_is_message(module))
+	if (module_is_message(module))
 		return kind == WEBHOOK_BODY_JSON;
 	return kind == WEBHOOK_BODY_JSON || kind == WEBHOOK_BODY_FORM || kind == WEBHOOK_BODY_TEXT;
 }
@@ -385,14 +192,6 @@ __attribute__((format(printf, 3, 4))) static int body_error(char *msg, size_t ms
 		va_end(ap);
 	}
 	return 400;
-}
-
-static size_t utf8_code_points(const char *s)
-{
-	size_t n = 0;
-	for (; *s != '\0'; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
 }
 
 /* Fields of a sub-object ("bot", "card") that must be strings when present; other keys are
@@ -417,7 +216,7 @@ static int check_text(const cJSON *text, char *msg, size_t msglen)
 		return body_error(msg, msglen, "text must be a string");
 	if (text->valuestring[0] == '\0')
 		return body_error(msg, msglen, "text must not be empty");
-	if (utf8_code_points(text->valuestring) > WEBHOOK_TEXT_MAX)
+	if (utf8_count(text->valuestring) > WEBHOOK_TEXT_MAX)
 		return body_error(msg, msglen, "text must be at most %d characters",
 				  WEBHOOK_TEXT_MAX);
 	return 0;
@@ -507,23 +306,23 @@ int webhook_check_message(const char *body, size_t len, const char **code, char 
 	return status;
 }
 
-int webhook_check_body(enum webhook_module module, enum webhook_body_kind kind, const char *body,
+int webhook_check_body(enum module_kind module, enum webhook_body_kind kind, const char *body,
 		       size_t len, const char **code, char *msg, size_t msglen)
 {
 	if (!webhook_body_kind_accepted(module, kind)) {
 		*code = "unsupported_media_type";
 		body_error(msg, msglen, "%s",
-			   webhook_module_is_message(module)
+			   module_is_message(module)
 				   ? "this endpoint takes application/json"
 				   : "this endpoint takes application/json, "
 				     "application/x-www-form-urlencoded or text/plain (UTF-8)");
 		return 415;
 	}
-	if (webhook_module_is_message(module))
+	if (module_is_message(module))
 		return webhook_check_message(body, len, code, msg, msglen);
 	if (kind == WEBHOOK_BODY_JSON)
 		return check_json_text(body, len, code, msg, msglen);
-	if (!jsontext_utf8_valid((const unsigned char *)body, len))
+	if (!utf8_valid((const unsigned char *)body, len))
 		return invalid_json(code, msg, msglen, JSONTEXT_NOT_UTF8);
 	return 0;
 }

@@ -7,22 +7,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WEBHOOK_NAME_MAX 64	    /* channel and bot names: [a-z0-9_]{1,64} */
+#include "core/module.h"
+
 #define WEBHOOK_QUERY_VALUE_MAX 128 /* longer zapikey/appkey values are kept as "" (malformed) */
 #define WEBHOOK_TEXT_MAX 10000	    /* code points of a message's "text" */
 #define WEBHOOK_SLIDES_MAX 10
 #define WEBHOOK_BUTTONS_MAX 5
 #define WEBHOOK_IDEM_KEY_MAX 128
 
-enum webhook_module {
-	WEBHOOK_MODULE_CHANNEL,
-	WEBHOOK_MODULE_BOT_INCOMING,
-	WEBHOOK_MODULE_BOT_MESSAGE,
-	WEBHOOK_MODULE_EXTENSION,
-};
-
 struct webhook_route {
-	enum webhook_module module;
+	enum module_kind module;
 	/* A path of one of the four shapes whose name is not a valid channel/bot name or app id
 	 * (or carries a token or appkey, see redact.h): the caller answers 404 not_found once the
 	 * token is authenticated. */
@@ -30,7 +24,7 @@ struct webhook_route {
 	/* Malformed %xx or %00 anywhere in the path: 400 invalid_request. */
 	bool bad_encoding;
 	/* The lowercased channel/bot name or the app id (case kept); "" unless name_valid. */
-	char target[WEBHOOK_NAME_MAX + 1];
+	char target[MODULE_NAME_MAX + 1];
 };
 
 /* path is the raw path (up to '?', not decoded). True when it has one of the four
@@ -38,8 +32,6 @@ struct webhook_route {
  * invalid. False for any other path (404 after authentication) and whenever out->bad_encoding is
  * set, which the caller checks first. */
 bool webhook_route_parse(const char *path, struct webhook_route *out);
-/* "channel", "bot_incoming", "bot_message", "extension": the module as the SQL side names it. */
-const char *webhook_module_sql_name(enum webhook_module module);
 
 /* For a call that announced its body (Expect: 100-continue): false when the answer cannot
  * depend on the body, because the head alone has it refused — not POST, a path or query that
@@ -47,8 +39,6 @@ const char *webhook_module_sql_name(enum webhook_module module);
  * the endpoint does not take (content_type: the header, NULL when absent or repeated). The
  * worker then answers without reading the body. */
 bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type);
-/* Channel message and bot message take a message object; the others any body. */
-bool webhook_module_is_message(enum webhook_module module);
 
 enum webhook_query_result {
 	WEBHOOK_QUERY_OK,
@@ -81,7 +71,7 @@ enum webhook_body_kind {
 /* The Content-Type header (NULL when absent), media type case-insensitive. */
 enum webhook_body_kind webhook_content_type(const char *header);
 /* Whether the endpoint takes that kind of body; if not, the answer is 415. */
-bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_kind kind);
+bool webhook_body_kind_accepted(enum module_kind module, enum webhook_body_kind kind);
 
 /* The checks below return 0 when the body is acceptable, otherwise the HTTP status with *code
  * set to a static code ("invalid_json", "invalid_message", "unsupported_media_type") and msg
@@ -91,7 +81,7 @@ bool webhook_body_kind_accepted(enum webhook_module module, enum webhook_body_ki
 int webhook_check_message(const char *body, size_t len, const char **code, char *msg,
 			  size_t msglen);
 /* Any endpoint's body: content kind first (415), then UTF-8 and JSON or message rules. */
-int webhook_check_body(enum webhook_module module, enum webhook_body_kind kind, const char *body,
+int webhook_check_body(enum module_kind module, enum webhook_body_kind kind, const char *body,
 		       size_t len, const char **code, char *msg, size_t msglen);
 
 /* 1–128 printable ASCII characters (0x20–0x7E), not starting or ending with a space, and no

@@ -5,13 +5,13 @@
 #include "lib/encoding.h"
 #include "core/log.h"
 #include "core/token.h"
+#include "lib/clock.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <time.h>
 
 #define TC_MIN_SLOTS 256
 #define TC_MAX_SLOTS 131072 /* kept at most half full: 65,536 entries, 5 MiB */
@@ -61,13 +61,6 @@ struct token_cache {
 	LIST_HEAD(, tc_pending) pending;
 	int npending;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t slot_home(const struct token_cache *tc, const unsigned char *hash)
 {
@@ -153,7 +146,7 @@ static void tc_store(struct token_cache *tc, const unsigned char *hash, enum tc_
 
 	memcpy(entry.hash, hash, CRYPTO_HASH_LEN);
 	if (state == TC_UNKNOWN)
-		entry.expires_ms = now_ms() + TC_NEGATIVE_TTL_MS;
+		entry.expires_ms = clock_mono_ms() + TC_NEGATIVE_TTL_MS;
 	if (e != NULL) {
 		*e = entry;
 		return;
@@ -282,7 +275,7 @@ void token_cache_lookup(struct token_cache *tc, const char *token, token_cache_c
 
 	token_hash(tc->keys, token, hash);
 	e = tc_find(tc, hash);
-	if (e != NULL && e->state == TC_UNKNOWN && e->expires_ms <= now_ms()) {
+	if (e != NULL && e->state == TC_UNKNOWN && e->expires_ms <= clock_mono_ms()) {
 		tc_remove_at(tc, (size_t)(e - tc->slots));
 		e = NULL;
 	}
@@ -380,9 +373,4 @@ void token_cache_free(struct token_cache *tc)
 	}
 	free(tc->slots);
 	free(tc);
-}
-
-int token_cache_size(const struct token_cache *tc)
-{
-	return (int)tc->count;
 }

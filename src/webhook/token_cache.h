@@ -43,7 +43,4 @@ void token_cache_flush(struct token_cache *tc);
  * that hash (negative ones too). Idempotent: a payload arrives on every connection. */
 void token_cache_notify(struct token_cache *tc, const char *payload);
 
-/* Entries currently cached (for debug logging and tests). */
-int token_cache_size(const struct token_cache *tc);
-
 #endif

@@ -184,26 +184,12 @@ static bool call_rate_limited(struct webhook_call *call)
 	return true;
 }
 
-static enum ingest_module ingest_module_of(enum webhook_module module)
-{
-	switch (module) {
-	case WEBHOOK_MODULE_CHANNEL:
-		return INGEST_MODULE_CHANNEL;
-	case WEBHOOK_MODULE_BOT_INCOMING:
-		return INGEST_MODULE_BOT_INCOMING;
-	case WEBHOOK_MODULE_BOT_MESSAGE:
-		return INGEST_MODULE_BOT_MESSAGE;
-	default:
-		return INGEST_MODULE_EXTENSION;
-	}
-}
-
 static void call_fill(struct webhook_call *call)
 {
 	struct http_request *req = call->req;
 	struct ingest_call *ic = &call->ic;
 
-	ic->module = ingest_module_of(call->route.module);
+	ic->module = call->route.module;
 	ic->target = call->route.target;
 	if (call->query.has_appkey) {
 		unsigned char hash[CRYPTO_HASH_LEN];

@@ -5,7 +5,7 @@
 # output.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 78
+plan 83
 
 CTL_LOG=$HG_TMP/ctl-stderr.log
 : >"$CTL_LOG"
@@ -116,6 +116,9 @@ CTL_STDIN='correct horse battery' run_ctl user add Alice --display-name 'Alice L
 is "$RC/$OUT" "0/created user alice" "user add (login lowercased)"
 CTL_STDIN='correct horse battery' run_ctl user add alice
 is "$RC/$ERR" "1/hookgatectl: user alice already exists" "a duplicate login is refused"
+CTL_STDIN='correct horse battery' run_ctl user add carol --display-name $'Carol\tC'
+is "$RC/$ERR" "1/hookgatectl: invalid display name: 1-200 characters, no control characters" \
+	"a display name with a control character is refused"
 CTL_STDIN='short' run_ctl user add shorty
 is "$RC" 1 "a password under 8 characters is refused"
 CTL_STDIN='' run_ctl user add nopass
@@ -164,6 +167,9 @@ run_ctl channel add general
 is "$RC/$ERR" "1/hookgatectl: channel general already exists" "a duplicate channel is refused"
 run_ctl channel add 'bad-name'
 like "$RC/$ERR" "^1/hookgatectl: invalid channel name: " "an invalid channel name is refused"
+run_ctl channel add news --title $'two\nlines'
+is "$RC/$ERR" "1/hookgatectl: invalid title: 1-200 characters, no control characters" \
+	"a title with a control character is refused"
 run_ctl --json channel add ops
 is "$OUT" '{"name":"ops","title":"ops"}' "channel add --json"
 run_ctl channel member add general alice
@@ -174,6 +180,8 @@ run_ctl bot add Helper --owner alice
 is "$RC/$OUT" "0/created bot helper owned by alice" "bot add"
 run_ctl bot add other
 is "$RC" 2 "bot add without --owner is a usage error"
+run_ctl bot add HELPER --owner bob
+is "$RC/$ERR" "1/hookgatectl: bot helper already exists" "a duplicate bot is refused"
 run_ctl --json bot subscribe helper bob
 is "$OUT" '{"bot":"helper","login":"bob","added":true}' "bot subscribe --json"
 run_ctl --json extension add Deploy --owner alice
@@ -187,6 +195,14 @@ is "$(pg_sql "SELECT octet_length(sandbox_appkey_hash), octet_length(marketplace
 	FROM hookgate.extensions WHERE name = 'deploy'")" "32|32" "appkeys stored as 32-byte hashes"
 run_raw --conninfo "$HG_CONNINFO" extension add nokeys --owner alice
 like "$RC/$ERR" "^1/hookgatectl: .*-c FILE" "extension add under --conninfo is refused (no key)"
+run_ctl extension add DEPLOY --owner bob
+is "$RC/$ERR" "1/hookgatectl: extension deploy already exists" "a duplicate extension is refused"
+is "$(pg_sql "SELECT string_agg(a.action || ' ' || coalesce(u.login, '-') || ' ' || a.details::text,
+	', ' ORDER BY a.id) FROM hookgate.audit_log a LEFT JOIN hookgate.users u ON u.id = a.user_id
+	WHERE a.actor = 'hookgatectl' AND a.action LIKE '%.create' AND a.action <> 'token.create'
+	AND a.action <> 'user.create'")" \
+	'channel.create - {"channel": "general"}, channel.create - {"channel": "ops"}, bot.create alice {"bot": "helper"}, extension.create alice {"extension": "deploy"}' \
+	"each module created is audited once, for its owner; refused ones are not"
 
 # ---- tokens -----------------------------------------------------------------------------------
 run_ctl --json token create alice --name 'CI pipeline'

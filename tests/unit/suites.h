@@ -9,6 +9,8 @@ Suite *make_suite_config(void);
 Suite *make_suite_encoding(void);
 Suite *make_suite_crypto(void);
 Suite *make_suite_token(void);
+Suite *make_suite_module(void);
+Suite *make_suite_fdio(void);
 Suite *make_suite_totp(void);
 Suite *make_suite_session(void);
 Suite *make_suite_webhook_request(void);
@@ -16,6 +18,11 @@ Suite *make_suite_ratelimit(void);
 Suite *make_suite_pgbin(void);
 Suite *make_suite_redact(void);
 Suite *make_suite_http(void);
+Suite *make_suite_http_media(void);
 Suite *make_suite_jsontext(void);
+Suite *make_suite_utf8(void);
+Suite *make_suite_text(void);
+Suite *make_suite_percent(void);
+Suite *make_suite_clock(void);
 
 #endif

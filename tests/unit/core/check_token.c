@@ -5,6 +5,7 @@
 #include "lib/encoding.h"
 #include "core/token.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,6 +235,93 @@ START_TEST(test_app_id_and_appkey)
 	ck_assert_str_ne(key, key2);
 	/* an appkey is not a token */
 	ck_assert(!token_check_format(key, strlen(key)));
+	ck_assert(token_app_id_valid(app));
+	ck_assert(!token_app_id_valid(key));
+}
+END_TEST
+
+START_TEST(test_app_id_invalid)
+{
+	const char *bad[] = {
+		"",
+		"app_",
+		"app_0123456789abcde",
+		"app_0123456789abcdef0",
+		"APP_0123456789abcdef",
+		"app-0123456789abcdef",
+		"app_0123456789abcde_",
+		"app_0123456789abcde\xc3",
+		"tk_0123456789abcdef",
+	};
+	ck_assert(token_app_id_valid("app_0123456789abcdef"));
+	ck_assert(token_app_id_valid("app_ZZZZZZZZZZZZZZZZ")); /* case is kept, not folded */
+	ck_assert(!token_app_id_valid(NULL));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!token_app_id_valid(bad[i]), "accepted %s", bad[i]);
+	/* A public id is not an app id, nor the other way round. */
+	ck_assert(!token_public_id_valid("app_0123456789abcdef"));
+}
+END_TEST
+
+/* ---- new tokens and app credentials with their stored forms ----------------------------- */
+
+/* What the database would hold: the bytea text of the look-up hash, and a sealed copy that opens
+ * under "<purpose>:<id>" to the secret (and under no other id). */
+static void check_stored(const struct crypto_keys *keys, const struct token_stored *st,
+			 const char *purpose, const char *id, const char *secret, size_t len)
+{
+	unsigned char hash[CRYPTO_HASH_LEN], sealed[TOKEN_SEALED_MAX], plain[TOKEN_SEALED_MAX];
+	char text[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)], aad[64];
+	size_t slen = (strlen(st->sealed_text) - 2) / 2, plen = 0;
+
+	crypto_lookup_hash(keys, purpose, secret, len, hash);
+	hex_encode_bytea(hash, sizeof(hash), text);
+	ck_assert_str_eq(st->hash_text, text);
+	ck_assert(strncmp(st->sealed_text, "\\x", 2) == 0);
+	ck_assert_uint_eq(slen, crypto_seal_len(len));
+	ck_assert(hex_decode(st->sealed_text + 2, 2 * slen, sealed, sizeof(sealed)));
+	snprintf(aad, sizeof(aad), "%s:%s", purpose, id);
+	ck_assert(crypto_open(keys, aad, sealed, slen, plain, sizeof(plain), &plen));
+	ck_assert_uint_eq(plen, len);
+	ck_assert_mem_eq(plain, secret, len);
+	snprintf(aad, sizeof(aad), "%s:%s", purpose, "tk_0000000000000000");
+	ck_assert(!crypto_open(keys, aad, sealed, slen, plain, sizeof(plain), &plen));
+}
+
+START_TEST(test_token_new)
+{
+	struct crypto_keys keys;
+	struct token_new a, b;
+	memset(&keys, 0x42, sizeof(keys));
+	ck_assert(token_new_make(&keys, &a));
+	ck_assert(token_new_make(&keys, &b));
+	ck_assert(token_check_format(a.secret, strlen(a.secret)));
+	ck_assert(token_public_id_valid(a.public_id));
+	ck_assert_str_ne(a.secret, b.secret);
+	ck_assert_str_ne(a.public_id, b.public_id);
+	check_stored(&keys, &a.stored, "token", a.public_id, a.secret, TOKEN_LEN);
+	/* The stored hash is the one a webhook call's token is looked up by. */
+	unsigned char hash[CRYPTO_HASH_LEN];
+	char text[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
+	token_hash(&keys, a.secret, hash);
+	hex_encode_bytea(hash, sizeof(hash), text);
+	ck_assert_str_eq(a.stored.hash_text, text);
+}
+END_TEST
+
+START_TEST(test_app_new)
+{
+	struct crypto_keys keys;
+	struct token_app_new a, b;
+	memset(&keys, 0x17, sizeof(keys));
+	ck_assert(token_app_new_make(&keys, &a));
+	ck_assert(token_app_new_make(&keys, &b));
+	ck_assert(token_app_id_valid(a.app_id));
+	ck_assert_uint_eq(strlen(a.appkey), TOKEN_APPKEY_LEN);
+	ck_assert(strncmp(a.appkey, "hga_", 4) == 0);
+	ck_assert_str_ne(a.app_id, b.app_id);
+	ck_assert_str_ne(a.appkey, b.appkey);
+	check_stored(&keys, &a.stored, "appkey", a.app_id, a.appkey, TOKEN_APPKEY_LEN);
 }
 END_TEST
 
@@ -256,6 +344,9 @@ Suite *make_suite_token(void)
 	tcase_add_test(tc, test_public_id);
 	tcase_add_test(tc, test_public_id_invalid);
 	tcase_add_test(tc, test_app_id_and_appkey);
+	tcase_add_test(tc, test_app_id_invalid);
+	tcase_add_test(tc, test_token_new);
+	tcase_add_test(tc, test_app_new);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,5 +7,7 @@ int main(void)
 	srunner_add_suite(sr, make_suite_crypto());
 	srunner_add_suite(sr, make_suite_token());
 	srunner_add_suite(sr, make_suite_redact());
+	srunner_add_suite(sr, make_suite_module());
+	srunner_add_suite(sr, make_suite_fdio());
 	return run_tap(sr);
 }

@@ -88,6 +88,19 @@ START_TEST(test_base62_decode_errors)
 }
 END_TEST
 
+START_TEST(test_base62_char)
+{
+	int n = 0;
+	for (int c = 0; c < 256; c++)
+		n += base62_char(c);
+	ck_assert_int_eq(n, 62);
+	ck_assert(base62_char('0') && base62_char('9') && base62_char('A') && base62_char('Z'));
+	ck_assert(base62_char('a') && base62_char('z'));
+	ck_assert(!base62_char('_') && !base62_char('-') && !base62_char('%') && !base62_char(0));
+	ck_assert(!base62_char(-1) && !base62_char(0xc3));
+}
+END_TEST
+
 START_TEST(test_base62_round_trip)
 {
 	for (size_t n = 1; n <= 32; n++) {
@@ -191,6 +204,103 @@ START_TEST(test_base32_round_trip)
 }
 END_TEST
 
+/* ---- base64 and base64url ------------------------------------------------------------- */
+
+/* RFC 4648 section 10, padding removed; then bytes where the two alphabets differ. */
+static const struct {
+	const char *plain;
+	size_t len;
+	const char *b64, *b64url;
+} b64_vectors[] = {
+	{ "", 0, "", "" },
+	{ "f", 1, "Zg", "Zg" },
+	{ "fo", 2, "Zm8", "Zm8" },
+	{ "foo", 3, "Zm9v", "Zm9v" },
+	{ "foob", 4, "Zm9vYg", "Zm9vYg" },
+	{ "fooba", 5, "Zm9vYmE", "Zm9vYmE" },
+	{ "foobar", 6, "Zm9vYmFy", "Zm9vYmFy" },
+	{ "\xfb\xff\xbf", 3, "+/+/", "-_-_" },
+	{ "\x00\x10\x83\x10\x51\x87\x20\x92\x8b", 9, "ABCDEFGHIJKL", "ABCDEFGHIJKL" },
+};
+
+START_TEST(test_base64_vectors)
+{
+	char out[32];
+	unsigned char back[32];
+	const char *plain = b64_vectors[_i].plain, *b64 = b64_vectors[_i].b64;
+	const char *url = b64_vectors[_i].b64url;
+	size_t len = b64_vectors[_i].len;
+
+	ck_assert_uint_eq(base64_encode((const unsigned char *)plain, len, out, sizeof(out)),
+			  strlen(b64));
+	ck_assert_str_eq(out, b64);
+	ck_assert_uint_eq(strlen(b64), BASE64_LEN(len));
+	ck_assert_uint_eq(base64url_encode((const unsigned char *)plain, len, out, sizeof(out)),
+			  strlen(url));
+	ck_assert_str_eq(out, url);
+	ck_assert_uint_eq(base64_decode(b64, strlen(b64), back, sizeof(back)), len);
+	ck_assert_mem_eq(back, plain, len);
+	ck_assert_uint_eq(base64url_decode(url, strlen(url), back, sizeof(back)), len);
+	ck_assert_mem_eq(back, plain, len);
+}
+END_TEST
+
+START_TEST(test_base64_strict)
+{
+	static const char *const bad[] = {
+		"Zg==",	 /* padding */
+		"Zm9",	 /* "fo" is Zm8: unused low bits set */
+		"Zh",	 /* "f" is Zg */
+		"Zm9vY", /* 4k + 1 characters carry no whole byte */
+		"Zm 9v", /* white space */
+		" Zm9v", "Zm9v\n", "Zm9v*", "Zm\xc3\xa9",
+	};
+	unsigned char out[16];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(base64_decode(bad[i], strlen(bad[i]), out, sizeof(out)) == (size_t)-1,
+			      "base64 took bad[%zu]", i);
+		ck_assert_msg(base64url_decode(bad[i], strlen(bad[i]), out, sizeof(out)) ==
+				      (size_t)-1,
+			      "base64url took bad[%zu]", i);
+	}
+	/* Each alphabet refuses the other's two characters. */
+	ck_assert_uint_eq(base64url_decode("+/+/", 4, out, sizeof(out)), (size_t)-1);
+	ck_assert_uint_eq(base64_decode("-_-_", 4, out, sizeof(out)), (size_t)-1);
+	/* A NUL within the length is not a character. */
+	ck_assert_uint_eq(base64url_decode("Zm\0v", 4, out, sizeof(out)), (size_t)-1);
+}
+END_TEST
+
+START_TEST(test_base64_buffers)
+{
+	char text[8];
+	unsigned char out[3];
+	const unsigned char in[] = "foobar";
+	ck_assert_uint_eq(base64url_encode(in, 6, text, 8), 0); /* needs 8 + 1 */
+	ck_assert_uint_eq(base64url_encode(in, 5, text, 8), 7);
+	ck_assert_str_eq(text, "Zm9vYmE");
+	ck_assert_uint_eq(base64url_decode("Zm9vYg", 6, out, sizeof(out)), (size_t)-1);
+	ck_assert_uint_eq(base64url_decode("Zm9v", 4, out, sizeof(out)), 3);
+}
+END_TEST
+
+START_TEST(test_base64_round_trip)
+{
+	unsigned char in[64], back[64];
+	char text[100];
+	for (size_t len = 0; len <= sizeof(in); len++) {
+		ck_assert(crypto_random(in, sizeof(in)));
+		size_t n = base64url_encode(in, len, text, sizeof(text));
+		ck_assert_uint_eq(n, BASE64_LEN(len));
+		ck_assert_uint_eq(base64url_decode(text, n, back, sizeof(back)), len);
+		ck_assert_mem_eq(back, in, len);
+		n = base64_encode(in, len, text, sizeof(text));
+		ck_assert_uint_eq(base64_decode(text, n, back, len), len);
+		ck_assert_mem_eq(back, in, len);
+	}
+}
+END_TEST
+
 /* ---- hex --------------------------------------------------------------------------------- */
 
 START_TEST(test_hex)
@@ -206,6 +316,11 @@ START_TEST(test_hex)
 	ck_assert(!hex_decode("0001abcdefgf", 12, back, sizeof(back)));
 	ck_assert(!hex_decode("00 1", 4, back, sizeof(back)));
 	ck_assert(!hex_decode("0001abcdefff00", 14, back, sizeof(back)));
+	char bytea[BYTEA_TEXT_MAX(sizeof(in))];
+	hex_encode_bytea(in, sizeof(in), bytea);
+	ck_assert_str_eq(bytea, "\\x0001abcdefff");
+	hex_encode_bytea(in, 0, bytea);
+	ck_assert_str_eq(bytea, "\\x");
 }
 END_TEST
 
@@ -219,6 +334,7 @@ Suite *make_suite_encoding(void)
 	tcase_add_test(tc, test_base62_decode);
 	tcase_add_test(tc, test_base62_decode_errors);
 	tcase_add_test(tc, test_base62_round_trip);
+	tcase_add_test(tc, test_base62_char);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("base32");
@@ -229,6 +345,14 @@ Suite *make_suite_encoding(void)
 	tcase_add_test(tc, test_base32_decode_errors);
 	tcase_add_test(tc, test_base32_encode_small_buffer);
 	tcase_add_test(tc, test_base32_round_trip);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("base64");
+	int nb64 = (int)(sizeof(b64_vectors) / sizeof(b64_vectors[0]));
+	tcase_add_loop_test(tc, test_base64_vectors, 0, nb64);
+	tcase_add_test(tc, test_base64_strict);
+	tcase_add_test(tc, test_base64_buffers);
+	tcase_add_test(tc, test_base64_round_trip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hex");

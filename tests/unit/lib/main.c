@@ -5,5 +5,9 @@ int main(void)
 {
 	SRunner *sr = srunner_create(make_suite_encoding());
 	srunner_add_suite(sr, make_suite_jsontext());
+	srunner_add_suite(sr, make_suite_utf8());
+	srunner_add_suite(sr, make_suite_text());
+	srunner_add_suite(sr, make_suite_percent());
+	srunner_add_suite(sr, make_suite_clock());
 	return run_tap(sr);
 }

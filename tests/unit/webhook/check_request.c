@@ -23,36 +23,23 @@ static bool parse(const char *path)
 START_TEST(test_route_shapes)
 {
 	ck_assert(parse("/api/v2/channelsbyname/general/message"));
-	ck_assert_int_eq(route.module, WEBHOOK_MODULE_CHANNEL);
+	ck_assert_int_eq(route.module, MODULE_CHANNEL);
 	ck_assert(route.name_valid);
 	ck_assert(!route.bad_encoding);
 	ck_assert_str_eq(route.target, "general");
 
 	ck_assert(parse("/api/v2/bots/deploy_bot2/incoming"));
-	ck_assert_int_eq(route.module, WEBHOOK_MODULE_BOT_INCOMING);
+	ck_assert_int_eq(route.module, MODULE_BOT_INCOMING);
 	ck_assert_str_eq(route.target, "deploy_bot2");
 
 	ck_assert(parse("/api/v2/bots/deploybot/message"));
-	ck_assert_int_eq(route.module, WEBHOOK_MODULE_BOT_MESSAGE);
+	ck_assert_int_eq(route.module, MODULE_BOT_MESSAGE);
 	ck_assert_str_eq(route.target, "deploybot");
 
 	ck_assert(parse("/api/v2/applications/app_0123456789abcdeF/incoming"));
-	ck_assert_int_eq(route.module, WEBHOOK_MODULE_EXTENSION);
+	ck_assert_int_eq(route.module, MODULE_EXTENSION);
 	ck_assert(route.name_valid);
 	ck_assert_str_eq(route.target, "app_0123456789abcdeF");
-}
-END_TEST
-
-START_TEST(test_route_module_names)
-{
-	ck_assert_str_eq(webhook_module_sql_name(WEBHOOK_MODULE_CHANNEL), "channel");
-	ck_assert_str_eq(webhook_module_sql_name(WEBHOOK_MODULE_BOT_INCOMING), "bot_incoming");
-	ck_assert_str_eq(webhook_module_sql_name(WEBHOOK_MODULE_BOT_MESSAGE), "bot_message");
-	ck_assert_str_eq(webhook_module_sql_name(WEBHOOK_MODULE_EXTENSION), "extension");
-	ck_assert(webhook_module_is_message(WEBHOOK_MODULE_CHANNEL));
-	ck_assert(webhook_module_is_message(WEBHOOK_MODULE_BOT_MESSAGE));
-	ck_assert(!webhook_module_is_message(WEBHOOK_MODULE_BOT_INCOMING));
-	ck_assert(!webhook_module_is_message(WEBHOOK_MODULE_EXTENSION));
 }
 END_TEST
 
@@ -390,8 +377,8 @@ END_TEST
 
 START_TEST(test_body_kind_accepted)
 {
-	enum webhook_module msg[] = { WEBHOOK_MODULE_CHANNEL, WEBHOOK_MODULE_BOT_MESSAGE };
-	enum webhook_module inc[] = { WEBHOOK_MODULE_BOT_INCOMING, WEBHOOK_MODULE_EXTENSION };
+	enum module_kind msg[] = { MODULE_CHANNEL, MODULE_BOT_MESSAGE };
+	enum module_kind inc[] = { MODULE_BOT_INCOMING, MODULE_EXTENSION };
 	for (int i = 0; i < 2; i++) {
 		ck_assert(webhook_body_kind_accepted(msg[i], WEBHOOK_BODY_JSON));
 		ck_assert(!webhook_body_kind_accepted(msg[i], WEBHOOK_BODY_FORM));
@@ -541,8 +528,8 @@ START_TEST(test_message_invalid_json)
 	ck_assert_ptr_nonnull(exact);
 	memcpy(exact, not_terminated, 12);
 	ck_assert_int_eq(webhook_check_message(exact, 12, &code, msg, sizeof(msg)), 0);
-	ck_assert_int_eq(webhook_check_body(WEBHOOK_MODULE_EXTENSION, WEBHOOK_BODY_JSON, exact, 12,
-					    &code, msg, sizeof(msg)),
+	ck_assert_int_eq(webhook_check_body(MODULE_EXTENSION, WEBHOOK_BODY_JSON, exact, 12, &code,
+					    msg, sizeof(msg)),
 			 0);
 	free(exact);
 	assert_invalid_json(not_terminated, sizeof(not_terminated));
@@ -552,7 +539,7 @@ START_TEST(test_message_invalid_json)
 }
 END_TEST
 
-static int check_body(enum webhook_module m, enum webhook_body_kind k, const char *body, size_t len)
+static int check_body(enum module_kind m, enum webhook_body_kind k, const char *body, size_t len)
 {
 	code = NULL;
 	return webhook_check_body(m, k, body, len, &code, msg, sizeof(msg));
@@ -560,13 +547,13 @@ static int check_body(enum webhook_module m, enum webhook_body_kind k, const cha
 
 START_TEST(test_check_body)
 {
-	const enum webhook_module inc = WEBHOOK_MODULE_BOT_INCOMING;
-	const enum webhook_module ext = WEBHOOK_MODULE_EXTENSION;
-	const enum webhook_module chan = WEBHOOK_MODULE_CHANNEL;
+	const enum module_kind inc = MODULE_BOT_INCOMING;
+	const enum module_kind ext = MODULE_EXTENSION;
+	const enum module_kind chan = MODULE_CHANNEL;
 
 	ck_assert_int_eq(check_body(chan, WEBHOOK_BODY_FORM, "text=x", 6), 415);
 	ck_assert_str_eq(code, "unsupported_media_type");
-	ck_assert_int_eq(check_body(WEBHOOK_MODULE_BOT_MESSAGE, WEBHOOK_BODY_TEXT, "x", 1), 415);
+	ck_assert_int_eq(check_body(MODULE_BOT_MESSAGE, WEBHOOK_BODY_TEXT, "x", 1), 415);
 	ck_assert_int_eq(check_body(inc, WEBHOOK_BODY_OTHER, "x", 1), 415);
 	ck_assert_str_eq(code, "unsupported_media_type");
 	ck_assert_int_eq(check_body(chan, WEBHOOK_BODY_JSON, "{\"text\":\"x\"}", 12), 0);
@@ -629,7 +616,6 @@ Suite *make_suite_webhook_request(void)
 	Suite *s = suite_create("webhook_request");
 	TCase *tc = tcase_create("route");
 	tcase_add_test(tc, test_route_shapes);
-	tcase_add_test(tc, test_route_module_names);
 	tcase_add_test(tc, test_route_case_and_encoding);
 	tcase_add_test(tc, test_route_invalid_names);
 	tcase_add_test(tc, test_route_secret_names);
