@@ -16,6 +16,7 @@ Suite *make_suite_ratelimit(void);
 Suite *make_suite_pgbin(void);
 Suite *make_suite_redact(void);
 Suite *make_suite_http(void);
+Suite *make_suite_http_parse(void);
 Suite *make_suite_jsontext(void);
 
 #endif
