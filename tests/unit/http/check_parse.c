@@ -5,6 +5,7 @@
  * rules, the limits (8 KiB head, 64 headers, body size, head deadline, connections) and pipelining
  * (README "Webhook endpoints": HTTP limits and HTTP/1.1 rules). */
 #include "suites.h"
+#include "evloop.h"
 
 #include "http/server.h"
 
@@ -216,38 +217,27 @@ static void teardown(void)
 	event_base_free(h.base);
 }
 
-static bool timed_out;
+struct wait_goal {
+	bool (*cond)(int);
+	int n;
+};
 
-static void timeout_cb(evutil_socket_t fd, short what, void *arg)
+static bool goal_met(const void *arg)
 {
-	(void)fd;
-	(void)what;
-	(void)arg;
-	timed_out = true;
+	const struct wait_goal *g = arg;
+	return g->cond(g->n);
 }
 
 /* Runs the loop until cond(n) holds or ms pass; whether it holds. */
 static bool run_until(bool (*cond)(int), int n, int ms)
 {
-	struct event *t = evtimer_new(h.base, timeout_cb, NULL);
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	timed_out = false;
-	evtimer_add(t, &tv);
-	while (!cond(n) && !timed_out)
-		event_base_loop(h.base, EVLOOP_ONCE);
-	event_free(t);
-	return cond(n);
-}
-
-static bool never(int n)
-{
-	(void)n;
-	return false;
+	struct wait_goal g = { cond, n };
+	return evloop_run_until(h.base, goal_met, &g, ms);
 }
 
 static void run_for(int ms)
 {
-	run_until(never, 0, ms);
+	evloop_run_for(h.base, ms);
 }
 
 static void send_bytes(const char *data, size_t len)
