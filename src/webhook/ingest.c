@@ -1,9 +1,9 @@
-/* ingest: see ingest.h. Calls wait in one FIFO queue; a batch takes up to max_batch of them
- * from its head. One timer serves the batching delay, the deadline of calls that cannot be
- * sent yet (every connection busy), and nothing else; another purges idempotency keys. A batch
- * still running in PostgreSQL at its deadline is orphaned: its callers are answered, and it
- * waits on its connection for the result that says what became of it. */
+/* ingest: see ingest.h. The queue and its deadlines are batch.c's; here a batch becomes one
+ * statement and its result the answers. Another timer purges idempotency keys. A batch still
+ * running in PostgreSQL at its deadline is orphaned (batch.c answers its callers), and waits
+ * on its connection for the result that says what became of it. */
 #include "webhook/ingest.h"
+#include "webhook/batch.h"
 #include "core/log.h"
 #include "pg/pgbin.h"
 #include "lib/utf8.h"
@@ -14,11 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <time.h>
 
-/* While calls wait for a busy connection, their deadlines are checked this often. */
-#define INGEST_RECHECK_US 10000
 /* PostgreSQL abandons a batch this long before we stop waiting for it, which leaves that
  * much for its commit and answer: a batch answered 503 has then (almost surely) not committed. */
 #define INGEST_COMMIT_MARGIN_MS 100
@@ -49,43 +46,13 @@ static const char fix_sql[] =
 	" WHERE u.token_id = x.token_id AND u.at = x.at"
 	" AND u.message_id IS NOT DISTINCT FROM x.message_id";
 
-/* One call of a batch. call is NULL once its caller is answered; an orphaned batch keeps
- * token_id and at_us, which find the call's usage row. */
-struct batch_slot {
-	struct ingest_call *call;
-	int64_t token_id;
-	int64_t at_us;
-};
-
-struct ingest_batch {
-	LIST_ENTRY(ingest_batch) link; /* in ing->inflight, or ing->orphans once orphaned */
-	struct ingest *ing;
-	bool orphaned;
-	int64_t orphaned_us; /* when its callers were answered */
-	int n;
-	struct batch_slot slots[]; /* index = the call's "i" */
-};
-
 struct ingest {
 	struct event_base *base;
 	struct db_pool *pool;
-	int max_batch;
-	int delay_us;
-	struct event *timer;
-	struct ingest_call *head;
-	struct ingest_call **tail;
-	int nqueued;
-	int64_t queued_since_us; /* when the oldest queued call was submitted */
-	int want;		 /* after a batch: wait for this many queued calls ... */
-	int64_t want_until_us;	 /* ... or until then (see batch_done) */
-	LIST_HEAD(, ingest_batch) inflight;
-	int ninflight;
-	LIST_HEAD(, ingest_batch) orphans; /* answered, their statements still running */
+	struct batch_queue *queue;
 	struct event *prune;
 	bool prune_running;
 };
-
-static void ingest_pump(struct ingest *ing, bool due);
 
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
  * refuse the parameter, i.e. fail every call of the batch. Such a value is sent as NULL. */
@@ -182,34 +149,6 @@ static bool batch_fields(const struct ingest_batch *b, struct pgbin_array f[F_CO
 			pgbin_free(&f[k]);
 	}
 	return ok;
-}
-
-/* The answer of a call the database did not answer: 503, which may have been stored when
- * unknown (its batch was sent and not answered), and surely was not otherwise. */
-static void call_unavailable(struct ingest_call *c, bool unknown)
-{
-	c->http_status = 503;
-	c->code = "unavailable";
-	c->message_id = 0;
-	c->outcome_unknown = unknown;
-}
-
-/* Answers every call of b, 503 for those the database did not answer. */
-static void batch_answer(struct ingest_batch *b, bool unknown)
-{
-	for (int i = 0; i < b->n; i++) {
-		struct ingest_call *c = b->slots[i].call;
-		b->slots[i].call = NULL; /* done frees it */
-		if (c->http_status == 0)
-			call_unavailable(c, unknown);
-		c->done(c, c->arg);
-	}
-}
-
-static void batch_finish(struct ingest_batch *b, bool unknown)
-{
-	batch_answer(b, unknown);
-	free(b);
 }
 
 static const char *static_code(const char *code)
@@ -321,6 +260,7 @@ static void ids_text(const int64_t *ids, int n, char *out, size_t len)
  * (one statement for the whole batch). */
 static void orphan_committed(struct ingest_batch *b, const PGresult *res, double late_s)
 {
+	const struct ingest *ing = b->owner;
 	int64_t *ids = calloc((size_t)b->n, sizeof(*ids));
 	struct pgbin_array f[3];
 	char text[INGEST_IDS_TEXT];
@@ -361,7 +301,7 @@ static void orphan_committed(struct ingest_batch *b, const PGresult *res, double
 					  (const char *)f[2].data };
 		const int lengths[3] = { (int)f[0].len, (int)f[1].len, (int)f[2].len };
 		const int formats[3] = { 1, 1, 1 };
-		ok = db_query_params(b->ing->pool, fix_sql, 3, values, lengths, formats,
+		ok = db_query_params(ing->pool, fix_sql, 3, values, lengths, formats,
 				     INGEST_FIX_TIMEOUT_MS, fix_done, NULL);
 	}
 	if (!ok)
@@ -377,7 +317,6 @@ static void orphan_done(struct ingest_batch *b, PGresult *res, enum db_outcome o
 {
 	double late_s = (double)(clock_mono_us() - b->orphaned_us) / 1e6;
 
-	LIST_REMOVE(b, link);
 	if (outcome != DB_OUTCOME_ANSWERED || res == NULL) {
 		log_warn("ingest batch of %d calls: still no answer from PostgreSQL %.1f s "
 			 "after its callers were answered 503 (deadline); whether those calls "
@@ -392,222 +331,63 @@ static void orphan_done(struct ingest_batch *b, PGresult *res, enum db_outcome o
 	} else {
 		orphan_committed(b, res, late_s);
 	}
-	free(b);
+	batch_orphan_release(b);
 }
 
-/* b's statement still runs at the deadline: its callers are answered now (503, outcome
- * unknown) and b, keeping of each call only what finds its usage row, waits for its result in
- * ing->orphans. It no longer counts as the batch in flight: the next one may leave. */
-static void batch_orphan(struct ingest_batch *b)
-{
-	struct ingest *ing = b->ing;
-
-	for (int i = 0; i < b->n; i++) {
-		b->slots[i].token_id = b->slots[i].call->token_id;
-		b->slots[i].at_us = b->slots[i].call->at_us;
-	}
-	b->orphaned = true;
-	b->orphaned_us = clock_mono_us();
-	LIST_INSERT_HEAD(&ing->orphans, b, link);
-	batch_answer(b, true);
-}
-
-static void batch_done(PGresult *res, enum db_outcome outcome, void *arg)
+/* The statement's outcome, for batch.c; an orphaned batch's final one, here. */
+static void ingest_result(PGresult *res, enum db_outcome outcome, void *arg)
 {
 	struct ingest_batch *b = arg;
-	struct ingest *ing = b->ing;
 
 	if (b->orphaned) {
 		orphan_done(b, res, outcome);
 		return;
 	}
-	LIST_REMOVE(b, link);
-	ing->ninflight--;
 	if (outcome == DB_OUTCOME_ANSWERED && res != NULL &&
 	    PQresultStatus(res) == PGRES_TUPLES_OK) {
 		for (int row = 0; row < PQntuples(res); row++)
 			batch_apply_row(b, res, row);
-	} else {
-		batch_log_failure(b, res, outcome);
+		batch_done(b, BATCH_RESULT_ANSWERED);
+		return;
 	}
-	int answered = b->n;
-	if (outcome == DB_OUTCOME_LATE)
-		batch_orphan(b);
-	else
-		batch_finish(b, outcome == DB_OUTCOME_LOST);
-	/* The next batch waits (delay_us at most) for the clients just answered to send their
-	 * next calls. Sent at once, it would hold only what queued meanwhile: the connections
-	 * would split into two halves taking turns, in batches half as big as they can be, and
-	 * each batch costs PostgreSQL a fixed price (statements, commit) besides its calls.
-	 * Measured: 17-18 calls per batch without, 25 with; one hot token 11-15k -> 15-17k/s. */
-	ing->want = ing->nqueued + answered;
-	if (ing->want > ing->max_batch)
-		ing->want = ing->max_batch;
-	ing->want_until_us = clock_mono_us() + ing->delay_us;
-	evtimer_del(ing->timer);
-	ingest_pump(ing, true);
+	batch_log_failure(b, res, outcome);
+	batch_done(b, outcome == DB_OUTCOME_LATE   ? BATCH_RESULT_LATE
+		      : outcome == DB_OUTCOME_LOST ? BATCH_RESULT_LOST
+						   : BATCH_RESULT_FAILED);
 }
 
-/* Takes up to max_batch calls from the head of the queue. */
-static struct ingest_batch *batch_take(struct ingest *ing)
+/* b as one ingest_batch() statement (batch_send_fn), answered by left_ms, or late and then
+ * waited for up to INGEST_LATE_LIMIT_MS; PostgreSQL itself stops at budget_ms. */
+static bool ingest_send(struct ingest_batch *b, int left_ms, int budget_ms, void *owner)
 {
-	int n = ing->nqueued < ing->max_batch ? ing->nqueued : ing->max_batch;
-	struct ingest_batch *b = calloc(1, sizeof(*b) + (size_t)n * sizeof(b->slots[0]));
-	if (b == NULL)
-		return NULL;
-	b->ing = ing;
-	b->n = n;
-	for (int i = 0; i < n; i++) {
-		b->slots[i].call = ing->head;
-		ing->head = ing->head->next;
-	}
-	ing->nqueued -= n;
-	if (ing->head == NULL)
-		ing->tail = &ing->head;
-	ing->queued_since_us = clock_mono_us();
-	return b;
-}
-
-/* Milliseconds left before the batch's oldest call must be answered; <= 0 when none. */
-static int batch_time_left_ms(const struct ingest_batch *b)
-{
-	int64_t oldest = 0, now = clock_mono_us();
-	for (int i = 0; i < b->n; i++) {
-		int64_t s = b->slots[i].call->started_us;
-		if (s != 0 && (oldest == 0 || s < oldest))
-			oldest = s;
-	}
-	if (oldest == 0)
-		return INGEST_DEADLINE_MS;
-	return (int)((oldest + INGEST_DEADLINE_MS * 1000 - now) / 1000);
-}
-
-static void batch_send(struct ingest *ing, struct ingest_batch *b)
-{
-	int left_ms = batch_time_left_ms(b);
+	struct ingest *ing = owner;
 	struct pgbin_array f[F_COUNT];
 	const char *values[F_COUNT + 1];
 	int lengths[F_COUNT + 1], formats[F_COUNT + 1];
 	char budget[16];
-	bool built = left_ms > INGEST_COMMIT_MARGIN_MS && batch_fields(b, f);
 
-	for (int k = 0; built && k < F_COUNT; k++) {
+	if (!batch_fields(b, f))
+		return false;
+	for (int k = 0; k < F_COUNT; k++) {
 		values[k] = (const char *)f[k].data;
 		lengths[k] = (int)f[k].len;
 		formats[k] = 1;
 	}
-	snprintf(budget, sizeof(budget), "%d", left_ms - INGEST_COMMIT_MARGIN_MS);
+	snprintf(budget, sizeof(budget), "%d", budget_ms);
 	values[F_COUNT] = budget;
 	lengths[F_COUNT] = 0;
 	formats[F_COUNT] = 0;
-	LIST_INSERT_HEAD(&ing->inflight, b, link);
-	ing->ninflight++;
-	/* db_query_prepared_graced may fail the statement before returning (connection lost
-	 * while sending): batch_done then already ran, which is why b is in the list before. */
-	if (!built ||
-	    !db_query_prepared_graced(ing->pool, ingest_stmt, F_COUNT + 1, values, lengths, formats,
-				      left_ms, INGEST_LATE_LIMIT_MS, batch_done, b)) {
-		LIST_REMOVE(b, link);
-		ing->ninflight--;
-		batch_finish(b, false);
-	}
-	for (int k = 0; built && k < F_COUNT; k++)
+	bool sent =
+		db_query_prepared_graced(ing->pool, ingest_stmt, F_COUNT + 1, values, lengths,
+					 formats, left_ms, INGEST_LATE_LIMIT_MS, ingest_result, b);
+	for (int k = 0; k < F_COUNT; k++)
 		pgbin_free(&f[k]);
-}
-
-/* Answers 503 to the queued calls that started before limit_us (all of them for INT64_MAX):
- * calls that cannot be sent in time get their answer now rather than wait for a connection.
- * They are unlinked first, since a done callback may submit again. */
-static void ingest_expire_queued(struct ingest *ing, int64_t limit_us)
-{
-	struct ingest_call **pp = &ing->head, *c, *expired = NULL, **etail = &expired;
-
-	while ((c = *pp) != NULL) {
-		if (limit_us != INT64_MAX && (c->started_us == 0 || c->started_us > limit_us)) {
-			pp = &c->next;
-			continue;
-		}
-		*pp = c->next;
-		ing->nqueued--;
-		c->next = NULL;
-		*etail = c;
-		etail = &c->next;
-	}
-	ing->tail = pp;
-	while ((c = expired) != NULL) {
-		expired = c->next;
-		call_unavailable(c, false);
-		c->done(c, c->arg);
-	}
-}
-
-static void timer_arm(struct ingest *ing, int64_t us)
-{
-	struct timeval tv = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
-	evtimer_add(ing->timer, &tv);
-}
-
-/* Whether the head of the queue leaves now: when it fills a batch, or when due (the delay has
- * passed, a batch was just answered, or enough calls arrived) unless batch_done asked to wait
- * for more calls and neither they nor the end of that wait have come. */
-static bool batch_ready(const struct ingest *ing, bool due)
-{
-	if (ing->nqueued >= ing->max_batch)
-		return true;
-	if (!due)
-		return false;
-	return ing->want == 0 || ing->nqueued >= ing->want || clock_mono_us() >= ing->want_until_us;
-}
-
-/* Sends what may be sent, one batch in flight at a time. Every batch locks its tokens' rows
- * until it commits, so two batches of one worker would mostly wait for each other (measured:
- * p99 191 ms with two, 48 ms with one); one bigger batch does the same work in one commit, and
- * the pool's other connection stays free for token look-ups and /healthz. With no connection
- * up, the batch fails at once instead of being held. */
-static void ingest_pump(struct ingest *ing, bool due)
-{
-	const int limit = 1;
-
-	while (ing->nqueued > 0 && ing->ninflight < limit && batch_ready(ing, due)) {
-		struct ingest_batch *b = batch_take(ing);
-		if (b == NULL)
-			break;
-		ing->want = 0;
-		batch_send(ing, b);
-	}
-	if (ing->nqueued == 0) {
-		evtimer_del(ing->timer);
-	} else if (!evtimer_pending(ing->timer, NULL) && ing->want > 0) {
-		int64_t left = ing->want_until_us - clock_mono_us();
-		timer_arm(ing, left > 0 ? left : 0);
-	} else if (!evtimer_pending(ing->timer, NULL)) {
-		int64_t waited = clock_mono_us() - ing->queued_since_us;
-		timer_arm(ing,
-			  waited >= ing->delay_us ? INGEST_RECHECK_US : ing->delay_us - waited);
-	}
-}
-
-static void ingest_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ingest *ing = arg;
-	(void)fd;
-	(void)what;
-	ingest_expire_queued(ing, clock_mono_us() - (int64_t)INGEST_DEADLINE_MS * 1000);
-	ingest_pump(ing, true);
+	return sent;
 }
 
 void ingest_submit(struct ingest *ing, struct ingest_call *call)
 {
-	call->http_status = 0;
-	call->message_id = 0;
-	call->outcome_unknown = false;
-	call->next = NULL;
-	if (ing->nqueued == 0)
-		ing->queued_since_us = clock_mono_us();
-	*ing->tail = call;
-	ing->tail = &call->next;
-	ing->nqueued++;
-	ingest_pump(ing, ing->want > 0 && ing->nqueued >= ing->want);
+	batch_queue_submit(ing->queue, call);
 }
 
 static void prune_done(PGresult *res, void *arg)
@@ -637,20 +417,19 @@ struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max
 {
 	struct ingest *ing = calloc(1, sizeof(*ing));
 	struct timeval every = { INGEST_PRUNE_EVERY_S, 0 };
+	const struct batch_config cfg = { .max_batch = max_batch,
+					  .delay_us = delay_us,
+					  .deadline_ms = INGEST_DEADLINE_MS,
+					  .margin_ms = INGEST_COMMIT_MARGIN_MS };
 
 	if (ing == NULL)
 		return NULL;
 	ing->base = base;
 	ing->pool = pool;
-	ing->max_batch = max_batch > 0 ? max_batch : 1;
-	ing->delay_us = delay_us > 0 ? delay_us : 0;
-	ing->tail = &ing->head;
-	LIST_INIT(&ing->inflight);
-	LIST_INIT(&ing->orphans);
-	ing->timer = evtimer_new(base, ingest_timer_cb, ing);
+	ing->queue = batch_queue_new(base, &cfg, ingest_send, ing);
 	ing->prune = event_new(base, -1, EV_PERSIST, prune_cb, ing);
 	/* Parsed and planned once per connection: per batch it was 4% of PostgreSQL's work. */
-	if (ing->timer == NULL || ing->prune == NULL || event_add(ing->prune, &every) != 0 ||
+	if (ing->queue == NULL || ing->prune == NULL || event_add(ing->prune, &every) != 0 ||
 	    !db_pool_prepare(pool, ingest_stmt, ingest_sql)) {
 		ingest_free(ing);
 		return NULL;
@@ -660,31 +439,9 @@ struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max
 
 void ingest_free(struct ingest *ing)
 {
-	struct ingest_batch *b;
 	if (ing == NULL)
 		return;
-	/* A batch in flight may already be in PostgreSQL: its outcome is unknown. */
-	while ((b = LIST_FIRST(&ing->inflight)) != NULL) {
-		LIST_REMOVE(b, link);
-		ing->ninflight--;
-		log_warn("stopping: ingest batch of %d calls not answered by PostgreSQL yet; "
-			 "answered 503, whether it was stored stays unknown",
-			 b->n);
-		for (int i = 0; i < b->n; i++)
-			b->slots[i].call->http_status = 0;
-		batch_finish(b, true);
-	}
-	while ((b = LIST_FIRST(&ing->orphans)) != NULL) {
-		LIST_REMOVE(b, link);
-		log_warn("stopping: ingest batch of %d calls answered 503 at its deadline has "
-			 "had no answer from PostgreSQL; whether those calls were stored stays "
-			 "unknown (message ids unknown)",
-			 b->n);
-		free(b);
-	}
-	ingest_expire_queued(ing, INT64_MAX);
-	if (ing->timer)
-		event_free(ing->timer);
+	batch_queue_free(ing->queue);
 	if (ing->prune)
 		event_free(ing->prune);
 	free(ing);

@@ -62,9 +62,9 @@ struct ingest_call {
 struct ingest;
 
 /* max_batch calls per batch at most; a batch leaves delay_us after its first call, or at once
- * when full. One batch is in flight at a time (see ingest_pump); calls arriving meanwhile wait
- * and form the next batch, which leaves once the clients just answered have sent their next
- * calls too, or delay_us after the answer (see batch_done). A late batch, answered at the
+ * when full. One batch is in flight at a time; calls arriving meanwhile wait and form the next
+ * batch, which leaves once the clients just answered have sent their next calls too, or
+ * delay_us after the answer (the queue is webhook/batch.h's). A late batch, answered at the
  * deadline and still waiting for its result (up to 30 s, on its connection), does not count
  * as the one in flight. Also purges expired idempotency keys now and then
  * (hookgate.prune_idempotency_keys). */

@@ -1,6 +1,7 @@
 /* token_cache: a webhook worker's look-up of tokens by their keyed hash (docs/schema.md,
  * "Secrets"). Known tokens stay cached until a NOTIFY on hookgate_tokens (sql/002_ingest.sql) or a
- * reconnect drops them; unknown ones for 5 s; concurrent misses for one hash share a query. */
+ * reconnect drops them; unknown ones for 5 s; concurrent misses for one hash share a query. The
+ * memory and its rules are webhook/token_table.h's; this module asks PostgreSQL. */
 #ifndef HG_TOKEN_CACHE_H
 #define HG_TOKEN_CACHE_H
 
@@ -8,19 +9,9 @@
 
 #include "core/crypto.h"
 #include "pg/db.h"
+#include "webhook/token_table.h" /* enum token_cache_result, token_cache_cb */
 
 #define TOKEN_CACHE_CHANNEL "hookgate_tokens"
-
-enum token_cache_result {
-	TOKEN_CACHE_ACTIVE,
-	TOKEN_CACHE_DISABLED,
-	TOKEN_CACHE_UNKNOWN,	 /* unknown or deleted: 401 token_invalid */
-	TOKEN_CACHE_UNAVAILABLE, /* database error, time-out or no connection: 503 */
-};
-
-/* token_id and user_id are 0 unless the result is ACTIVE or DISABLED. */
-typedef void (*token_cache_cb)(enum token_cache_result result, int64_t token_id, int64_t user_id,
-			       void *arg);
 
 struct token_cache;
 

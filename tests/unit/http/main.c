@@ -5,5 +5,6 @@ int main(void)
 {
 	SRunner *sr = srunner_create(make_suite_http());
 	srunner_add_suite(sr, make_suite_http_media());
+	srunner_add_suite(sr, make_suite_http_parse());
 	return run_tap(sr);
 }
