@@ -6,6 +6,7 @@
 #include "fuzz.h"
 
 #include "lib/jsontext.h"
+#include "lib/utf8.h"
 #include "webhook/request.h"
 
 #include <stdbool.h>
@@ -17,7 +18,7 @@
 static void check_jsontext(const char *body, size_t len)
 {
 	const char *why = jsontext_check(body, len);
-	bool utf8 = jsontext_utf8_valid((const unsigned char *)body, len);
+	bool utf8 = utf8_valid((const unsigned char *)body, len);
 	bool grammar = jsontext_grammar_valid(body, len);
 
 	FUZZ_CHECK((why == NULL) == (utf8 && grammar));
@@ -29,7 +30,7 @@ static void check_jsontext(const char *body, size_t len)
 	}
 }
 
-static void check_body(enum webhook_module module, enum webhook_body_kind kind, const char *body,
+static void check_body(enum module_kind module, enum webhook_body_kind kind, const char *body,
 		       size_t len)
 {
 	const char *code = NULL;
@@ -39,7 +40,7 @@ static void check_body(enum webhook_module module, enum webhook_body_kind kind, 
 	FUZZ_CHECK(status == 0 || status == 400 || status == 415);
 	FUZZ_CHECK(status == 0 || (code != NULL && msg[0] != '\0'));
 	FUZZ_CHECK((status == 415) == !webhook_body_kind_accepted(module, kind));
-	if (status != 0 || !webhook_module_is_message(module))
+	if (status != 0 || !module_is_message(module))
 		return;
 	/* An accepted message is a JSON object whose "text" is a non-empty string of at most
 	 * WEBHOOK_TEXT_MAX code points. */
@@ -58,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	enum webhook_module module = (enum webhook_module)(data[0] & 3);
+	enum module_kind module = (enum module_kind)(data[0] & 3);
 	enum webhook_body_kind kind = (enum webhook_body_kind)((data[0] >> 2) & 3);
 	size_t len = size - 1;
 	char *body = malloc(len ? len : 1);

@@ -4,7 +4,7 @@
 #include "fuzz.h"
 
 #include "core/token.h"
-#include "lib/redact.h"
+#include "core/redact.h"
 #include "webhook/request.h"
 
 #include <stdbool.h>
@@ -28,12 +28,12 @@ static void check_route(const char *path)
 		FUZZ_CHECK(n == 0);
 		return;
 	}
-	FUZZ_CHECK((int)r.module >= WEBHOOK_MODULE_CHANNEL && r.module <= WEBHOOK_MODULE_EXTENSION);
+	FUZZ_CHECK((int)r.module >= MODULE_CHANNEL && r.module <= MODULE_EXTENSION);
 	FUZZ_CHECK(!redact_has_secret(r.target));
-	if (r.module == WEBHOOK_MODULE_EXTENSION)
+	if (r.module == MODULE_EXTENSION)
 		FUZZ_CHECK(n == TOKEN_APP_ID_LEN && strncmp(r.target, "app_", 4) == 0);
 	else
-		FUZZ_CHECK(n >= 1 && n <= WEBHOOK_NAME_MAX && name_chars(r.target));
+		FUZZ_CHECK(n >= 1 && n <= MODULE_NAME_MAX && name_chars(r.target));
 }
 
 static void check_query(const char *query)
