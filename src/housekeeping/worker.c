@@ -81,9 +81,9 @@ static void statement_done(PGresult *res, void *arg)
 {
 	const struct housekeeping_job *job = arg;
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		log_debug("housekeeping: deleted %s %s", PQgetvalue(res, 0, 0), job->name);
+		log_debug("deleted %s %s", PQgetvalue(res, 0, 0), job->name);
 	else if (res != NULL) /* a lost connection is logged by the pool */
-		log_warn("housekeeping: deleting %s failed: %s", job->name,
+		log_warn("deleting %s failed: %s", job->name,
 			 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 }
 

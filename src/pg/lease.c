@@ -32,7 +32,7 @@ static void lease_lose(struct lease *l, const char *why)
 {
 	l->held = false;
 	l->standby_logged = false;
-	log_warn("%s: lost the lease (advisory lock %s,%s): %s", l->name, l->key1, l->key2, why);
+	log_warn("lost the %s lease (advisory lock %s,%s): %s", l->name, l->key1, l->key2, why);
 	l->cb(false, l->arg);
 }
 
@@ -40,7 +40,7 @@ static void lease_take(struct lease *l)
 {
 	l->held = true;
 	l->standby_logged = false;
-	log_info("%s: leading: took the lease (advisory lock %s,%s)", l->name, l->key1, l->key2);
+	log_info("leading: took the %s lease (advisory lock %s,%s)", l->name, l->key1, l->key2);
 	l->cb(true, l->arg);
 }
 
@@ -52,7 +52,7 @@ static void try_done(PGresult *res, void *arg)
 	if (res == NULL) /* the connection failed: the pool logs it, the next tick tries again */
 		return;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		log_warn("%s: taking the lease failed: %s", l->name, PQresultErrorMessage(res));
+		log_warn("taking the %s lease failed: %s", l->name, PQresultErrorMessage(res));
 		return;
 	}
 	if (l->try_generation != l->generation)
@@ -60,7 +60,7 @@ static void try_done(PGresult *res, void *arg)
 	if (PQgetvalue(res, 0, 0)[0] == 't') {
 		lease_take(l);
 	} else if (!l->standby_logged) {
-		log_info("%s: standing by: another process holds the lease (advisory lock %s,%s); "
+		log_info("standing by: another process holds the %s lease (advisory lock %s,%s); "
 			 "trying again every %d s",
 			 l->name, l->key1, l->key2, LEASE_RETRY_MS / 1000);
 		l->standby_logged = true;

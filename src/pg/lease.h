@@ -22,7 +22,7 @@ struct lease;
 typedef void (*lease_change_cb)(bool held, void *arg);
 
 /* The lock (key1, key2) on pool, whose size must be 1 (every statement of the holder then runs
- * in the session that holds the lock). name prefixes the log lines. The first try comes once
+ * in the session that holds the lock). name is the lease's in log lines. The first try comes once
  * the connection is up and first_try_ms have passed (rounded up to tries). */
 struct lease *lease_new(struct event_base *base, struct db_pool *pool, int key1, int key2,
 			const char *name, int first_try_ms, lease_change_cb cb, void *arg);
