@@ -127,9 +127,9 @@ static void housekeeping_on_db_connect(void *arg)
 	lease_reconnected(hk->lease);
 }
 
-/* A restarted process (its predecessor died) waits two turns before its first try, so that a
- * standby of another hookgated, which tries every turn, takes over first: a process that
- * crashed may crash again, the standby is known to run. */
+/* A restarted process (its predecessor died) waits twice the standbys' retry period before its
+ * first try, so that a standby of another hookgated, if there is one, takes over first: a
+ * process that crashed may crash again, the standby is known to run. */
 static bool housekeeping_setup(struct worker *w)
 {
 	struct housekeeping *hk = w->role;

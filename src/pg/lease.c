@@ -1,7 +1,7 @@
-/* lease: see lease.h. One timer: while the lease is free it tries to take it, while held it
- * checks that the connection holding it is still up; a second one, one-shot, tries at once on a
- * new connection. A try answered on a session that has since been replaced (a generation
- * behind) takes nothing: that session and its lock are gone. */
+/* lease: see lease.h. One timer, re-armed at each turn: while the lease is free it tries to
+ * take it, while held it checks that the connection holding it is still up; a second one tries
+ * at once on a new connection. A try answered on a session that has since been replaced (a
+ * generation behind) takes nothing: that session and its lock are gone. */
 #include "pg/lease.h"
 #include "core/log.h"
 
@@ -9,6 +9,10 @@
 #include <stdlib.h>
 
 #define LEASE_TRY_TIMEOUT_MS 5000
+/* Right after a start or a loss the lease is most likely held by a process on its way out (the
+ * previous generation after a reload, or a dropped session of our own): the first retries come
+ * sooner, 250 ms, 500 ms, 1 s, then every LEASE_RETRY_MS. */
+#define LEASE_FIRST_RETRY_MS 250
 
 static const char try_sql[] = "SELECT pg_try_advisory_lock($1::integer, $2::integer)";
 
@@ -18,7 +22,8 @@ struct lease {
 	char key1[16], key2[16];
 	struct event *timer;
 	struct event *kick;
-	int wait_ticks; /* no try before the timer has run this many more times */
+	bool waiting; /* first_try_ms has not passed yet */
+	int retry_ms; /* until the next try */
 	bool held;
 	bool trying;
 	bool standby_logged;
@@ -28,10 +33,17 @@ struct lease {
 	void *arg;
 };
 
+static void lease_arm(struct event *ev, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	evtimer_add(ev, &tv);
+}
+
 static void lease_lose(struct lease *l, const char *why)
 {
 	l->held = false;
 	l->standby_logged = false;
+	l->retry_ms = LEASE_FIRST_RETRY_MS;
 	log_warn("lost the %s lease (advisory lock %s,%s): %s", l->name, l->key1, l->key2, why);
 	l->cb(false, l->arg);
 }
@@ -49,7 +61,7 @@ static void try_done(PGresult *res, void *arg)
 	struct lease *l = arg;
 
 	l->trying = false;
-	if (res == NULL) /* the connection failed: the pool logs it, the next tick tries again */
+	if (res == NULL) /* the connection failed: the pool logs it, the next turn tries again */
 		return;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		log_warn("taking the %s lease failed: %s", l->name, PQresultErrorMessage(res));
@@ -71,7 +83,7 @@ static void lease_try(struct lease *l)
 {
 	const char *params[] = { l->key1, l->key2 };
 
-	if (l->held || l->trying || l->wait_ticks > 0 || db_pool_ready(l->pool) == 0)
+	if (l->held || l->trying || l->waiting || db_pool_ready(l->pool) == 0)
 		return;
 	l->try_generation = l->generation;
 	l->trying = db_query(l->pool, try_sql, 2, params, LEASE_TRY_TIMEOUT_MS, try_done, l);
@@ -82,12 +94,17 @@ static void lease_tick(evutil_socket_t fd, short what, void *arg)
 	struct lease *l = arg;
 	(void)fd;
 	(void)what;
-	if (l->wait_ticks > 0)
-		l->wait_ticks--;
+	l->waiting = false;
 	if (l->held && db_pool_ready(l->pool) == 0)
 		lease_lose(l, "its connection to PostgreSQL is gone");
 	else
 		lease_try(l);
+	if (l->held) {
+		lease_arm(l->timer, LEASE_RETRY_MS);
+		return;
+	}
+	lease_arm(l->timer, l->retry_ms);
+	l->retry_ms = l->retry_ms * 2 < LEASE_RETRY_MS ? l->retry_ms * 2 : LEASE_RETRY_MS;
 }
 
 static void lease_kick(evutil_socket_t fd, short what, void *arg)
@@ -101,35 +118,33 @@ struct lease *lease_new(struct event_base *base, struct db_pool *pool, int key1,
 			const char *name, int first_try_ms, lease_change_cb cb, void *arg)
 {
 	struct lease *l = calloc(1, sizeof(*l));
-	struct timeval every = { LEASE_RETRY_MS / 1000, (LEASE_RETRY_MS % 1000) * 1000 };
-
 	if (l == NULL)
 		return NULL;
 	l->pool = pool;
 	l->name = name;
 	snprintf(l->key1, sizeof(l->key1), "%d", key1);
 	snprintf(l->key2, sizeof(l->key2), "%d", key2);
-	l->wait_ticks = (first_try_ms + LEASE_RETRY_MS - 1) / LEASE_RETRY_MS;
+	l->waiting = first_try_ms > 0;
+	l->retry_ms = LEASE_FIRST_RETRY_MS;
 	l->cb = cb;
 	l->arg = arg;
-	l->timer = event_new(base, -1, EV_PERSIST, lease_tick, l);
+	l->timer = evtimer_new(base, lease_tick, l);
 	l->kick = evtimer_new(base, lease_kick, l);
-	if (l->timer == NULL || l->kick == NULL || event_add(l->timer, &every) != 0) {
+	if (l->timer == NULL || l->kick == NULL) {
 		lease_free(l);
 		return NULL;
 	}
+	lease_arm(l->timer, l->waiting ? first_try_ms : l->retry_ms);
 	return l;
 }
 
 /* The try waits for the next turn of the loop: the pool is still setting the connection up. */
 void lease_reconnected(struct lease *l)
 {
-	const struct timeval now = { 0, 0 };
-
 	l->generation++;
 	if (l->held)
 		lease_lose(l, "its connection to PostgreSQL was replaced");
-	evtimer_add(l->kick, &now);
+	lease_arm(l->kick, 0);
 }
 
 bool lease_held(const struct lease *l)

@@ -5,11 +5,12 @@
 # the jobs — counter fold, usage partitions, pruning of idempotency keys and sessions — while the
 # other stands by; nothing runs them while nobody holds the lock; and the standby takes over
 # when the leader's hookgated stops (SIGTERM) or its housekeeping process is killed (-9); a
-# leader whose connection is cut loses the lease with it.
+# leader whose connection is cut loses the lease with it; after a SIGHUP the new generation
+# takes the lease as soon as the old one has left.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"
 hg_setup
-plan 32
+plan 36
 
 LEASE="l.locktype = 'advisory' AND l.classid = 1751869300 AND l.objid = 2 AND l.objsubid = 2"
 
@@ -174,3 +175,20 @@ ok "the leader's session terminated: A logs that it lost the lease" \
 	wait_until 3000 logged "$HK_A" "lost the housekeeping lease"
 ok "within 5 s, two sessions again and one of them leads" wait_until 5000 lease_is "2|1|0"
 ok "a call is folded within 1.5 s" call_folds "$PORT_B" 1500
+
+# ---- SIGHUP: the new generation's housekeeping takes over at once ---------------------------------
+HG_PID=$PID_B
+hg_stop >/dev/null
+ok "B stopped: A leads within 5 s" wait_until 5000 lease_is "1|1|0"
+old=$(housekeeping_of "$PID_A")
+kill -HUP "$PID_A"
+start=$(hg_now_ms)
+new_leads() {
+	local hk
+	hk=$(housekeeping_of "$PID_A")
+	[[ -n $hk && $hk != "$old" ]] && logged "$hk" "housekeeping: leading" && lease_is "1|1|0"
+}
+ok "SIGHUP: the new housekeeping process leads within 1.5 s" wait_until 1500 new_leads
+diag "it led $(($(hg_now_ms) - start)) ms after the SIGHUP"
+ok "the old one is gone" wait_until 3000 hg_pid_dead "$old"
+ok "a call is folded within 1.5 s" call_folds "$PORT_A" 1500
