@@ -1,4 +1,4 @@
-/* housekeeping_worker: the housekeeping process ("hookgated: housekeeping", README "Running"),
+/* housekeeping_worker: the housekeeping process ("hookgated: housekeeping", README "Housekeeping"),
  * which runs every singleton and periodic job on the schema — the counter fold, usage
  * partitions and retention, the dead-row watch, pruning idempotency keys and sessions — while it
  * leads: one process at a time across every hookgated on the database holds the lease
