@@ -35,7 +35,6 @@ struct admin_role {
 	struct ratelimit *login_budget; /* password checks per client address */
 	struct ratelimit *refusal_log;	/* a log line per address and minute of 429s */
 	int64_t busy_logged_us;		/* when a full password-check queue was last logged */
-	struct event *prune;		/* deletes expired sessions now and then */
 };
 
 /* Who is asking, as the session look-up found it. */

@@ -1,5 +1,6 @@
 /* admin_worker: see admin/worker.h. The route table of docs/api-admin.md, the session each route
- * needs, and the worker's own state: the password-check threads and the session pruning timer. */
+ * needs, and the worker's own state: the password-check threads and the login budget. Expired
+ * sessions are deleted by the housekeeping process. */
 #include "admin/worker.h"
 #include "admin/login.h"
 #include "admin/modules.h"
@@ -26,7 +27,6 @@
  * table of twice as many 32-byte slots (256 KiB). An address idle long enough to have its full
  * burst back may lose its slot to another: forgetting it changes nothing. */
 #define LOGIN_ADDRESSES 4096
-#define PRUNE_INTERVAL_S 600
 
 enum route_auth { ROUTE_NO_SESSION, ROUTE_PRE2FA, ROUTE_FULL, ROUTE_ANY };
 
@@ -202,26 +202,9 @@ static void admin_route(struct worker *w, struct http_request *req)
 	}
 }
 
-static void prune_done(PGresult *res, void *arg)
-{
-	(void)arg;
-	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		log_debug("admin: pruned %s expired session(s)", PQgetvalue(res, 0, 0));
-}
-
-static void prune_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker *w = arg;
-	(void)fd;
-	(void)what;
-	db_query(w->db, "SELECT hookgate.prune_sessions()", 0, NULL, ADMIN_DB_TIMEOUT_MS,
-		 prune_done, NULL);
-}
-
 static bool admin_setup(struct worker *w)
 {
 	struct admin_role *role = w->role;
-	struct timeval tv = { PRUNE_INTERVAL_S, 0 };
 
 	role->pwcheck = admin_pwcheck_new(w->base, PWCHECK_THREADS, PWCHECK_MAX_PENDING,
 					  PWCHECK_MAX_PER_ADDRESS);
@@ -235,8 +218,7 @@ static bool admin_setup(struct worker *w)
 		log_error("cannot map the login budget table: %s", strerror(errno));
 		return false;
 	}
-	role->prune = event_new(w->base, -1, EV_PERSIST, prune_cb, w);
-	return role->prune != NULL && event_add(role->prune, &tv) == 0;
+	return true;
 }
 
 static bool admin_teardown(struct worker *w)
@@ -249,26 +231,19 @@ static bool admin_teardown(struct worker *w)
 	role->login_budget = NULL;
 	ratelimit_destroy(role->refusal_log);
 	role->refusal_log = NULL;
-	if (role->prune)
-		event_free(role->prune);
-	role->prune = NULL;
 	return true;
 }
 
-int admin_worker_main(const struct hg_config *cfg, int listen_fd, int parent_fd)
+int admin_worker_main(const struct role_args *args)
 {
 	struct admin_role role = { 0 };
 	struct worker w = {
-		.kind = WORKER_KIND_ADMIN,
-		.index = 0,
-		.cfg = cfg,
-		.listen_fd = listen_fd,
-		.parent_fd = parent_fd,
+		.max_body = args->cfg->admin_max_body_size,
 		.route = admin_route,
 		.body_check = admin_body_check,
 		.setup = admin_setup,
 		.teardown = admin_teardown,
 		.role = &role,
 	};
-	return worker_run(&w);
+	return worker_run(&w, args);
 }

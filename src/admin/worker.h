@@ -3,9 +3,9 @@
 #ifndef HG_ADMIN_WORKER_H
 #define HG_ADMIN_WORKER_H
 
-#include "core/config.h"
+#include "proc/roles.h"
 
 /* Runs in the forked child; returns the exit status. */
-int admin_worker_main(const struct hg_config *cfg, int listen_fd, int parent_fd);
+int admin_worker_main(const struct role_args *args);
 
 #endif

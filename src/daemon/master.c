@@ -4,7 +4,6 @@
  * sigtimedwait(): the loop wakes on a signal or every tick, acts on it, then reaps every exited
  * child. Nothing runs inside a signal handler, so nothing can be interrupted half-way. */
 #include "daemon/master.h"
-#include "admin/worker.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "proc/listener.h"
@@ -14,7 +13,7 @@
 #include "core/redact.h"
 #include "core/schema.h"
 #include "proc/tls.h"
-#include "webhook/worker.h"
+#include "proc/roles.h"
 #include "lib/clock.h"
 
 #include <errno.h>
@@ -37,10 +36,12 @@
 #define QUIT_WAIT_MS 1000
 #define RATELIMIT_SLOTS 65536
 
+/* One process of a role (roles.h); the table of slots is rebuilt from the roles on a reload. */
 struct master_slot {
-	bool admin;
-	int index; /* 1..N for webhook workers */
-	pid_t pid; /* 0 while waiting to be (re)spawned */
+	const struct role *role;
+	int index;    /* 1..N in a numbered role, else 0 */
+	pid_t pid;    /* 0 while waiting to be (re)spawned */
+	bool spawned; /* a process of this slot ran before: the next one is a restart */
 	int64_t started_ms;
 	int quick_deaths;
 	int64_t respawn_at_ms;
@@ -49,8 +50,7 @@ struct master_slot {
 struct master {
 	struct hg_config cfg;
 	const char *config_path;
-	int webhook_fd;
-	int admin_fd;
+	int listen_fds[ROLE_LISTENERS]; /* by enum role_listener; -1 for none */
 	int alive_pipe[2]; /* workers hold the read end: EOF tells them the master died */
 	struct master_slot *slots;
 	int nslots;
@@ -146,10 +146,7 @@ static void master_check_tls(const struct hg_config *cfg)
 
 static void slot_title(const struct master_slot *slot, char *buf, size_t len)
 {
-	if (slot->admin)
-		snprintf(buf, len, "admin worker");
-	else
-		snprintf(buf, len, "webhook worker %d", slot->index);
+	role_title(slot->role, slot->index, buf, len);
 }
 
 /* In the child: undo what only the master needs, then run the worker. */
@@ -165,9 +162,15 @@ __attribute__((noreturn)) static void master_child(struct master *m, struct mast
 	snprintf(title, sizeof(title), "hookgated: %s", role);
 	proctitle_set(title);
 	log_set_role(role);
-	int status = slot->admin ? admin_worker_main(&m->cfg, m->admin_fd, m->alive_pipe[0])
-				 : webhook_worker_main(&m->cfg, slot->index, m->webhook_fd,
-						       m->alive_pipe[0], m->ratelimit);
+	const struct role_args args = {
+		.cfg = &m->cfg,
+		.index = slot->index,
+		.listen_fd = m->listen_fds[slot->role->listener],
+		.parent_fd = m->alive_pipe[0],
+		.ratelimit = m->ratelimit,
+		.restarted = slot->spawned,
+	};
+	int status = slot->role->main(&args);
 	free(m->slots);
 	free(m->retiring);
 	cfg_free(&m->cfg);
@@ -188,20 +191,29 @@ static void master_spawn(struct master *m, struct master_slot *slot)
 	if (pid == 0)
 		master_child(m, slot);
 	slot->pid = pid;
+	slot->spawned = true;
 	slot->started_ms = clock_mono_ms();
 	slot->respawn_at_ms = 0;
 	log_debug("started %s (pid %d)", role, (int)pid);
 }
 
+/* One slot per process each role asks for, in the order of the role table. */
 static bool master_make_slots(struct master *m)
 {
-	int n = m->cfg.workers + 1;
+	int n = 0;
+	for (size_t r = 0; r < roles_count; r++)
+		n += roles[r].count(&m->cfg);
 	struct master_slot *slots = calloc((size_t)n, sizeof(*slots));
 	if (slots == NULL)
 		return false;
-	for (int i = 0; i < m->cfg.workers; i++)
-		slots[i].index = i + 1;
-	slots[n - 1].admin = true;
+	struct master_slot *slot = slots;
+	for (size_t r = 0; r < roles_count; r++) {
+		int count = roles[r].count(&m->cfg);
+		for (int i = 1; i <= count; i++, slot++) {
+			slot->role = &roles[r];
+			slot->index = roles[r].numbered ? i : 0;
+		}
+	}
 	free(m->slots);
 	m->slots = slots;
 	m->nslots = n;
@@ -457,11 +469,11 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 	master_raise_nofile();
 	master_check_keys(&m->cfg);
 	master_check_tls(&m->cfg);
-	m->webhook_fd = listener_open(m->cfg.listen, err, sizeof(err));
-	if (m->webhook_fd < 0)
+	m->listen_fds[ROLE_LISTENER_WEBHOOK] = listener_open(m->cfg.listen, err, sizeof(err));
+	if (m->listen_fds[ROLE_LISTENER_WEBHOOK] < 0)
 		die("%s", err);
-	m->admin_fd = listener_open(m->cfg.admin_listen, err, sizeof(err));
-	if (m->admin_fd < 0)
+	m->listen_fds[ROLE_LISTENER_ADMIN] = listener_open(m->cfg.admin_listen, err, sizeof(err));
+	if (m->listen_fds[ROLE_LISTENER_ADMIN] < 0)
 		die("%s", err);
 	master_check_database(&m->cfg);
 	if (!foreground)
@@ -477,7 +489,7 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 
 int master_run(const char *config_path, bool foreground)
 {
-	struct master m = { .webhook_fd = -1, .admin_fd = -1 };
+	struct master m = { .listen_fds = { -1, -1, -1 } };
 
 	master_setup(&m, config_path, foreground);
 	sigemptyset(&m.signals);
@@ -496,8 +508,8 @@ int master_run(const char *config_path, bool foreground)
 	log_info("stopped");
 	close(m.alive_pipe[0]);
 	close(m.alive_pipe[1]);
-	close(m.webhook_fd);
-	close(m.admin_fd);
+	close(m.listen_fds[ROLE_LISTENER_WEBHOOK]);
+	close(m.listen_fds[ROLE_LISTENER_ADMIN]);
 	free(m.slots);
 	free(m.retiring);
 	ratelimit_destroy(m.ratelimit);

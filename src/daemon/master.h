@@ -1,6 +1,6 @@
-/* master: the hookgated master process (docs/operations.md) — start-up checks, the prefork of
- * webhook workers and the admin worker, and the signal loop that reaps, respawns, reloads and
- * stops. */
+/* master: the hookgated master process (docs/operations.md) — start-up checks, the prefork of the
+ * processes the role table asks for (roles.h), and the signal loop that reaps, respawns, reloads
+ * and stops. */
 #ifndef HG_MASTER_H
 #define HG_MASTER_H
 

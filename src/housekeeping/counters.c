@@ -1,4 +1,4 @@
-/* counters: see counters.h. One timer; a fold is never sent while the previous one runs. */
+/* counters: see counters.h. A fold is never sent while the previous one runs. */
 #include "housekeeping/counters.h"
 #include "core/log.h"
 
@@ -15,7 +15,6 @@ static const char fold_sql[] = "SELECT hookgate.fold_token_counts()";
 
 struct counters {
 	struct db_pool *pool;
-	struct event *timer;
 	bool running;
 	bool failing; /* log a failure once, and its end */
 };
@@ -41,37 +40,22 @@ static void fold_done(PGresult *res, void *arg)
 	c->failing = res != NULL;
 }
 
-static void fold_cb(evutil_socket_t fd, short what, void *arg)
+void counters_fold(struct counters *c)
 {
-	struct counters *c = arg;
-	(void)fd;
-	(void)what;
 	if (c->running || db_pool_ready(c->pool) == 0)
 		return;
 	c->running = db_query(c->pool, fold_sql, 0, NULL, COUNTERS_FOLD_TIMEOUT_MS, fold_done, c);
 }
 
-struct counters *counters_start(struct event_base *base, struct db_pool *pool)
+struct counters *counters_new(struct db_pool *pool)
 {
 	struct counters *c = calloc(1, sizeof(*c));
-	struct timeval every = { 0, COUNTERS_FOLD_EVERY_MS * 1000 };
-
-	if (c == NULL)
-		return NULL;
-	c->pool = pool;
-	c->timer = event_new(base, -1, EV_PERSIST, fold_cb, c);
-	if (c->timer == NULL || event_add(c->timer, &every) != 0) {
-		counters_free(c);
-		return NULL;
-	}
+	if (c != NULL)
+		c->pool = pool;
 	return c;
 }
 
 void counters_free(struct counters *c)
 {
-	if (c == NULL)
-		return;
-	if (c->timer)
-		event_free(c->timer);
 	free(c);
 }

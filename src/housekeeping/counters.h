@@ -1,13 +1,12 @@
 /* counters: the fold of the token counters. A batch does not update webhook_tokens: it
- * inserts its counts into hookgate.token_counts_pending (docs/schema.md).
- * Every webhook worker asks PostgreSQL to fold those rows into webhook_tokens twice a second;
- * hookgate.fold_token_counts() takes an advisory lock, so one fold runs at a time across
- * workers and nodes, and webhook_tokens is at most about a second behind while one worker
- * lives. Asynchronous like everything on a worker's loop. */
+ * inserts its counts into hookgate.token_counts_pending (docs/schema.md). The
+ * housekeeping leader asks PostgreSQL to fold those rows into webhook_tokens twice a second
+ * (housekeeping/worker.c), so webhook_tokens is at most about a second behind while a leader
+ * runs; hookgate.fold_token_counts() also takes an advisory lock of its own, so that folds
+ * from anywhere else (SQL callers) never run two at a time. Asynchronous like everything on a
+ * worker's loop. */
 #ifndef HG_COUNTERS_H
 #define HG_COUNTERS_H
-
-#include <event2/event.h>
 
 #include "pg/db.h"
 
@@ -15,7 +14,9 @@
 
 struct counters;
 
-struct counters *counters_start(struct event_base *base, struct db_pool *pool);
+struct counters *counters_new(struct db_pool *pool);
+/* Sends one fold, unless the previous one is still running. */
+void counters_fold(struct counters *c);
 /* Free only once the loop has stopped (a fold in flight calls back into it otherwise). */
 void counters_free(struct counters *c);
 

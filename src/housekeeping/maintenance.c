@@ -5,11 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define MAINTENANCE_FIRST_S 5
-#define MAINTENANCE_EVERY_S 3600
 #define MAINTENANCE_TIMEOUT_MS 30000
 #define MONTHS_AHEAD "3"
-#define WATCH_EVERY_S 60
 #define WATCH_TIMEOUT_MS 10000
 /* Dead row versions of token_counts_pending past which cleanup is held back, not merely
  * behind: with cleanup working, folds prune the pages they read and the table keeps under
@@ -18,9 +15,8 @@
 #define WATCH_DEAD_MIN 500000
 
 struct maintenance {
-	struct worker *w;
-	struct event *timer;
-	struct event *watch;
+	struct db_pool *pool;
+	const struct hg_config *cfg;
 };
 
 /* Every batch inserts its counts into token_counts_pending and each fold deletes them. A
@@ -52,7 +48,7 @@ static void retention_done(PGresult *res, void *arg);
 static void partitions_done(PGresult *res, void *arg)
 {
 	struct maintenance *m = arg;
-	const struct hg_config *cfg = m->w->cfg;
+	const struct hg_config *cfg = m->cfg;
 	char interval[64];
 	const char *params[] = { interval };
 
@@ -65,7 +61,7 @@ static void partitions_done(PGresult *res, void *arg)
 		return;
 	snprintf(interval, sizeof(interval), "%lld milliseconds",
 		 (long long)cfg->usage_retention_ms);
-	db_query(m->w->db, "SELECT hookgate.drop_usage_partitions($1::interval)", 1, params,
+	db_query(m->pool, "SELECT hookgate.drop_usage_partitions($1::interval)", 1, params,
 		 MAINTENANCE_TIMEOUT_MS, retention_done, m);
 }
 
@@ -83,17 +79,12 @@ static void retention_done(PGresult *res, void *arg)
 
 /* A missed round (PostgreSQL down) is harmless: partitions exist three months ahead, and the
  * default partition catches rows in between. */
-static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
+void maintenance_partitions(struct maintenance *m)
 {
-	struct maintenance *m = arg;
 	const char *months[] = { MONTHS_AHEAD };
-	(void)fd;
-	(void)what;
 
-	db_query(m->w->db, "SELECT hookgate.ensure_usage_partitions($1::integer)", 1, months,
+	db_query(m->pool, "SELECT hookgate.ensure_usage_partitions($1::integer)", 1, months,
 		 MAINTENANCE_TIMEOUT_MS, partitions_done, m);
-	struct timeval tv = { MAINTENANCE_EVERY_S, 0 };
-	evtimer_add(m->timer, &tv);
 }
 
 static void watch_done(PGresult *res, void *arg)
@@ -117,42 +108,22 @@ static void watch_done(PGresult *res, void *arg)
 					: PQgetvalue(res, 0, 1));
 }
 
-static void watch_cb(evutil_socket_t fd, short what, void *arg)
+void maintenance_watch(struct maintenance *m)
 {
-	struct maintenance *m = arg;
-	(void)fd;
-	(void)what;
-
-	db_query(m->w->db, watch_sql, 0, NULL, WATCH_TIMEOUT_MS, watch_done, NULL);
-	struct timeval tv = { WATCH_EVERY_S, 0 };
-	evtimer_add(m->watch, &tv);
+	db_query(m->pool, watch_sql, 0, NULL, WATCH_TIMEOUT_MS, watch_done, NULL);
 }
 
-struct maintenance *maintenance_start(struct worker *w)
+struct maintenance *maintenance_new(struct db_pool *pool, const struct hg_config *cfg)
 {
 	struct maintenance *m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return NULL;
-	m->w = w;
-	m->timer = evtimer_new(w->base, maintenance_cb, m);
-	m->watch = evtimer_new(w->base, watch_cb, m);
-	if (m->timer == NULL || m->watch == NULL) {
-		maintenance_free(m);
-		return NULL;
-	}
-	struct timeval tv = { MAINTENANCE_FIRST_S, 0 };
-	evtimer_add(m->timer, &tv);
-	evtimer_add(m->watch, &tv);
+	m->pool = pool;
+	m->cfg = cfg;
 	return m;
 }
 
 void maintenance_free(struct maintenance *m)
 {
-	if (m == NULL)
-		return;
-	if (m->timer)
-		event_free(m->timer);
-	if (m->watch)
-		event_free(m->watch);
 	free(m);
 }

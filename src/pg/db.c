@@ -56,6 +56,7 @@ struct db_conn {
 struct db_pool {
 	struct event_base *base;
 	char *conninfo;
+	char *application_name; /* NULL: whatever conninfo says */
 	int size;
 	struct db_conn *conns;
 	struct db_query_list queue;
@@ -242,9 +243,18 @@ static void conn_poll(struct db_conn *c)
 	}
 }
 
+/* conninfo (key=value text or a URI) is expanded in place of dbname; application_name comes
+ * after it, so it wins over one the conninfo sets. */
+static PGconn *pool_connect_start(const struct db_pool *pool)
+{
+	const char *keys[] = { "dbname", pool->application_name ? "application_name" : NULL, NULL };
+	const char *values[] = { pool->conninfo, pool->application_name, NULL };
+	return PQconnectStartParams(keys, values, 1);
+}
+
 static void conn_start(struct db_conn *c)
 {
-	c->pg = PQconnectStart(c->pool->conninfo);
+	c->pg = pool_connect_start(c->pool);
 	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
 		conn_fail(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
 		return;
@@ -427,8 +437,9 @@ static void pool_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
-			    db_connect_cb on_connect, void *arg)
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo,
+			    const char *application_name, int size, db_connect_cb on_connect,
+			    void *arg)
 {
 	struct db_pool *pool = calloc(1, sizeof(*pool));
 	if (!pool)
@@ -438,10 +449,12 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 	pool->on_connect = on_connect;
 	pool->on_connect_arg = arg;
 	pool->conninfo = strdup(conninfo);
+	pool->application_name = application_name ? strdup(application_name) : NULL;
 	pool->conns = calloc((size_t)size, sizeof(*pool->conns));
 	TAILQ_INIT(&pool->queue);
 	pool->sweep = event_new(base, -1, EV_PERSIST, pool_sweep_cb, pool);
-	if (!pool->conninfo || !pool->conns || !pool->sweep) {
+	if (!pool->conninfo || (application_name && !pool->application_name) || !pool->conns ||
+	    !pool->sweep) {
 		db_pool_free(pool);
 		return NULL;
 	}
@@ -480,6 +493,7 @@ void db_pool_free(struct db_pool *pool)
 		event_free(pool->sweep);
 	free(pool->conns);
 	free(pool->conninfo);
+	free(pool->application_name);
 	for (int i = 0; i < pool->nsetup; i++)
 		free(pool->setup[i]);
 	free(pool);

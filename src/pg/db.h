@@ -41,8 +41,11 @@ typedef void (*db_connect_cb)(void *arg);
 /* A NOTIFY received on any connection: channel and payload are valid during the call only. */
 typedef void (*db_notify_cb)(const char *channel, const char *payload, void *arg);
 
-struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
-			    db_connect_cb on_connect, void *arg);
+/* application_name, when not NULL, names the pool's sessions in pg_stat_activity, over one that
+ * conninfo sets. */
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo,
+			    const char *application_name, int size, db_connect_cb on_connect,
+			    void *arg);
 void db_pool_free(struct db_pool *pool);
 
 /* Every connection runs LISTEN channel as soon as it is up (before any other statement), so a

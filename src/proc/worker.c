@@ -36,6 +36,12 @@ static void worker_drain(struct worker *w, const char *why)
 {
 	if (w->draining)
 		return;
+	if (w->http == NULL) { /* no listener: no request to wait for */
+		log_info("%s: stopping", why);
+		w->draining = true;
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
 	log_info("%s: stopping gracefully (%d request(s) in flight)", why,
 		 http_server_inflight(w->http));
 	w->draining = true;
@@ -130,9 +136,8 @@ static int worker_max_connections(void)
 static bool worker_setup_http(struct worker *w)
 {
 	char err[512];
-	const bool webhook = w->kind == WORKER_KIND_WEBHOOK;
 	struct http_limits limits = {
-		.max_body = webhook ? w->cfg->max_body_size : w->cfg->admin_max_body_size,
+		.max_body = w->max_body,
 		.head_timeout_ms = 8000,
 		.idle_timeout_ms = 60000,
 		.body_timeout_ms = 30000,
@@ -176,12 +181,14 @@ static bool worker_setup(struct worker *w)
 	if (!w->ev_term || !w->ev_int || !w->ev_quit || !w->ev_hup || !w->ev_parent)
 		return false;
 	event_add(w->ev_parent, NULL);
-	w->db = db_pool_new(w->base, w->cfg->conninfo, w->cfg->pool_size, worker_on_db_connect, w);
+	w->db = db_pool_new(w->base, w->cfg->conninfo, w->application_name,
+			    w->pool_size > 0 ? w->pool_size : w->cfg->pool_size,
+			    worker_on_db_connect, w);
 	if (w->db == NULL)
 		return false;
 	if (w->setup && !w->setup(w))
 		return false;
-	return worker_setup_http(w);
+	return w->listen_fd < 0 || worker_setup_http(w);
 }
 
 static void worker_free_event(struct event **ev)
@@ -215,9 +222,13 @@ static void worker_teardown(struct worker *w)
 	crypto_keys_wipe(&w->keys);
 }
 
-int worker_run(struct worker *w)
+int worker_run(struct worker *w, const struct role_args *args)
 {
 	int status = 0;
+	w->cfg = args->cfg;
+	w->index = args->index;
+	w->listen_fd = args->listen_fd;
+	w->parent_fd = args->parent_fd;
 	if (!worker_setup(w)) {
 		log_error("worker set-up failed");
 		status = 1;

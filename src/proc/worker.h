@@ -1,6 +1,7 @@
-/* worker: what every worker process shares — its own event_base and HTTP server on the socket
- * the master opened, its PostgreSQL pool, the keys, signals as ordinary callbacks, the watch on
- * the master's pipe, and the graceful drain that lets the requests in flight finish. */
+/* worker: what every worker process shares, whatever its role (roles.h) — its own event_base, an
+ * HTTP server on the socket the master opened (for a role with a listener), its PostgreSQL pool,
+ * the keys, signals as ordinary callbacks, the watch on the master's pipe, and the graceful
+ * drain that lets the requests in flight finish. */
 #ifndef HG_WORKER_H
 #define HG_WORKER_H
 
@@ -10,10 +11,9 @@
 
 #include "core/config.h"
 #include "core/crypto.h"
+#include "proc/roles.h"
 #include "pg/db.h"
 #include "http/server.h"
-
-enum worker_kind { WORKER_KIND_WEBHOOK, WORKER_KIND_ADMIN };
 
 struct worker;
 typedef void (*worker_route_cb)(struct worker *w, struct http_request *req);
@@ -23,18 +23,21 @@ typedef bool (*worker_hook_cb)(struct worker *w);
 /* Expect: 100-continue (see http_body_check): whether the answer may depend on the body. */
 typedef bool (*worker_body_cb)(struct worker *w, const struct http_request *req);
 
+/* The role's main fills in its part (route … role) and calls worker_run with its role_args. */
 struct worker {
-	enum worker_kind kind;
-	int index; /* 1..N for webhook workers, 0 for the admin worker */
+	int index; /* 1..N in a numbered role, else 0 */
 	const struct hg_config *cfg;
-	int listen_fd;
-	int parent_fd; /* read end of the master's pipe: EOF means the master died */
-	worker_route_cb route;
-	worker_body_cb body_check;   /* may be NULL: every announced body is read */
-	worker_hook_cb setup;	     /* may be NULL */
-	worker_hook_cb teardown;     /* may be NULL */
-	db_connect_cb on_db_connect; /* may be NULL; arg is the worker */
-	void *role;		     /* the role's own state */
+	int listen_fd;		      /* -1: the role serves no HTTP */
+	int parent_fd;		      /* read end of the master's pipe: EOF means the master died */
+	uint64_t max_body;	      /* request bodies, with a listener */
+	int pool_size;		      /* PostgreSQL connections; 0: database.pool_size */
+	const char *application_name; /* of those connections; NULL: the conninfo's */
+	worker_route_cb route;	      /* with a listener */
+	worker_body_cb body_check;    /* may be NULL: every announced body is read */
+	worker_hook_cb setup;	      /* may be NULL */
+	worker_hook_cb teardown;      /* may be NULL */
+	db_connect_cb on_db_connect;  /* may be NULL; arg is the worker */
+	void *role;		      /* the role's own state */
 
 	struct event_base *base;
 	struct http_server *http;
@@ -46,8 +49,9 @@ struct worker {
 	int64_t drain_deadline_ms;
 };
 
-/* Runs the worker until it is told to stop; returns the process exit status. */
-int worker_run(struct worker *w);
+/* Takes cfg, index and the sockets from args, then runs the worker until it is told to stop;
+ * returns the process exit status. */
+int worker_run(struct worker *w, const struct role_args *args);
 
 /* GET /healthz: 200 when PostgreSQL answers a trivial statement within a second, else 503. */
 void worker_healthz(struct worker *w, struct http_request *req);

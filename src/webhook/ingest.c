@@ -1,5 +1,5 @@
 /* ingest: see ingest.h. The queue and its deadlines are batch.c's; here a batch becomes one
- * statement and its result the answers. Another timer purges idempotency keys. A batch still
+ * statement and its result the answers. A batch still
  * running in PostgreSQL at its deadline is orphaned (batch.c answers its callers), and waits
  * on its connection for the result that says what became of it. */
 #include "webhook/ingest.h"
@@ -19,8 +19,6 @@
 /* PostgreSQL abandons a batch this long before we stop waiting for it, which leaves that
  * much for its commit and answer: a batch answered 503 has then (almost surely) not committed. */
 #define INGEST_COMMIT_MARGIN_MS 100
-#define INGEST_PRUNE_EVERY_S 600
-#define INGEST_PRUNE_TIMEOUT_MS 10000
 /* How long an orphaned batch's connection waits for its result before giving up on it. */
 #define INGEST_LATE_LIMIT_MS 30000
 #define INGEST_FIX_TIMEOUT_MS 10000
@@ -35,7 +33,6 @@ static const char ingest_sql[] =
 	" $2::bigint[], $3::bigint[], $4::integer[], $5::text[], $6::text[], $7::text[],"
 	" $8::text[], $9::text[], $10::text[], $11::inet[], $12::text[], $13::integer[],"
 	" $14::integer[], $15::timestamptz[], $16::integer)";
-static const char prune_sql[] = "SELECT hookgate.prune_idempotency_keys()";
 /* The usage rows of an orphaned batch that committed, made to say what their callers were told.
  * A call's row is the one of its token, its "at" (as sent, to the microsecond) and its message
  * (NULL when none was stored); invocation counts stay, as they count calls whatever became of
@@ -50,8 +47,6 @@ struct ingest {
 	struct event_base *base;
 	struct db_pool *pool;
 	struct batch_queue *queue;
-	struct event *prune;
-	bool prune_running;
 };
 
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
@@ -390,33 +385,10 @@ void ingest_submit(struct ingest *ing, struct ingest_call *call)
 	batch_queue_submit(ing->queue, call);
 }
 
-static void prune_done(PGresult *res, void *arg)
-{
-	struct ingest *ing = arg;
-	ing->prune_running = false;
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		log_debug("purged %s expired idempotency keys", PQgetvalue(res, 0, 0));
-	else if (res != NULL)
-		log_warn("purging idempotency keys failed: %s",
-			 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-}
-
-static void prune_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ingest *ing = arg;
-	(void)fd;
-	(void)what;
-	if (ing->prune_running || db_pool_ready(ing->pool) == 0)
-		return;
-	ing->prune_running =
-		db_query(ing->pool, prune_sql, 0, NULL, INGEST_PRUNE_TIMEOUT_MS, prune_done, ing);
-}
-
 struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,
 			  int delay_us)
 {
 	struct ingest *ing = calloc(1, sizeof(*ing));
-	struct timeval every = { INGEST_PRUNE_EVERY_S, 0 };
 	const struct batch_config cfg = { .max_batch = max_batch,
 					  .delay_us = delay_us,
 					  .deadline_ms = INGEST_DEADLINE_MS,
@@ -427,10 +399,8 @@ struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max
 	ing->base = base;
 	ing->pool = pool;
 	ing->queue = batch_queue_new(base, &cfg, ingest_send, ing);
-	ing->prune = event_new(base, -1, EV_PERSIST, prune_cb, ing);
 	/* Parsed and planned once per connection: per batch it was 4% of PostgreSQL's work. */
-	if (ing->queue == NULL || ing->prune == NULL || event_add(ing->prune, &every) != 0 ||
-	    !db_pool_prepare(pool, ingest_stmt, ingest_sql)) {
+	if (ing->queue == NULL || !db_pool_prepare(pool, ingest_stmt, ingest_sql)) {
 		ingest_free(ing);
 		return NULL;
 	}
@@ -442,7 +412,5 @@ void ingest_free(struct ingest *ing)
 	if (ing == NULL)
 		return;
 	batch_queue_free(ing->queue);
-	if (ing->prune)
-		event_free(ing->prune);
 	free(ing);
 }

@@ -66,8 +66,7 @@ struct ingest;
  * batch, which leaves once the clients just answered have sent their next calls too, or
  * delay_us after the answer (the queue is webhook/batch.h's). A late batch, answered at the
  * deadline and still waiting for its result (up to 30 s, on its connection), does not count
- * as the one in flight. Also purges expired idempotency keys now and then
- * (hookgate.prune_idempotency_keys). */
+ * as the one in flight. (Expired idempotency keys are purged by the housekeeping process.) */
 struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,
 			  int delay_us);
 /* Answers every call not yet answered with 503 (outcome unknown for a batch in flight) and

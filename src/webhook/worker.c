@@ -11,8 +11,6 @@
 #include "http/reply.h"
 #include "webhook/ingest.h"
 #include "core/log.h"
-#include "housekeeping/counters.h"
-#include "housekeeping/maintenance.h"
 #include "proc/ratelimit.h"
 #include "core/redact.h"
 #include "core/token.h"
@@ -34,8 +32,6 @@ struct webhook_role {
 	struct token_cache *tokens;
 	struct ingest *ingest;
 	struct ratelimit *ratelimit;
-	struct maintenance *maintenance; /* worker 1 only */
-	struct counters *counters;
 };
 
 struct webhook_call {
@@ -315,21 +311,12 @@ static bool webhook_setup(struct worker *w)
 	struct webhook_role *role = role_of(w);
 	role->tokens = token_cache_new(w->db, &w->keys);
 	role->ingest = ingest_new(w->base, w->db, WEBHOOK_MAX_BATCH, WEBHOOK_BATCH_DELAY_US);
-	role->counters = counters_start(w->base, w->db);
-	if (role->tokens == NULL || role->ingest == NULL || role->counters == NULL)
-		return false;
-	if (w->index == 1 && (role->maintenance = maintenance_start(w)) == NULL)
-		return false;
-	return true;
+	return role->tokens != NULL && role->ingest != NULL;
 }
 
 static bool webhook_teardown(struct worker *w)
 {
 	struct webhook_role *role = role_of(w);
-	maintenance_free(role->maintenance);
-	role->maintenance = NULL;
-	counters_free(role->counters);
-	role->counters = NULL;
 	ingest_free(role->ingest);
 	role->ingest = NULL;
 	token_cache_free(role->tokens);
@@ -337,16 +324,11 @@ static bool webhook_teardown(struct worker *w)
 	return true;
 }
 
-int webhook_worker_main(const struct hg_config *cfg, int index, int listen_fd, int parent_fd,
-			struct ratelimit *ratelimit)
+int webhook_worker_main(const struct role_args *args)
 {
-	struct webhook_role role = { .ratelimit = ratelimit };
+	struct webhook_role role = { .ratelimit = args->ratelimit };
 	struct worker w = {
-		.kind = WORKER_KIND_WEBHOOK,
-		.index = index,
-		.cfg = cfg,
-		.listen_fd = listen_fd,
-		.parent_fd = parent_fd,
+		.max_body = args->cfg->max_body_size,
 		.route = webhook_route,
 		.body_check = webhook_body_check,
 		.setup = webhook_setup,
@@ -354,5 +336,5 @@ int webhook_worker_main(const struct hg_config *cfg, int index, int listen_fd, i
 		.on_db_connect = webhook_on_db_connect,
 		.role = &role,
 	};
-	return worker_run(&w);
+	return worker_run(&w, args);
 }

@@ -3,12 +3,10 @@
 #ifndef HG_WEBHOOK_WORKER_H
 #define HG_WEBHOOK_WORKER_H
 
-#include "core/config.h"
-#include "proc/ratelimit.h"
+#include "proc/roles.h"
 
-/* Runs in the forked child; returns the exit status. ratelimit is the table the master
+/* Runs in the forked child; returns the exit status. args->ratelimit is the table the master
  * shares between all webhook workers. */
-int webhook_worker_main(const struct hg_config *cfg, int index, int listen_fd, int parent_fd,
-			struct ratelimit *ratelimit);
+int webhook_worker_main(const struct role_args *args);
 
 #endif

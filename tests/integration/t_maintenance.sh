@@ -1,8 +1,9 @@
 #!/bin/bash
 # shellcheck disable=SC2119
-# Housekeeping by webhook worker 1: monthly token_usage partitions kept three months ahead,
-# partitions older than database.usage_retention dropped (their rows with them), and a warning
-# when an open transaction keeps PostgreSQL from cleaning up the pending token counts folds read.
+# Maintenance by the housekeeping process (its leader): monthly token_usage partitions kept three
+# months ahead, partitions older than database.usage_retention dropped (their rows with them),
+# and a warning when an open transaction keeps PostgreSQL from cleaning up the pending token
+# counts folds read.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
 plan 9
@@ -25,7 +26,7 @@ pg_sql "INSERT INTO hookgate.token_usage (token_id, user_id, at, module, target,
 ok "before: the partition three months ahead is gone" bash -c "[[ '$(parts)' != *$ahead* ]]"
 
 hg_start || bail_out "hookgated does not start"
-ok "worker 1 re-creates the partition three months ahead" \
+ok "the housekeeping leader re-creates the partition three months ahead" \
 	wait_until 15000 bash -c "[[ \$(PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER PGDATABASE=$PGDATABASE psql -X -At -c \"SELECT count(*) FROM pg_class WHERE relname = '$ahead'\") == 1 ]]"
 ok "the partition older than usage_retention is dropped" \
 	wait_until 5000 bash -c "[[ \$(PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER PGDATABASE=$PGDATABASE psql -X -At -c \"SELECT count(*) FROM pg_class WHERE relname = 'token_usage_y2020m01'\") == 0 ]]"

@@ -4,7 +4,7 @@
 # good and a bad configuration, SIGTERM, SIGQUIT, and workers that outlive a killed master.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 30
+plan 31
 
 # "pid title" of each live child of the master, sorted by title.
 children_by_title() {
@@ -30,7 +30,7 @@ child_count_is() {
 replaced() {
 	local title=$1 old=$2 now
 	now=$(pid_of_title "$title")
-	[[ -n $now && $now != "$old" ]] && child_count_is 3
+	[[ -n $now && $now != "$old" ]] && child_count_is 4
 }
 
 # No pid of the list is still alive.
@@ -40,6 +40,17 @@ all_gone() {
 		hg_pid_alive "$pid" && return 1
 	done
 	return 0
+}
+
+# kill_replaced TITLE: kill -9 the child of that title and wait up to 1 s for its successor;
+# KILLED is the pid killed, KILL_MS how long the wait took.
+kill_replaced() {
+	local start
+	KILLED=$(pid_of_title "$1")
+	kill -KILL "$KILLED"
+	start=$(hg_now_ms)
+	wait_until 1000 replaced "$1" "$KILLED"
+	KILL_MS=$(($(hg_now_ms) - start))
 }
 
 # All the current children are new (none in the old list) and there are N of them.
@@ -74,7 +85,7 @@ webhook_healthz() {
 	http_status "http://127.0.0.1:$HG_PORT/healthz"
 }
 
-expected_titles='hookgated: admin worker|hookgated: webhook worker 1|hookgated: webhook worker 2'
+expected_titles='hookgated: admin worker|hookgated: housekeeping|hookgated: webhook worker 1|hookgated: webhook worker 2'
 
 pg_start
 hg_config
@@ -84,28 +95,26 @@ conf=$HG_TMP/hookgate.conf
 
 # ---- titles ------------------------------------------------------------------------------------
 is "$(proc_title "$HG_PID")" "hookgated: master" "the master's title"
-wait_until 2000 child_count_is 3
-is "$(hg_children | wc -l)" 3 "workers=2: three children"
+wait_until 2000 child_count_is 4
+is "$(hg_children | wc -l)" 4 "workers=2: four children (two webhook workers, admin, housekeeping)"
 is "$(titles)" "$expected_titles" "the children's titles"
 
 # ---- a dead worker is replaced within 1 s ------------------------------------------------------
-old=$(pid_of_title "hookgated: webhook worker 1")
-kill -KILL "$old"
-start=$(hg_now_ms)
-wait_until 1000 replaced "hookgated: webhook worker 1" "$old"
-ok "kill -9 of webhook worker 1: replaced within 1 s ($(($(hg_now_ms) - start)) ms)" \
-	replaced "hookgated: webhook worker 1" "$old"
+kill_replaced "hookgated: webhook worker 1"
+ok "kill -9 of webhook worker 1: replaced within 1 s ($KILL_MS ms)" \
+	replaced "hookgated: webhook worker 1" "$KILLED"
 is "$(titles)" "$expected_titles" "the titles after the replacement"
 is "$(webhook_healthz)" 200 "healthz 200 after the replacement"
 
-old=$(pid_of_title "hookgated: admin worker")
-kill -KILL "$old"
-start=$(hg_now_ms)
-wait_until 1000 replaced "hookgated: admin worker" "$old"
-ok "kill -9 of the admin worker: replaced within 1 s ($(($(hg_now_ms) - start)) ms)" \
-	replaced "hookgated: admin worker" "$old"
+kill_replaced "hookgated: admin worker"
+ok "kill -9 of the admin worker: replaced within 1 s ($KILL_MS ms)" \
+	replaced "hookgated: admin worker" "$KILLED"
 wait_until 2000 admin_ok
 is "$(admin_healthz)" 200 "the new admin worker answers healthz"
+
+kill_replaced "hookgated: housekeeping"
+ok "kill -9 of the housekeeping process: replaced within 1 s ($KILL_MS ms)" \
+	replaced "hookgated: housekeeping" "$KILLED"
 
 # Two quick deaths of the same worker: back-off is allowed, but not giving up.
 old=$(pid_of_title "hookgated: webhook worker 2")
@@ -122,8 +131,8 @@ old_pids=$(hg_children | paste -sd' ' -)
 # shellcheck disable=SC2086 # a list of pids
 {
 	kill -HUP "$HG_PID"
-	wait_until 5000 all_new 3 $old_pids
-	ok "SIGHUP: three new workers (none of $old_pids)" all_new 3 $old_pids
+	wait_until 5000 all_new 4 $old_pids
+	ok "SIGHUP: four new workers (none of $old_pids)" all_new 4 $old_pids
 	wait_until 3000 all_gone $old_pids
 	ok "SIGHUP: the old workers exit" all_gone $old_pids
 }
@@ -138,12 +147,12 @@ sed -i 's/^workers = 2$/workers = 3/' "$conf"
 old_pids=$(hg_children | paste -sd' ' -)
 kill -HUP "$HG_PID"
 # shellcheck disable=SC2086 # a list of pids
-wait_until 5000 all_new 4 $old_pids
-is "$(titles)" "$expected_titles|hookgated: webhook worker 3" "SIGHUP with workers = 3: four workers"
+wait_until 5000 all_new 5 $old_pids
+is "$(titles)" "$expected_titles|hookgated: webhook worker 3" "SIGHUP with workers = 3: five workers"
 sed -i 's/^workers = 3$/workers = 2/' "$conf"
 kill -HUP "$HG_PID"
-wait_until 5000 child_count_is 3
-is "$(titles)" "$expected_titles" "SIGHUP with workers = 2 again: three workers"
+wait_until 5000 child_count_is 4
+is "$(titles)" "$expected_titles" "SIGHUP with workers = 2 again: four workers"
 
 # ---- SIGHUP with a broken configuration keeps everything as it was ------------------------------
 # shellcheck disable=SC2086 # a list of pids
@@ -174,7 +183,7 @@ ok "SIGTERM: no worker remains" all_gone $old_pids
 
 # ---- SIGQUIT: immediate stop --------------------------------------------------------------------
 hg_start || bail_out "hookgated does not start again"
-wait_until 2000 child_count_is 3
+wait_until 2000 child_count_is 4
 old_pids=$(hg_children | paste -sd' ' -)
 pid=$HG_PID
 start=$(hg_now_ms)
@@ -190,9 +199,9 @@ wait "$pid" 2>/dev/null
 
 # ---- kill -9 of the master: the workers notice and exit -----------------------------------------
 hg_start || bail_out "hookgated does not start a third time"
-wait_until 2000 child_count_is 3
+wait_until 2000 child_count_is 4
 old_pids=$(hg_children | paste -sd' ' -)
-is "$(wc -w <<<"$old_pids")" 3 "three workers before killing the master"
+is "$(wc -w <<<"$old_pids")" 4 "four workers before killing the master"
 kill -KILL "$HG_PID"
 start=$(hg_now_ms)
 # shellcheck disable=SC2086 # a list of pids

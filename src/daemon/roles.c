@@ -1,0 +1,34 @@
+/* roles: see roles.h. */
+#include "proc/roles.h"
+#include "admin/worker.h"
+#include "housekeeping/worker.h"
+#include "webhook/worker.h"
+
+#include <stdio.h>
+
+static int count_webhook(const struct hg_config *cfg)
+{
+	return cfg->workers;
+}
+
+static int count_one(const struct hg_config *cfg)
+{
+	(void)cfg;
+	return 1;
+}
+
+/* In this order the master starts them, and ps lists them. */
+const struct role roles[] = {
+	{ "webhook worker", true, count_webhook, ROLE_LISTENER_WEBHOOK, webhook_worker_main },
+	{ "admin worker", false, count_one, ROLE_LISTENER_ADMIN, admin_worker_main },
+	{ "housekeeping", false, count_one, ROLE_LISTENER_NONE, housekeeping_main },
+};
+const size_t roles_count = sizeof(roles) / sizeof(roles[0]);
+
+void role_title(const struct role *role, int index, char *buf, size_t len)
+{
+	if (role->numbered)
+		snprintf(buf, len, "%s %d", role->name, index);
+	else
+		snprintf(buf, len, "%s", role->name);
+}
