@@ -1,6 +1,6 @@
 /* schema: the migration level these binaries need, the number of the last sql/NNN_*.sql file
- * (001_schema, 002_ingest, 003_admin, 004_delivery). hookgated refuses to start against a database whose
- * hookgate.schema_migrations does not reach it; raise it with each new sql/NNN_*.sql file. */
+ * (001_schema, 002_ingest, 003_admin, 004_delivery). hookgated refuses to start against a database
+ * whose hookgate.schema_migrations does not reach it; raise it with each new sql/NNN_*.sql file. */
 #ifndef HG_SCHEMA_H
 #define HG_SCHEMA_H
 
