@@ -344,9 +344,10 @@ CREATE TABLE hookgate.delivery_attempts_default PARTITION OF hookgate.delivery_a
 
 -- ---- monthly partitions of any table partitioned like token_usage --------------------------------
 
--- The same rules as ensure_usage_partitions, create_usage_partition and drop_usage_partitions
--- (001), for a parent table hookgate.<parent> with partitions <parent>_yYYYYmMM (UTC months)
--- and a DEFAULT partition <parent>_default. The usage ones stay as 001 made them.
+-- The rules of ensure_usage_partitions, create_usage_partition and drop_usage_partitions (001),
+-- for any parent table hookgate.<parent> with partitions <parent>_yYYYYmMM (UTC months) and a
+-- DEFAULT partition <parent>_default. The usage functions keep their names and become
+-- wrappers of these (below), so that one implementation serves both tables.
 CREATE FUNCTION hookgate.ensure_monthly_partitions(parent text, months_ahead integer)
 RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -429,6 +430,24 @@ BEGIN
 		USING cutoff;
 	RETURN dropped;
 END;
+$$;
+
+CREATE OR REPLACE FUNCTION hookgate.ensure_usage_partitions(months_ahead integer)
+RETURNS integer
+LANGUAGE sql AS $$
+	SELECT hookgate.ensure_monthly_partitions('token_usage', months_ahead);
+$$;
+
+CREATE OR REPLACE FUNCTION hookgate.create_usage_partition(part text, lo timestamptz,
+							   hi timestamptz)
+RETURNS void
+LANGUAGE sql AS $$
+	SELECT hookgate.create_monthly_partition('token_usage', part, lo, hi);
+$$;
+
+CREATE OR REPLACE FUNCTION hookgate.drop_usage_partitions(older_than interval) RETURNS integer
+LANGUAGE sql AS $$
+	SELECT hookgate.drop_monthly_partitions('token_usage', older_than);
 $$;
 
 -- What the housekeeping leader calls for the attempts, beside the usage ones.
