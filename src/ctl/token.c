@@ -67,7 +67,7 @@ static bool token_insert(struct ctl_ctx *ctx, char *login, const char *name,
 static int token_create(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *name = NULL;
-	const struct ctl_opt opts[] = { { "--name", &name } };
+	const struct ctl_opt opts[] = { { "--name", &name, NULL } };
 	const char *arg;
 	char login[128];
 	struct token_new nt;
