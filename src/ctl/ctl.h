@@ -1,10 +1,12 @@
 /* ctl: the modules of hookgatectl (docs/hookgatectl.md). main.c owns the global options and
  * dispatch; args.c the words after them (options, positional arguments, subcommand tables);
  * db.c the blocking libpq connection; out.c everything printed (text vs --json output, error
- * reporting, the usage); migrate.c, user.c, module.c and token.c the commands themselves. The
- * calls go one way, down this list: main.c calls the commands, the commands call args.c, db.c
- * and out.c (module.c and token.c also user.c's look-up), args.c and db.c call out.c, and out.c
- * calls none of them. */
+ * reporting, the usage); dest.c how a delivery destination is named and its URL rule; migrate.c,
+ * user.c, module.c, token.c, endpoint.c and delivery.c the commands themselves. The calls go one
+ * way, down this list: main.c calls the commands, the commands call args.c, db.c and out.c
+ * (module.c and token.c also user.c's look-up; module.c endpoint.c; endpoint.c and delivery.c
+ * dest.c, which calls module.c's name rule), args.c and db.c call out.c, and out.c calls none of
+ * them. */
 #ifndef HG_CTL_H
 #define HG_CTL_H
 
