@@ -84,6 +84,9 @@ bool ctl_out_json(struct ctl_ctx *ctx, cJSON *obj);
 cJSON *ctl_out_rows(const PGresult *res);
 /* Rows as an aligned text table with a header line (NULL as "-", booleans as yes/no). */
 void ctl_out_table(const PGresult *res);
+/* A listing: the table, or with --json obj (a new object when NULL) with the rows under key.
+ * Takes res and obj; CTL_OK. */
+int ctl_out_listing(struct ctl_ctx *ctx, PGresult *res, cJSON *obj, const char *key);
 
 /* db.c */
 /* SQL expression rendering a timestamptz as an RFC 3339 UTC string (NULL stays NULL). */

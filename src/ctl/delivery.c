@@ -43,17 +43,7 @@ static int delivery_status(struct ctl_ctx *ctx, int argc, char **argv)
 
 	if (!res)
 		return ctl_db_fail(ctx);
-	if (!ctx->json) {
-		ctl_out_table(res);
-		PQclear(res);
-		return CTL_OK;
-	}
-
-	cJSON *obj = cJSON_CreateObject();
-
-	cJSON_AddItemToObject(obj, "destinations", ctl_out_rows(res));
-	PQclear(res);
-	return ctl_done(ctx, obj, "%s", "");
+	return ctl_out_listing(ctx, res, NULL, "destinations");
 }
 
 /* ---- list ----------------------------------------------------------------------------------- */
@@ -126,18 +116,11 @@ static int delivery_list(struct ctl_ctx *ctx, int argc, char **argv)
 
 	if (!res)
 		return ctl_db_fail(ctx);
-	if (!ctx->json) {
-		ctl_out_table(res);
-		PQclear(res);
-		return CTL_OK;
-	}
 
 	cJSON *obj = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(obj, "destination", d.label);
-	cJSON_AddItemToObject(obj, "attempts", ctl_out_rows(res));
-	PQclear(res);
-	return ctl_done(ctx, obj, "%s", "");
+	return ctl_out_listing(ctx, res, obj, "attempts");
 }
 
 /* ---- replay --------------------------------------------------------------------------------- */

@@ -226,3 +226,18 @@ void ctl_out_table(const PGresult *res)
 	}
 	free(width);
 }
+
+int ctl_out_listing(struct ctl_ctx *ctx, PGresult *res, cJSON *obj, const char *key)
+{
+	if (!ctx->json) {
+		cJSON_Delete(obj);
+		ctl_out_table(res);
+		PQclear(res);
+		return CTL_OK;
+	}
+	if (!obj)
+		obj = cJSON_CreateObject();
+	cJSON_AddItemToObject(obj, key, ctl_out_rows(res));
+	PQclear(res);
+	return ctl_done(ctx, obj, "%s", "");
+}
