@@ -27,5 +27,6 @@ Suite *make_suite_utf8(void);
 Suite *make_suite_text(void);
 Suite *make_suite_percent(void);
 Suite *make_suite_clock(void);
+Suite *make_suite_delivery_post(void);
 
 #endif
