@@ -60,8 +60,8 @@ static char *dest_open_secret(const struct dest_cache *c, const struct dest *d, 
 	snprintf(aad, sizeof(aad), "whsec:%s:%s", d->module, d->target);
 	char *plain = malloc(len + 1);
 	size_t plainlen = 0;
-	bool ok = plain && crypto_open(c->keys, aad, sealed, len, (unsigned char *)plain, len,
-				       &plainlen);
+	bool ok = plain &&
+		  crypto_open(c->keys, aad, sealed, len, (unsigned char *)plain, len, &plainlen);
 	PQfreemem(sealed);
 	if (!ok || memchr(plain, '\0', plainlen) != NULL) {
 		if (plain)

@@ -38,11 +38,11 @@
 #define TICK_MS 50
 #define TICKS_PER_SECOND (1000 / TICK_MS)
 #define SQL_TIMEOUT_MS 10000
-#define HANDOFF_MS 2000		/* a first attempt unfinished this long is parked */
-#define LEASE_MARGIN_MS 60000	/* a claimed row's lease: delivery.timeout + this */
-#define OUTCOMES_MAX 8192	/* outcomes and parks kept while PostgreSQL is away */
+#define HANDOFF_MS 2000	      /* a first attempt unfinished this long is parked */
+#define LEASE_MARGIN_MS 60000 /* a claimed row's lease: delivery.timeout + this */
+#define OUTCOMES_MAX 8192     /* outcomes and parks kept while PostgreSQL is away */
 #define RECORD_BATCH 256
-#define BACKLOG_FACTOR 4	/* a destination's first-attempt FIFO: this × its cap */
+#define BACKLOG_FACTOR 4	  /* a destination's first-attempt FIFO: this × its cap */
 #define SLOW_DOWN_DEFAULT_MS 5000 /* a pause after 429/503 without Retry-After */
 
 struct delivery;
@@ -52,7 +52,7 @@ struct feed_pos {
 	struct feed_pos *next;
 	char position[48];
 	bool done;
-	unsigned epoch;		  /* of the lease that read it */
+	unsigned epoch;		    /* of the lease that read it */
 	struct delivery_item *item; /* while its delivery is not recorded or parked */
 	int64_t taken_ms;
 };
@@ -150,8 +150,8 @@ static void format_time(int64_t unix_ms, char *out, size_t len)
 
 static bool result_ok(PGresult *res, const char *what)
 {
-	if (res != NULL && (PQresultStatus(res) == PGRES_TUPLES_OK ||
-			    PQresultStatus(res) == PGRES_COMMAND_OK))
+	if (res != NULL &&
+	    (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK))
 		return true;
 	if (res != NULL) /* a lost connection is logged by the pool */
 		log_warn("%s failed: %s", what, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
@@ -362,8 +362,8 @@ static void outcome_failure(struct delivery *dw, struct delivery_item *it,
 	format_time(now + delay, row->next_at, sizeof(row->next_at));
 }
 
-static void outcome_of(struct delivery *dw, struct delivery_item *it,
-		       const struct post_result *res, struct delivery_row *row)
+static void outcome_of(struct delivery *dw, struct delivery_item *it, const struct post_result *res,
+		       struct delivery_row *row)
 {
 	bool transport = res->error && strcmp(res->error, "redirect") != 0;
 	enum delivery_class cls = transport ? DELIVERY_FAILED : schedule_classify(res->http_status);
@@ -378,7 +378,8 @@ static void outcome_of(struct delivery *dw, struct delivery_item *it,
 	case DELIVERY_GONE: {
 		char name[160];
 		row->outcome = "gone";
-		it->ds->disabled = true; /* until its row is reloaded: delivery_record disables it */
+		it->ds->disabled =
+			true; /* until its row is reloaded: delivery_record disables it */
 		log_warn("destination %s disabled: it answered 410 Gone",
 			 dest_name(dw, it->ds->id, name, sizeof(name)));
 		break;
@@ -416,7 +417,7 @@ static void post_done(const struct post_result *res, void *arg)
 }
 
 /* The headers of one attempt (Standard Webhooks, and hookgate's own), signed now. */
-static bool item_headers(struct delivery *dw, struct delivery_item *it, const struct dest *d)
+static bool item_headers(struct delivery_item *it, const struct dest *d)
 {
 	char id[64], sig[SIGNER_HEADER_MAX(2)];
 	const char *secrets[2];
@@ -426,23 +427,25 @@ static bool item_headers(struct delivery *dw, struct delivery_item *it, const st
 	if (!signer_sign(id, now / 1000, (const unsigned char *)it->body, it->body_len, secrets, n,
 			 sig, sizeof(sig)))
 		return false;
-	const char *fmt[8][2] = {
-		{ "content-type: %s", it->content_type }, { "webhook-id: %s", id },
-		{ "webhook-timestamp: %s", NULL },	  { "webhook-signature: %s", sig },
-		{ "hookgate-module: %s", it->module },	  { "hookgate-target: %s", it->target },
-		{ "hookgate-token-id: %s", it->token_id }, { "user-agent: %s", "hookgate/" PACKAGE_VERSION },
-	};
 	char ts[24];
 	snprintf(ts, sizeof(ts), "%" PRId64, now / 1000);
-	fmt[2][1] = ts;
-	(void)dw;
+	const char *const pairs[8][2] = {
+		{ "content-type", it->content_type },
+		{ "webhook-id", id },
+		{ "webhook-timestamp", ts },
+		{ "webhook-signature", sig },
+		{ "hookgate-module", it->module },
+		{ "hookgate-target", it->target },
+		{ "hookgate-token-id", it->token_id },
+		{ "user-agent", "hookgate/" PACKAGE_VERSION },
+	};
 	for (int i = 0; i < 8; i++) {
-		size_t len = strlen(fmt[i][0]) + strlen(fmt[i][1]);
+		size_t len = strlen(pairs[i][0]) + strlen(pairs[i][1]) + 3;
 		free(it->headers[i]);
 		it->headers[i] = malloc(len);
 		if (it->headers[i] == NULL)
 			return false;
-		snprintf(it->headers[i], len, fmt[i][0], fmt[i][1]);
+		snprintf(it->headers[i], len, "%s: %s", pairs[i][0], pairs[i][1]);
 	}
 	return true;
 }
@@ -465,7 +468,7 @@ static void item_start(struct delivery *dw, struct delivery_item *it, const stru
 		.timeout_ms = cfg->delivery_timeout_ms,
 		.connect_timeout_ms = cfg->delivery_connect_timeout_ms,
 	};
-	if (!item_headers(dw, it, d) || !post_start(dw->post, &req, post_done, it)) {
+	if (!item_headers(it, d) || !post_start(dw->post, &req, post_done, it)) {
 		struct post_result res = { .error = "internal", .answer = "" };
 		post_done(&res, it);
 	}
@@ -537,8 +540,7 @@ static void dispatch_first(struct delivery *dw, struct delivery_item *it)
 	struct dest_state *ds = it->ds;
 	const struct dest *d = dest_find(dw->dests, it->destination_id);
 	int64_t now = clock_mono_ms();
-	if (d == NULL || !d->enabled || ds->disabled ||
-	    ds->firsts >= BACKLOG_FACTOR * cap_of(dw)) {
+	if (d == NULL || !d->enabled || ds->disabled || ds->firsts >= BACKLOG_FACTOR * cap_of(dw)) {
 		park(dw, it, wall_ms());
 	} else if (ds->paused_until_ms > now) {
 		park(dw, it, wall_ms() + (ds->paused_until_ms - now));
@@ -588,7 +590,7 @@ static void take_row(struct delivery *dw, PGresult *res, int r)
 	snprintf(dw->last_taken, sizeof(dw->last_taken), "%s", position);
 	struct feed_pos *p = pos_add(dw, position);
 	if (p == NULL)
-		return; /* not acknowledged: read again after a restart */
+		return;		      /* not acknowledged: read again after a restart */
 	if (PQgetisnull(res, r, 2)) { /* no destination: nothing to deliver */
 		p->done = true;
 		return;
@@ -749,7 +751,8 @@ static void claim(struct delivery *dw)
 		return;
 	char max[16], lease_ms[24];
 	snprintf(max, sizeof(max), "%d", room);
-	snprintf(lease_ms, sizeof(lease_ms), "%" PRId64, cfg->delivery_timeout_ms + LEASE_MARGIN_MS);
+	snprintf(lease_ms, sizeof(lease_ms), "%" PRId64,
+		 cfg->delivery_timeout_ms + LEASE_MARGIN_MS);
 	const char *params[3] = { dw->owner, max, lease_ms };
 	dw->claim_inflight =
 		db_query(dw->pool,
@@ -783,11 +786,16 @@ static cJSON *row_json(const struct delivery_row *r)
 	}
 	cJSON_AddNumberToObject(o, "attempt", r->attempt);
 	cJSON_AddStringToObject(o, "outcome", r->outcome);
-	cJSON_AddItemToObject(o, "http_status", r->http_status ? cJSON_CreateNumber((double)r->http_status) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "error", r->error[0] ? cJSON_CreateString(r->error) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "http_status",
+			      r->http_status ? cJSON_CreateNumber((double)r->http_status)
+					     : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "error",
+			      r->error[0] ? cJSON_CreateString(r->error) : cJSON_CreateNull());
 	cJSON_AddNumberToObject(o, "latency_us", (double)r->latency_us);
-	cJSON_AddItemToObject(o, "response", r->response ? cJSON_CreateString(r->response) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "next_at", r->next_at[0] ? cJSON_CreateString(r->next_at) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "response",
+			      r->response ? cJSON_CreateString(r->response) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "next_at",
+			      r->next_at[0] ? cJSON_CreateString(r->next_at) : cJSON_CreateNull());
 	cJSON_AddStringToObject(o, "at", r->at);
 	return o;
 }
@@ -809,7 +817,8 @@ static void rows_written(PGresult *res, void *arg)
 	dw->write_inflight = false;
 	if (!result_ok(res, dw->rows[0].park ? "delivery_park" : "delivery_record")) {
 		if (!dw->write_failing)
-			log_warn("%d delivery outcome(s) kept until PostgreSQL takes them", dw->nrows);
+			log_warn("%d delivery outcome(s) kept until PostgreSQL takes them",
+				 dw->nrows);
 		dw->write_failing = true;
 		return;
 	}
@@ -902,8 +911,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	write_rows(dw);
 	if (dw->drain_phase > 0) {
-		if (dw->drain_phase == 3 && clock_mono_ms() >= dw->w->drain_deadline_ms +
-								       dw->w->cfg->shutdown_timeout_ms / 2)
+		if (dw->drain_phase == 3 &&
+		    clock_mono_ms() >=
+			    dw->w->drain_deadline_ms + dw->w->cfg->shutdown_timeout_ms / 2)
 			event_base_loopexit(dw->w->base, NULL);
 		drain_step(dw);
 		return;
@@ -970,8 +980,8 @@ static bool delivery_setup(struct worker *w)
 	}
 	dw->post = post_ctx_new(w->base, cfg->delivery_ca_file, cfg->delivery_max_inflight,
 				policy_allows, dw->policy);
-	dw->pool = db_pool_new(w->base, cfg->conninfo, DELIVERY_APPLICATION_NAME, 1,
-			       pool_connected, dw);
+	dw->pool = db_pool_new(w->base, cfg->conninfo, DELIVERY_APPLICATION_NAME, 1, pool_connected,
+			       dw);
 	dw->tick = event_new(w->base, -1, EV_PERSIST, tick_cb, dw);
 	if (!dw->rows || !dw->post || !dw->pool || !dw->tick)
 		return false;
@@ -980,9 +990,9 @@ static bool delivery_setup(struct worker *w)
 		return false;
 	struct timeval tv = { 0, TICK_MS * 1000 };
 	event_add(dw->tick, &tv);
-	dw->lease = lease_new(w->base, w->db, DELIVERY_LOCK_KEY1, DELIVERY_LOCK_KEY2,
-			      "delivery feed", dw->restarted ? 2 * LEASE_RETRY_MS : 0,
-			      lease_changed, dw);
+	dw->lease =
+		lease_new(w->base, w->db, DELIVERY_LOCK_KEY1, DELIVERY_LOCK_KEY2, "delivery feed",
+			  dw->restarted ? 2 * LEASE_RETRY_MS : 0, lease_changed, dw);
 	return dw->lease != NULL;
 }
 

@@ -40,8 +40,8 @@ struct worker {
 	 * drain starts (drain_deadline_ms is set). True: the role stops the loop itself
 	 * (event_base_loopexit) once its work is done, by that deadline; false: stop now. */
 	worker_hook_cb drain;
-	db_connect_cb on_db_connect;  /* may be NULL; arg is the worker */
-	void *role;		      /* the role's own state */
+	db_connect_cb on_db_connect; /* may be NULL; arg is the worker */
+	void *role;		     /* the role's own state */
 
 	struct event_base *base;
 	struct http_server *http;
