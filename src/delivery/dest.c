@@ -241,10 +241,9 @@ void dest_cache_free(struct dest_cache *c)
 	free(c);
 }
 
-void dest_cache_reload_all(struct dest_cache *c)
+void dest_cache_invalidate(struct dest_cache *c)
 {
 	c->loaded = false;
-	dest_load(c, -1);
 }
 
 void dest_cache_tick(struct dest_cache *c)

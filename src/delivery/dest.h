@@ -30,9 +30,10 @@ typedef void (*dest_changed_cb)(int64_t id, const struct dest *d, void *arg);
 struct dest_cache *dest_cache_new(struct db_pool *pool, const struct crypto_keys *keys,
 				  dest_changed_cb changed, void *arg);
 void dest_cache_free(struct dest_cache *c);
-/* Reload every row (from the pool's on_connect). */
-void dest_cache_reload_all(struct dest_cache *c);
-/* Once a second: reload everything again after a load failed. */
+/* Every row must be loaded again (from the pool's on_connect, which must not query: the
+ * connection's LISTEN is not sent yet); dest_cache_tick does it. */
+void dest_cache_invalidate(struct dest_cache *c);
+/* From the worker's timer: load every row when they are not (start, reconnect, a failed load). */
 void dest_cache_tick(struct dest_cache *c);
 /* Whether a whole load has completed since the last reconnect. */
 bool dest_cache_loaded(const struct dest_cache *c);

@@ -910,6 +910,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	write_rows(dw);
+	dest_cache_tick(dw->dests);
 	if (dw->drain_phase > 0) {
 		if (dw->drain_phase == 3 &&
 		    clock_mono_ms() >=
@@ -921,7 +922,6 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	delivery_pump(dw); /* pauses that ended */
 	if (++dw->ticks % TICKS_PER_SECOND != 0)
 		return;
-	dest_cache_tick(dw->dests);
 	handoff(dw);
 	ack(dw);
 	take(dw);
@@ -949,7 +949,7 @@ static void dest_changed(int64_t id, const struct dest *d, void *arg)
 static void pool_connected(void *arg)
 {
 	struct delivery *dw = arg;
-	dest_cache_reload_all(dw->dests);
+	dest_cache_invalidate(dw->dests);
 }
 
 static void lease_connected(void *arg)
