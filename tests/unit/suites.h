@@ -30,5 +30,6 @@ Suite *make_suite_clock(void);
 Suite *make_suite_signer(void);
 Suite *make_suite_schedule(void);
 Suite *make_suite_netpolicy(void);
+Suite *make_suite_delivery_post(void);
 
 #endif

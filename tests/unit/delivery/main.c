@@ -6,5 +6,6 @@ int main(void)
 	SRunner *sr = srunner_create(make_suite_signer());
 	srunner_add_suite(sr, make_suite_schedule());
 	srunner_add_suite(sr, make_suite_netpolicy());
+	srunner_add_suite(sr, make_suite_delivery_post());
 	return run_tap(sr);
 }
