@@ -48,6 +48,23 @@ ctl_commands() {
 		}' | sort
 }
 
+# endpoint_commands: "KIND endpoint" (a table row whose handler passes on to
+# ctl_endpoint_main) stands for one command per word of the subs[] array in endpoint.c.
+endpoint_commands() {
+	local subs cmd sub
+	subs=$(grep -oE 'subs\[\] = \{[^}]*\}' "$HG_SRCDIR/src/ctl/endpoint.c" 2>/dev/null |
+		grep -oE '"[a-z-]+"' | tr -d '"')
+	while IFS= read -r cmd; do
+		if [[ $cmd == *" endpoint" && -n $subs ]]; then
+			for sub in $subs; do
+				printf '%s %s\n' "$cmd" "$sub"
+			done
+		else
+			printf '%s\n' "$cmd"
+		fi
+	done
+}
+
 # render PAGE: the page as plain text, wide enough that no entry's first line wraps.
 render() {
 	LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$HG_BUILDDIR/man/$1" 2>/dev/null
@@ -70,7 +87,7 @@ default_words() {
 
 "$HG_BUILDDIR/hookgated" --describe-config >"$HG_TMP/table" || bail_out "--describe-config failed"
 mapfile -t KEYS < <(cut -f 1 "$HG_TMP/table")
-mapfile -t COMMANDS < <(ctl_commands "$HG_SRCDIR"/src/ctl/*.c)
+mapfile -t COMMANDS < <(ctl_commands "$HG_SRCDIR"/src/ctl/*.c | endpoint_commands)
 # Options as "--help" lists them: the long form of each "  -x, --long" or "  --long" line.
 mapfile -t D_OPTS < <("$HG_BUILDDIR/hookgated" --help | grep -oE '^  (-[a-zA-Z], )?--[a-z-]+' |
 	grep -oE -- '--[a-z-]+$')
