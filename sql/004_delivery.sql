@@ -139,7 +139,7 @@ DECLARE
 	parts text[] := regexp_match("position", '^([0-9]{1,18}):([0-9]{1,18})$');
 	c hookgate.feed_consumers;
 	w bigint;
-	last_id bigint;
+	acked_id bigint;
 	before_w bigint;
 	snap_w pg_snapshot;
 	snap_before pg_snapshot;
@@ -148,7 +148,7 @@ BEGIN
 		RAISE EXCEPTION 'feed_ack: malformed position "%"', "position";
 	END IF;
 	w := parts[1]::bigint;
-	last_id := parts[2]::bigint;
+	acked_id := parts[2]::bigint;
 	-- FOR UPDATE: two acks of one consumer take turns, the second sees the first's move.
 	SELECT * INTO c FROM hookgate.feed_consumers f WHERE f.name = consumer FOR UPDATE;
 	IF NOT FOUND THEN
@@ -163,13 +163,13 @@ BEGIN
 	END IF;
 	SELECT t.tick, t.snap INTO before_w, snap_before
 	  FROM hookgate.feed_ticks t WHERE t.tick < w ORDER BY t.tick DESC LIMIT 1;
-	IF before_w = c.tick AND last_id <= c.last_id THEN
+	IF before_w = c.tick AND acked_id <= c.last_id THEN
 		RETURN;
 	END IF;
 	IF EXISTS (SELECT 1 FROM hookgate.feed_window(snap_before, snap_w) m
-		    WHERE m.id > last_id) THEN
+		    WHERE m.id > acked_id) THEN
 		UPDATE hookgate.feed_consumers f
-		   SET tick = before_w, last_id = feed_ack.last_id, acked_at = now()
+		   SET tick = before_w, last_id = acked_id, acked_at = now()
 		 WHERE f.name = consumer;
 	ELSE
 		UPDATE hookgate.feed_consumers f SET tick = w, last_id = 0, acked_at = now()
@@ -564,10 +564,10 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	latest hookgate.delivery_result[];
 BEGIN
-	SELECT array_agg(l) INTO latest
-	  FROM (SELECT DISTINCT ON (r.message_id, r.destination_id) r
+	SELECT array_agg(ROW(l.*)::hookgate.delivery_result) INTO latest
+	  FROM (SELECT DISTINCT ON (r.message_id, r.destination_id) r.*
 		  FROM unnest(rs) r
-		 ORDER BY r.message_id, r.destination_id, r.attempt DESC, r.at DESC) l (r);
+		 ORDER BY r.message_id, r.destination_id, r.attempt DESC, r.at DESC) l;
 
 	DELETE FROM hookgate.delivery_queue q
 	 USING unnest(latest) r
@@ -711,7 +711,7 @@ BEGIN
 		INSERT INTO hookgate.delivery_queue AS q (message_id, destination_id, attempts,
 							 first_at, due_at)
 		SELECT picked.id, d.id, 0, now(), now() FROM picked
-		ON CONFLICT (message_id, destination_id) DO UPDATE SET due_at = now()
+		ON CONFLICT ON CONSTRAINT delivery_queue_pkey DO UPDATE SET due_at = now()
 		RETURNING 1)
 	SELECT count(*) INTO queued FROM added;
 	INSERT INTO hookgate.audit_log (actor, action, details)
