@@ -71,7 +71,7 @@ int ctl_args(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv,
 void ctl_print_usage(FILE *out);
 /* "hookgatectl: reason" on stderr (and {"error":reason} on stdout with --json); CTL_REFUSED. */
 int ctl_fail(struct ctl_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The same followed by the usage text; CTL_USAGE. */
+/* The same followed by a hint to --help (not the whole usage); CTL_USAGE. */
 int ctl_usage_error(struct ctl_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

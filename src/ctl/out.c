@@ -19,6 +19,7 @@ static const char usage_text[] =
 	"  --sql-dir DIR       migrations directory (default " HG_SQL_DIR
 	"; $HOOKGATE_SQL_DIR wins)\n"
 	"  -h, --help          this text\n"
+	"  -V, --version       print the version\n"
 	"\n"
 	"commands:\n"
 	"  keygen FILE                          write a new secret key file (mode 0600)\n"
@@ -96,8 +97,9 @@ int ctl_usage_error(struct ctl_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	report(ctx, fmt, ap);
 	va_end(ap);
+	/* One line says what is wrong; the whole usage would bury it. */
 	if (first)
-		ctl_print_usage(stderr);
+		fputs("try 'hookgatectl --help'\n", stderr);
 	return CTL_USAGE;
 }
 

@@ -49,7 +49,7 @@ struct worker {
 	struct db_pool *db;
 	struct crypto_keys keys;
 	bool draining;
-	struct event *ev_parent, *ev_term, *ev_int, *ev_quit, *ev_hup, *ev_drain;
+	struct event *ev_parent, *ev_term, *ev_int, *ev_quit, *ev_hup, *ev_usr1, *ev_drain;
 	int64_t drain_deadline_ms;
 };
 
