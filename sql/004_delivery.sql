@@ -201,6 +201,12 @@ LANGUAGE sql AS $$
 	SELECT count(*) FROM gone;
 $$;
 
+-- The delivery workers' consumer exists from this migration on, at a tick taken now: every
+-- message stored after it is delivered, even one stored while no delivery worker runs
+-- (delivery.workers = 0, or hookgated stopped). Messages stored before this migration have
+-- no xid and are not in the feed.
+INSERT INTO hookgate.feed_consumers (name, tick) VALUES ('delivery', hookgate.feed_tick());
+
 -- ---- destinations ----------------------------------------------------------------------------
 
 -- Where the messages of a module's target are posted. target is the channel, bot or extension

@@ -7,7 +7,7 @@
 # with their audit rows, park, release, replay, delivery_state, and the attempts' partitions.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 77
+plan 78
 
 # q SQL: one value (psql -At); errors go to stdout too, so that a test sees them.
 q() {
@@ -133,6 +133,12 @@ like "$(q "SELECT hookgate.feed_ack('c3', '999999:1')")" "names no tick" \
 	"a position past every tick raises"
 is "$(q "SELECT hookgate.feed_unsubscribe('c1')")/$(q "SELECT hookgate.feed_unsubscribe('c1')")" \
 	"t/f" "feed_unsubscribe"
+is "$(q "SELECT count(*) FROM hookgate.feed_consumers WHERE name = 'delivery'")" 1 \
+	"the migration registers the consumer 'delivery'"
+# Past what the feed tests above stored: the prune below and the takes after it see only
+# their own.
+q "WITH t AS (SELECT position, row_number() OVER () AS n FROM hookgate.delivery_take('w', 100000))
+   SELECT hookgate.feed_ack('delivery', position) FROM t ORDER BY n DESC LIMIT 1" >/dev/null
 ok "prune keeps what consumers need" q "SELECT hookgate.feed_prune()"
 q "UPDATE hookgate.feed_ticks SET at = at - interval '2 minutes'" >/dev/null
 PRUNED=$(q "SELECT hookgate.feed_prune()")
@@ -140,7 +146,6 @@ like "$PRUNED" '^[1-9][0-9]*$' "old ticks below every consumer's tick are pruned
 is "$(read_ids c2 10)" "$M2 $M3 $M4" "c2 still reads its messages after the prune"
 
 # ---- routing and delivery_take -----------------------------------------------------------------
-q "SELECT hookgate.delivery_take('w', 1000)" >/dev/null # registers 'delivery' here
 pg_sql "INSERT INTO hookgate.destinations (module, target, url, secret_enc) VALUES
 	('channel', 'general', 'http://h/general', '\x01'), ('channel', '*', 'http://h/all', '\x01'),
 	('bot_incoming', 'alicebot', 'http://h/ab', '\x01'),

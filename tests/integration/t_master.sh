@@ -4,7 +4,7 @@
 # good and a bad configuration, SIGTERM, SIGQUIT, and workers that outlive a killed master.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 31
+plan 32
 
 # "pid title" of each live child of the master, sorted by title.
 children_by_title() {
@@ -30,7 +30,7 @@ child_count_is() {
 replaced() {
 	local title=$1 old=$2 now
 	now=$(pid_of_title "$title")
-	[[ -n $now && $now != "$old" ]] && child_count_is 4
+	[[ -n $now && $now != "$old" ]] && child_count_is 5
 }
 
 # No pid of the list is still alive.
@@ -85,7 +85,7 @@ webhook_healthz() {
 	http_status "http://127.0.0.1:$HG_PORT/healthz"
 }
 
-expected_titles='hookgated: admin worker|hookgated: housekeeping|hookgated: webhook worker 1|hookgated: webhook worker 2'
+expected_titles='hookgated: admin worker|hookgated: delivery worker 1|hookgated: housekeeping|hookgated: webhook worker 1|hookgated: webhook worker 2'
 
 pg_start
 hg_config
@@ -95,8 +95,8 @@ conf=$HG_TMP/hookgate.conf
 
 # ---- titles ------------------------------------------------------------------------------------
 is "$(proc_title "$HG_PID")" "hookgated: master" "the master's title"
-wait_until 2000 child_count_is 4
-is "$(hg_children | wc -l)" 4 "workers=2: four children (two webhook workers, admin, housekeeping)"
+wait_until 2000 child_count_is 5
+is "$(hg_children | wc -l)" 5 "workers=2: five children (two webhook workers, admin, housekeeping, delivery)"
 is "$(titles)" "$expected_titles" "the children's titles"
 
 # ---- a dead worker is replaced within 1 s ------------------------------------------------------
@@ -116,6 +116,10 @@ kill_replaced "hookgated: housekeeping"
 ok "kill -9 of the housekeeping process: replaced within 1 s ($KILL_MS ms)" \
 	replaced "hookgated: housekeeping" "$KILLED"
 
+kill_replaced "hookgated: delivery worker 1"
+ok "kill -9 of the delivery worker: replaced within 1 s ($KILL_MS ms)" \
+	replaced "hookgated: delivery worker 1" "$KILLED"
+
 # Two quick deaths of the same worker: back-off is allowed, but not giving up.
 old=$(pid_of_title "hookgated: webhook worker 2")
 kill -KILL "$old"
@@ -131,8 +135,8 @@ old_pids=$(hg_children | paste -sd' ' -)
 # shellcheck disable=SC2086 # a list of pids
 {
 	kill -HUP "$HG_PID"
-	wait_until 5000 all_new 4 $old_pids
-	ok "SIGHUP: four new workers (none of $old_pids)" all_new 4 $old_pids
+	wait_until 5000 all_new 5 $old_pids
+	ok "SIGHUP: five new workers (none of $old_pids)" all_new 5 $old_pids
 	wait_until 3000 all_gone $old_pids
 	ok "SIGHUP: the old workers exit" all_gone $old_pids
 }
@@ -147,12 +151,12 @@ sed -i 's/^workers = 2$/workers = 3/' "$conf"
 old_pids=$(hg_children | paste -sd' ' -)
 kill -HUP "$HG_PID"
 # shellcheck disable=SC2086 # a list of pids
-wait_until 5000 all_new 5 $old_pids
-is "$(titles)" "$expected_titles|hookgated: webhook worker 3" "SIGHUP with workers = 3: five workers"
+wait_until 5000 all_new 6 $old_pids
+is "$(titles)" "$expected_titles|hookgated: webhook worker 3" "SIGHUP with workers = 3: six workers"
 sed -i 's/^workers = 3$/workers = 2/' "$conf"
 kill -HUP "$HG_PID"
-wait_until 5000 child_count_is 4
-is "$(titles)" "$expected_titles" "SIGHUP with workers = 2 again: four workers"
+wait_until 5000 child_count_is 5
+is "$(titles)" "$expected_titles" "SIGHUP with workers = 2 again: five workers"
 
 # ---- SIGHUP with a broken configuration keeps everything as it was ------------------------------
 # shellcheck disable=SC2086 # a list of pids
@@ -183,7 +187,7 @@ ok "SIGTERM: no worker remains" all_gone $old_pids
 
 # ---- SIGQUIT: immediate stop --------------------------------------------------------------------
 hg_start || bail_out "hookgated does not start again"
-wait_until 2000 child_count_is 4
+wait_until 2000 child_count_is 5
 old_pids=$(hg_children | paste -sd' ' -)
 pid=$HG_PID
 start=$(hg_now_ms)
@@ -199,9 +203,9 @@ wait "$pid" 2>/dev/null
 
 # ---- kill -9 of the master: the workers notice and exit -----------------------------------------
 hg_start || bail_out "hookgated does not start a third time"
-wait_until 2000 child_count_is 4
+wait_until 2000 child_count_is 5
 old_pids=$(hg_children | paste -sd' ' -)
-is "$(wc -w <<<"$old_pids")" 4 "four workers before killing the master"
+is "$(wc -w <<<"$old_pids")" 5 "five workers before killing the master"
 kill -KILL "$HG_PID"
 start=$(hg_now_ms)
 # shellcheck disable=SC2086 # a list of pids
