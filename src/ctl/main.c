@@ -31,7 +31,7 @@ static const struct ctl_command commands[] = {
 	{ "keygen", cmd_keygen },    { "migrate", ctl_migrate_main },
 	{ "user", ctl_user_main },   { "channel", ctl_channel_main },
 	{ "bot", ctl_bot_main },     { "extension", ctl_extension_main },
-	{ "token", ctl_token_main },
+	{ "token", ctl_token_main }, { "delivery", ctl_delivery_main },
 };
 
 enum global_result { GLOBAL_OK, GLOBAL_HELP, GLOBAL_USAGE };

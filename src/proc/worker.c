@@ -36,10 +36,12 @@ static void worker_drain(struct worker *w, const char *why)
 {
 	if (w->draining)
 		return;
-	if (w->http == NULL) { /* no listener: no request to wait for */
+	if (w->http == NULL) { /* no listener: no request to wait for, unless the role says */
 		log_info("%s: stopping", why);
 		w->draining = true;
-		event_base_loopexit(w->base, NULL);
+		w->drain_deadline_ms = clock_mono_ms() + w->cfg->shutdown_timeout_ms;
+		if (w->drain == NULL || !w->drain(w))
+			event_base_loopexit(w->base, NULL);
 		return;
 	}
 	log_info("%s: stopping gracefully (%d request(s) in flight)", why,
