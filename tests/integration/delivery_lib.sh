@@ -6,8 +6,9 @@
 # and the delivery tables. Receiver logs are JSON lines read with jq.
 #
 #   delivery_deps                      node + npm ci of package-lock.json (call before hg_setup)
-#   receiver_start NAME [MODE]         MODE http (default) or blackhole; sets RECV_PORT[NAME]
-#   receiver_url NAME PATH             http://127.0.0.1:PORT/PATH
+#   receiver_start NAME [MODE [HOST]]  MODE http (default) or blackhole, on HOST (127.0.0.1);
+#                                      sets RECV_PORT[NAME], RECV_HOST[NAME]
+#   receiver_url NAME PATH             http://HOST:PORT/PATH
 #   dest_set NAME PATH KIND ARG...     hgctl KIND endpoint set ARG... URL-of-PATH; the secret
 #                                      goes to NAME's secrets file (never to a log)
 #   dest_rotate NAME PATH KIND ARG...  hgctl KIND endpoint rotate-secret ARG...; likewise
@@ -16,7 +17,7 @@
 #   wait_recv MS NAME N [JQ-SELECT]    until at least N such requests are logged
 #   dstate MSG_ID                      delivery_state rows "destination_id|state|attempts"
 
-declare -gA RECV_PORT RECV_PID
+declare -gA RECV_PORT RECV_PID RECV_HOST
 
 # Skips the whole test without node or npm (as the browser test does); installs the pinned
 # standardwebhooks into the build tree, again only when the lock file changed.
@@ -42,15 +43,16 @@ delivery_deps() {
 # receiver_start NAME [MODE]: in its own process group, which lib.sh's cleanup kills with the
 # daemons (HG_PGIDS); its files are $HG_TMP/NAME.{jsonl,secrets,control,stats}.
 receiver_start() {
-	local name=$1 mode=${2:-http} port
+	local name=$1 mode=${2:-http} host=${3:-127.0.0.1} port
 	port=$(hg_free_port)
 	: >"$HG_TMP/$name.jsonl"
-	setsid node "$HG_SRCDIR/tests/integration/receiver.js" --port "$port" --mode "$mode" \
+	setsid node "$HG_SRCDIR/tests/integration/receiver.js" --port "$port" --host "$host" --mode "$mode" \
 		--log "$HG_TMP/$name.jsonl" --secrets "$HG_TMP/$name.secrets" \
 		--control "$HG_TMP/$name.control" --stats "$HG_TMP/$name.stats" \
 		</dev/null >>"$HG_TMP/$name.out" 2>&1 &
 	RECV_PID[$name]=$!
 	RECV_PORT[$name]=$port
+	RECV_HOST[$name]=$host
 	HG_PGIDS+=("$!")
 	wait_until 10000 test -s "$HG_TMP/$name.stats" || bail_out "receiver $name does not start"
 }
@@ -62,7 +64,7 @@ receiver_stop() {
 }
 
 receiver_url() {
-	printf 'http://127.0.0.1:%s/%s\n' "${RECV_PORT[$1]}" "${2#/}"
+	printf 'http://%s:%s/%s\n' "${RECV_HOST[$1]}" "${RECV_PORT[$1]}" "${2#/}"
 }
 
 # The secret hookgatectl printed: kept for the receiver and noted for lib.sh's check that no

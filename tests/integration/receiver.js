@@ -5,8 +5,10 @@
 //    "body","verified","verified_by" (indexes of the path's secrets that verify it),
 //    "error","answer" (the status it answers, or "hang")}
 //
-//   node receiver.js --port P --log FILE [--secrets FILE] [--control FILE] [--stats FILE]
-//                    [--mode http|blackhole]
+//   node receiver.js --port P --log FILE [--host ADDR] [--secrets FILE] [--control FILE]
+//                    [--stats FILE] [--mode http|blackhole]
+//
+// --host: the address to listen on (default 127.0.0.1).
 //
 // --secrets: lines "PATH SECRET", re-read on every request (destinations are set after the
 // receiver starts); several lines for one path during a rotation. --control: lines "PREFIX
@@ -32,11 +34,11 @@ const net = require('net');
 const { Webhook } = require('standardwebhooks');
 
 function parseArgs(argv) {
-	const opts = { mode: 'http' };
+	const opts = { mode: 'http', host: '127.0.0.1' };
 	for (let i = 2; i < argv.length; i += 2) {
 		const key = argv[i].replace(/^--/, '');
-		if (!['port', 'log', 'secrets', 'control', 'stats', 'mode'].includes(key) || i + 1 >= argv.length)
-			throw new Error(`usage: receiver.js --port P --log FILE [--secrets F] [--control F] [--stats F] [--mode http|blackhole] (bad: ${argv[i]})`);
+		if (!['port', 'host', 'log', 'secrets', 'control', 'stats', 'mode'].includes(key) || i + 1 >= argv.length)
+			throw new Error(`usage: receiver.js --port P --log FILE [--host A] [--secrets F] [--control F] [--stats F] [--mode http|blackhole] (bad: ${argv[i]})`);
 		opts[key] = argv[i + 1];
 	}
 	if (!opts.port || (!opts.log && opts.mode === 'http')) throw new Error('receiver.js: --port and --log are required');
@@ -76,7 +78,7 @@ function countConnection(socket) {
 }
 
 // A request open until its answer is sent or its connection closes, counted per key.
-function countOpen(key, req, res) {
+function countOpen(key, res) {
 	let open = true;
 	stats.requests++;
 	stats.open[key] = (stats.open[key] || 0) + 1;
@@ -89,8 +91,7 @@ function countOpen(key, req, res) {
 		writeStats();
 	};
 	res.on('finish', done);
-	res.on('close', done);
-	req.socket.on('close', done);
+	res.on('close', done); // also when the client gives up and closes the connection
 }
 
 // ---- verification ---------------------------------------------------------------------------
@@ -148,7 +149,7 @@ function handle(req, res, body) {
 		return res.end(JSON.stringify(stats));
 	}
 	const behaviour = behaviourOf(path);
-	countOpen(behaviour.split('-')[0], req, res);
+	countOpen(behaviour.split('-')[0], res);
 	const id = req.headers['webhook-id'] || '';
 	const n = (attemptsById.get(path + ' ' + id) || 0) + 1;
 	attemptsById.set(path + ' ' + id, n);
@@ -183,8 +184,8 @@ function startBlackhole() {
 }
 
 const server = opts.mode === 'blackhole' ? startBlackhole() : startHttp();
-server.listen(Number(opts.port), '127.0.0.1', () => {
+server.listen(Number(opts.port), opts.host, () => {
 	writeStats();
-	process.stdout.write(`listening on 127.0.0.1:${opts.port}\n`);
+	process.stdout.write(`listening on ${opts.host}:${opts.port}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));
