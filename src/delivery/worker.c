@@ -119,6 +119,7 @@ struct delivery {
 	bool take_inflight, take_stalled, claim_inflight, ack_inflight, write_inflight;
 	struct delivery_row *rows;
 	int nrows;
+	int nwriting; /* rows at the buffer's head in the statement in flight */
 	bool write_failing;
 	int drain_phase; /* 0: running; 1: in flight finishing; 2: writing; 3: ack + release */
 	int drain_waiting;
@@ -813,7 +814,9 @@ static int rows_batch(const struct delivery *dw)
 static void rows_written(PGresult *res, void *arg)
 {
 	struct delivery *dw = arg;
-	int n = rows_batch(dw);
+	/* The rows sent, not rows_batch() again: rows pushed while the statement ran are not
+	 * written yet, and dropping them here would lose their outcomes (and ack past them). */
+	int n = dw->nwriting;
 	dw->write_inflight = false;
 	if (!result_ok(res, dw->rows[0].park ? "delivery_park" : "delivery_record")) {
 		if (!dw->write_failing)
@@ -837,6 +840,7 @@ static void write_rows(struct delivery *dw)
 	if (dw->write_inflight || dw->nrows == 0)
 		return;
 	int n = rows_batch(dw);
+	dw->nwriting = n;
 	cJSON *arr = cJSON_CreateArray();
 	for (int i = 0; arr && i < n; i++)
 		cJSON_AddItemToArray(arr, row_json(&dw->rows[i]));
