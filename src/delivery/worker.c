@@ -616,8 +616,10 @@ static void take_done(PGresult *res, void *arg)
 	struct feed_pos *tail = dw->pos_tail;
 	for (int r = 0; r < n; r++)
 		take_row(dw, res, r);
-	/* Nothing new although rows came: what follows waits for an acknowledgement. */
-	dw->take_stalled = n > 0 && tail == dw->pos_tail;
+	/* A whole batch of rows already taken: what follows it waits for an acknowledgement.
+	 * Fewer than a batch is all there is, and a later NOTIFY or poll finds what comes next;
+	 * stalling then would hold every destination behind the oldest unfinished delivery. */
+	dw->take_stalled = n >= dw->w->cfg->delivery_batch && tail == dw->pos_tail;
 	(void)before;
 	delivery_pump(dw);
 }
