@@ -119,6 +119,7 @@ struct delivery {
 	bool take_inflight, take_stalled, claim_inflight, ack_inflight, write_inflight;
 	struct delivery_row *rows;
 	int nrows;
+	int nwriting; /* rows at the buffer's head in the statement in flight */
 	bool write_failing;
 	int drain_phase; /* 0: running; 1: in flight finishing; 2: writing; 3: ack + release */
 	int drain_waiting;
@@ -615,8 +616,10 @@ static void take_done(PGresult *res, void *arg)
 	struct feed_pos *tail = dw->pos_tail;
 	for (int r = 0; r < n; r++)
 		take_row(dw, res, r);
-	/* Nothing new although rows came: what follows waits for an acknowledgement. */
-	dw->take_stalled = n > 0 && tail == dw->pos_tail;
+	/* A whole batch of rows already taken: what follows it waits for an acknowledgement.
+	 * Fewer than a batch is all there is, and a later NOTIFY or poll finds what comes next;
+	 * stalling then would hold every destination behind the oldest unfinished delivery. */
+	dw->take_stalled = n >= dw->w->cfg->delivery_batch && tail == dw->pos_tail;
 	(void)before;
 	delivery_pump(dw);
 }
@@ -813,7 +816,9 @@ static int rows_batch(const struct delivery *dw)
 static void rows_written(PGresult *res, void *arg)
 {
 	struct delivery *dw = arg;
-	int n = rows_batch(dw);
+	/* The rows sent, not rows_batch() again: rows pushed while the statement ran are not
+	 * written yet, and dropping them here would lose their outcomes (and ack past them). */
+	int n = dw->nwriting;
 	dw->write_inflight = false;
 	if (!result_ok(res, dw->rows[0].park ? "delivery_park" : "delivery_record")) {
 		if (!dw->write_failing)
@@ -837,6 +842,7 @@ static void write_rows(struct delivery *dw)
 	if (dw->write_inflight || dw->nrows == 0)
 		return;
 	int n = rows_batch(dw);
+	dw->nwriting = n;
 	cJSON *arr = cJSON_CreateArray();
 	for (int i = 0; arr && i < n; i++)
 		cJSON_AddItemToArray(arr, row_json(&dw->rows[i]));
