@@ -122,6 +122,7 @@ struct delivery {
 	int nwriting; /* rows at the buffer's head in the statement in flight */
 	bool write_failing;
 	int drain_phase; /* 0: running; 1: in flight finishing; 2: writing; 3: ack + release */
+	int64_t requests_deadline_ms; /* phase 1 ends then at the latest */
 	int drain_waiting;
 	bool pumping, pump_again;
 };
@@ -519,6 +520,8 @@ static void pump_dest(struct delivery *dw, struct dest_state *ds, int64_t now)
 
 static void delivery_pump(struct delivery *dw)
 {
+	if (dw->drain_phase > 0)
+		return;	   /* stopping: only what is in flight finishes */
 	if (dw->pumping) { /* a request that failed to start called back into here */
 		dw->pump_again = true;
 		return;
@@ -879,8 +882,9 @@ static void release_done(PGresult *res, void *arg)
 static void drain_step(struct delivery *dw)
 {
 	struct worker *w = dw->w;
-	bool late = clock_mono_ms() >= w->drain_deadline_ms;
-	if (dw->drain_phase == 1 && (dw->inflight == 0 || late)) {
+	int64_t now = clock_mono_ms();
+	bool late = now >= w->drain_deadline_ms;
+	if (dw->drain_phase == 1 && (dw->inflight == 0 || now >= dw->requests_deadline_ms)) {
 		if (dw->inflight > 0)
 			log_warn("shutdown timeout: %d delivery(ies) still in flight are left to a "
 				 "later attempt",
@@ -902,8 +906,10 @@ static void drain_step(struct delivery *dw)
 static bool delivery_drain(struct worker *w)
 {
 	struct delivery *dw = w->role;
-	/* half the time for the requests, the rest for writing down what became of them */
-	w->drain_deadline_ms -= w->cfg->shutdown_timeout_ms / 2;
+	/* Half the time for the requests in flight (nothing new starts: what waits in memory is
+	 * read again from the feed, or handed back by delivery_release), the rest for writing
+	 * down what became of them. */
+	dw->requests_deadline_ms = w->drain_deadline_ms - w->cfg->shutdown_timeout_ms / 2;
 	dw->drain_phase = 1;
 	return true;
 }

@@ -176,9 +176,14 @@ function startHttp() {
 // Accepts and holds every connection without reading it: a destination that never answers
 // at the TCP level (the kernel completes the handshake, nobody speaks).
 function startBlackhole() {
+	stats.intervals = []; // [accepted ms, closed ms or null] of every connection
 	return net.createServer((socket) => {
 		countConnection(socket);
-		socket.pause();
+		const span = [Date.now(), null];
+		stats.intervals.push(span);
+		// Read and drop what the client sends, so that its close is seen at once.
+		socket.on('data', () => {});
+		socket.on('close', () => { span[1] = Date.now(); writeStats(); });
 		socket.on('error', () => {});
 	});
 }

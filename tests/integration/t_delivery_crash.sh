@@ -9,7 +9,7 @@
 . "$HG_SRCDIR/tests/integration/delivery_lib.sh"
 delivery_deps
 hg_setup
-plan 8
+plan 9
 
 pg_start
 # Slow answers keep deliveries in flight when the faults strike.
@@ -61,6 +61,8 @@ post_batch 30
 # SIGTERM with deliveries in flight (each answer takes 150 ms, 4 at once), then a restart.
 hg_stop
 is "$?" 0 "SIGTERM with deliveries in flight: exit status 0"
+is "$(pg_sql "SELECT count(*) FROM hookgate.delivery_queue WHERE lease_until > now()")" 0 \
+	"SIGTERM hands back every delivery it had claimed (no lease left)"
 ok "hookgated starts again" hg_start
 post_batch 10
 

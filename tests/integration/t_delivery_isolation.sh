@@ -58,8 +58,13 @@ worst=$(tail -n 1 "$HG_TMP/lat")
 diag "latency from the 2xx to the receiver (ms): p50 $p50, p99 $p99, worst $worst"
 hg_result "$((worst < 1000))" "none of the 192 waits behind the stuck destinations (worst ${worst} ms)"
 
-max_open=$(jq -r '.max_connections' "$HG_TMP/hole.stats")
-diag "the hanging destination: at most $max_open connections open at once"
+# Most connections open at once, a connection counting as closed 100 ms before the receiver saw
+# it close: curl closes a timed-out request's connection and may open the next one at once, and
+# the receiver can take the new connection before it reads the old one's end.
+max_open=$(jq -r '[.intervals[] | [.[0], 1], [((.[1] // 1e15) - 100), -1]] | sort
+	| reduce .[] as $e ({n: 0, m: 0}; .n += $e[1] | .m = ([.m, .n] | max)) | .m' \
+	"$HG_TMP/hole.stats")
+diag "the hanging destination: at most $max_open connections open at once ($(jq -r '.max_connections' "$HG_TMP/hole.stats") as counted live)"
 hg_result "$((max_open >= 1 && max_open <= CAP))" \
 	"the hanging destination has at most max_inflight_per_destination ($CAP) requests open"
 like "$(pg_sql "SELECT string_agg(DISTINCT error, ',') FROM hookgate.delivery_attempts a
