@@ -91,7 +91,9 @@ $$;
 -- position is '<window tick>:<id>', what feed_ack takes. The position does not move: a
 -- consumer acks what it has handled, and reads the rest again after a crash. An unknown
 -- consumer is registered at the newest tick: it gets the messages committed after that.
-CREATE FUNCTION hookgate.feed_read(consumer text, max integer)
+-- after, a position this consumer was handed before, reads on from there instead (when it is
+-- past the acknowledged one): a consumer that acks seldom still reads each message once.
+CREATE FUNCTION hookgate.feed_read(consumer text, max integer, after text DEFAULT NULL)
 RETURNS TABLE ("position" text, id bigint, at timestamptz, module text, target text,
 	       user_id bigint, token_id bigint, content_type text, body text)
 LANGUAGE plpgsql AS $$
@@ -102,6 +104,8 @@ DECLARE
 	prev pg_snapshot;
 	w hookgate.feed_ticks;
 	after_id bigint;
+	parts text[];
+	before_w bigint;
 	left_n integer := max;
 	n integer;
 BEGIN
@@ -111,6 +115,19 @@ BEGIN
 	INSERT INTO hookgate.feed_consumers (name, tick) VALUES (consumer, newest)
 	ON CONFLICT (name) DO NOTHING;
 	SELECT * INTO STRICT c FROM hookgate.feed_consumers f WHERE f.name = consumer;
+	IF after IS NOT NULL THEN
+		parts := regexp_match(after, '^([0-9]{1,18}):([0-9]{1,18})$');
+		IF parts IS NULL THEN
+			RAISE EXCEPTION 'feed_read: malformed position "%"', after;
+		END IF;
+		-- The position '<W>:<id>' is the acknowledged state (tick before W, id).
+		SELECT t.tick INTO before_w FROM hookgate.feed_ticks t
+		 WHERE t.tick < parts[1]::bigint ORDER BY t.tick DESC LIMIT 1;
+		IF before_w > c.tick OR (before_w = c.tick AND parts[2]::bigint > c.last_id) THEN
+			c.tick := before_w;
+			c.last_id := parts[2]::bigint;
+		END IF;
+	END IF;
 	SELECT t.snap INTO STRICT prev FROM hookgate.feed_ticks t WHERE t.tick = c.tick;
 	after_id := c.last_id;
 	FOR w IN SELECT * FROM hookgate.feed_ticks t WHERE t.tick > c.tick ORDER BY t.tick LOOP
@@ -471,18 +488,18 @@ SELECT hookgate.ensure_delivery_partitions(3);
 
 -- ---- what the delivery workers call ----------------------------------------------------------------
 
--- The next first attempts: feed_read('delivery', max) with each message's destination, token
+-- The next first attempts: feed_read('delivery', max, after) with each message's destination, token
 -- public id and the body to post. A message without a destination comes back with
 -- destination_id NULL and no body, so that the worker can ack past it. The caller holds the
 -- feed lease (the advisory lock (1751869300, 4) on its session); owner only names it.
-CREATE FUNCTION hookgate.delivery_take(owner text, max integer)
+CREATE FUNCTION hookgate.delivery_take(owner text, max integer, after text DEFAULT NULL)
 RETURNS TABLE ("position" text, message_id bigint, destination_id bigint, module text,
 	       target text, token_public_id text, content_type text, body text,
 	       at timestamptz)
 LANGUAGE sql AS $$
 	SELECT f.position, f.id, d.id, f.module, f.target, t.public_id, p.content_type, p.body,
 	       f.at
-	  FROM hookgate.feed_read('delivery', max) f
+	  FROM hookgate.feed_read('delivery', max, after) f
 	  LEFT JOIN hookgate.destinations d ON d.id = hookgate.delivery_route(f.module, f.target)
 	  LEFT JOIN hookgate.webhook_tokens t ON t.id = f.token_id AND d.id IS NOT NULL
 	  LEFT JOIN LATERAL hookgate.delivery_payload(d.target, f.target, f.content_type, f.body) p

@@ -116,7 +116,7 @@ struct delivery {
 	int items, inflight, retry_items;
 	struct feed_pos *pos_head, *pos_tail;
 	char last_taken[48];
-	bool take_inflight, take_stalled, claim_inflight, ack_inflight, write_inflight;
+	bool take_inflight, claim_inflight, ack_inflight, write_inflight;
 	struct delivery_row *rows;
 	int nrows;
 	int nwriting; /* rows at the buffer's head in the statement in flight */
@@ -128,6 +128,7 @@ struct delivery {
 };
 
 static void delivery_pump(struct delivery *dw);
+static void take(struct delivery *dw);
 static void delivery_push_row(struct delivery *dw, const struct delivery_row *row);
 
 /* ---- time and small helpers ---------------------------------------------------------------- */
@@ -416,6 +417,7 @@ static void post_done(const struct post_result *res, void *arg)
 		ds->inflight_retries--;
 	item_free(dw, it);
 	delivery_pump(dw);
+	take(dw); /* room in memory again */
 }
 
 /* The headers of one attempt (Standard Webhooks, and hookgate's own), signed now. */
@@ -615,24 +617,21 @@ static void take_done(PGresult *res, void *arg)
 	dw->take_inflight = false;
 	if (!result_ok(res, "delivery_take") || !lease_held(dw->lease))
 		return;
-	int before = dw->items, n = PQntuples(res);
-	struct feed_pos *tail = dw->pos_tail;
+	int n = PQntuples(res);
 	for (int r = 0; r < n; r++)
 		take_row(dw, res, r);
-	/* A whole batch of rows already taken: what follows it waits for an acknowledgement.
-	 * Fewer than a batch is all there is, and a later NOTIFY or poll finds what comes next;
-	 * stalling then would hold every destination behind the oldest unfinished delivery. */
-	dw->take_stalled = n >= dw->w->cfg->delivery_batch && tail == dw->pos_tail;
-	(void)before;
 	delivery_pump(dw);
+	/* A whole batch: there may be more behind it (a backlog), read on at once. Fewer is all
+	 * there is; a NOTIFY or the poll finds what comes next. */
+	if (n >= dw->w->cfg->delivery_batch)
+		take(dw);
 }
 
 static bool may_take(const struct delivery *dw)
 {
 	const struct hg_config *cfg = dw->w->cfg;
-	return !dw->w->draining && !dw->take_inflight && !dw->take_stalled &&
-	       lease_held(dw->lease) && dest_cache_loaded(dw->dests) &&
-	       dw->nrows < OUTCOMES_MAX / 2 &&
+	return !dw->w->draining && !dw->take_inflight && lease_held(dw->lease) &&
+	       dest_cache_loaded(dw->dests) && dw->nrows < OUTCOMES_MAX / 2 &&
 	       dw->items - dw->retry_items < cfg->delivery_max_inflight + cfg->delivery_batch;
 }
 
@@ -642,12 +641,14 @@ static void take(struct delivery *dw)
 		return;
 	char max[16];
 	snprintf(max, sizeof(max), "%d", dw->w->cfg->delivery_batch);
-	const char *params[2] = { dw->owner, max };
+	/* From the last position taken under this lease, not the acknowledged one: acks come
+	 * once a second, reads as fast as deliveries go out. */
+	const char *params[3] = { dw->owner, max, dw->last_taken[0] ? dw->last_taken : NULL };
 	dw->take_inflight = db_query(dw->w->db,
 				     "SELECT position, message_id, destination_id, module, target, "
 				     "token_public_id, content_type, body, at "
-				     "FROM hookgate.delivery_take($1, $2::integer)",
-				     2, params, SQL_TIMEOUT_MS, take_done, dw);
+				     "FROM hookgate.delivery_take($1, $2::integer, $3)",
+				     3, params, SQL_TIMEOUT_MS, take_done, dw);
 }
 
 static void feed_notified(const char *channel, const char *payload, void *arg)
@@ -684,8 +685,6 @@ static void ack(struct delivery *dw)
 	const char *params[1] = { last };
 	dw->ack_inflight = db_query(dw->w->db, "SELECT hookgate.feed_ack('delivery', $1)", 1,
 				    params, SQL_TIMEOUT_MS, ack_done, dw);
-	if (dw->ack_inflight)
-		dw->take_stalled = false;
 	if (dw->ack_inflight && dw->drain_phase == 3)
 		dw->drain_waiting++;
 }
@@ -717,7 +716,6 @@ static void lease_changed(bool held, void *arg)
 	struct delivery *dw = arg;
 	dw->lease_epoch++; /* positions read under another lease are never acknowledged */
 	dw->last_taken[0] = '\0';
-	dw->take_stalled = false;
 	if (held)
 		take(dw);
 }

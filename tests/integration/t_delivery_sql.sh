@@ -7,7 +7,7 @@
 # with their audit rows, park, release, replay, delivery_state, and the attempts' partitions.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 78
+plan 81
 
 # q SQL: one value (psql -At); errors go to stdout too, so that a test sees them.
 q() {
@@ -123,6 +123,13 @@ is "$(read_ids c3 10)" "$M3 $M4" "the rest, from the middle of a window"
 POS_M1=$(q "SELECT position FROM hookgate.feed_read('c2', 10) WHERE id = $M1")
 ok "c2 acks its first only" q "SELECT hookgate.feed_ack('c2', '$POS_M1')"
 is "$(read_ids c2 10)" "$M2 $M3 $M4" "consumers are independent"
+POS_M3=$(q "SELECT position FROM hookgate.feed_read('c2', 10) WHERE id = $M3")
+is "$(q "SELECT string_agg(id::text, ' ') FROM hookgate.feed_read('c2', 10, '$POS_M3')")" "$M4" \
+	"after: reads on past a position handed out before, without an ack"
+is "$(q "SELECT string_agg(id::text, ' ') FROM hookgate.feed_read('c2', 10, '$POS_M1')")" \
+	"$M2 $M3 $M4" "after: a position before the acknowledged one changes nothing"
+like "$(q "SELECT hookgate.feed_read('c2', 10, 'x')")" "malformed position" \
+	"after: a malformed position raises"
 ok "ack c3 to its end" q "SELECT hookgate.feed_ack('c3', '$(last_pos c3 10)')"
 ok "an older position is ignored" q "SELECT hookgate.feed_ack('c3', '$POS_M1')"
 is "$(read_ids c3 10)" "" "c3 stays at its end"
