@@ -34,8 +34,10 @@ enum cfg_type {
 	CFG_WORKERS,  /* int, or "auto" */
 	CFG_DOUBLE,   /* double >= 0 */
 	CFG_BOOL,
-	CFG_LOG_LEVEL,	/* int holding an enum log_level */
-	CFG_LOG_TARGET, /* "stderr", "syslog" or a path */
+	CFG_LOG_LEVEL,	  /* int holding an enum log_level */
+	CFG_LOG_TARGET,	  /* "stderr", "syslog" or a path */
+	CFG_LOG_FORMAT,	  /* int holding an enum log_format */
+	CFG_LOG_FACILITY, /* int holding a syslog.h facility */
 };
 
 struct cfg_key {
@@ -106,6 +108,11 @@ static const struct cfg_key cfg_keys[] = {
 	KEY("delivery", "ca_file", CFG_PATH, NULL, false, true, delivery_ca_file, NULL, NULL),
 	KEY("log", "level", CFG_LOG_LEVEL, "info", false, true, log_level, NULL, NULL),
 	KEY("log", "file", CFG_LOG_TARGET, "stderr", false, true, log_file, NULL, NULL),
+	KEY("log", "format", CFG_LOG_FORMAT, "text", false, true, log_format, NULL, NULL),
+	KEY("log", "syslog_facility", CFG_LOG_FACILITY, "daemon", false, true, log_syslog_facility,
+	    NULL, NULL),
+	KEY("log", "syslog_ident", CFG_STRING, "hookgated", false, true, log_syslog_ident, NULL,
+	    NULL),
 	KEY("log", "access", CFG_BOOL, "off", false, true, log_access, NULL, NULL),
 };
 
@@ -397,6 +404,7 @@ static bool cfg_parse_value(enum cfg_type type, const char *s, union cfg_value *
 	char host[256];
 	int port;
 	enum log_level level;
+	enum log_format format;
 
 	v->str.p = s;
 	v->str.len = strlen(s);
@@ -426,6 +434,13 @@ static bool cfg_parse_value(enum cfg_type type, const char *s, union cfg_value *
 			return false;
 		v->i = (int)level;
 		return true;
+	case CFG_LOG_FORMAT:
+		if (!log_format_parse(s, &format))
+			return false;
+		v->i = (int)format;
+		return true;
+	case CFG_LOG_FACILITY:
+		return log_facility_parse(s, &v->i);
 	}
 	return false;
 }
@@ -446,6 +461,8 @@ static bool cfg_bad_value(struct cfg_parser *p, const struct cfg_key *k, const c
 		[CFG_DOUBLE] = { "number", " (use a decimal number >= 0)" },
 		[CFG_BOOL] = { "boolean", " (use on/off, true/false, yes/no or 1/0)" },
 		[CFG_LOG_LEVEL] = { "level", " (use error, warn, info or debug)" },
+		[CFG_LOG_FORMAT] = { "format", " (use text or json)" },
+		[CFG_LOG_FACILITY] = { "facility", " (use daemon, user or local0 to local7)" },
 	};
 
 	if ((size_t)k->type >= sizeof(msg) / sizeof(msg[0]) || msg[k->type].what == NULL)
@@ -512,6 +529,8 @@ static bool cfg_store(struct hg_config *cfg, const struct cfg_key *k, const unio
 	case CFG_INT:
 	case CFG_WORKERS:
 	case CFG_LOG_LEVEL:
+	case CFG_LOG_FORMAT:
+	case CFG_LOG_FACILITY:
 		*(int *)field = v->i;
 		return true;
 	case CFG_DOUBLE:
@@ -711,6 +730,13 @@ static bool cfg_validate(struct cfg_parser *p)
 	if (strcmp(cfg->listen, cfg->admin_listen) == 0)
 		return cfg_fail(p->err, p->errlen, p->file, 0,
 				"server.listen and server.admin_listen must differ");
+	/* The tag of every syslog line: a blank or a colon would end it early. */
+	if (strlen(cfg->log_syslog_ident) > 32 ||
+	    cfg->log_syslog_ident[strspn(cfg->log_syslog_ident,
+					 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789._-")] != '\0')
+		return cfg_fail(p->err, p->errlen, p->file, 0,
+				"log.syslog_ident: use 1 to 32 letters, digits, '.', '_' or '-'");
 	return true;
 }
 
@@ -811,6 +837,8 @@ static bool cfg_same(const struct cfg_key *k, const struct hg_config *a, const s
 	case CFG_INT:
 	case CFG_WORKERS:
 	case CFG_LOG_LEVEL:
+	case CFG_LOG_FORMAT:
+	case CFG_LOG_FACILITY:
 		return *(const int *)fa == *(const int *)fb;
 	case CFG_DOUBLE:
 		return *(const double *)fa == *(const double *)fb;
@@ -855,12 +883,20 @@ int cfg_unreloadable_changes(const struct hg_config *old_cfg, const struct hg_co
 /* The type names docs/configuration.md explains; tabs separate the fields, so they may hold
  * spaces. */
 static const char *const cfg_type_names[] = {
-	[CFG_STRING] = "string",       [CFG_PATH] = "path",
-	[CFG_ADDR] = "address",	       [CFG_URL] = "url",
-	[CFG_SIZE] = "size",	       [CFG_DURATION] = "duration",
-	[CFG_INT] = "integer",	       [CFG_WORKERS] = "integer or auto",
-	[CFG_DOUBLE] = "number",       [CFG_BOOL] = "boolean",
-	[CFG_LOG_LEVEL] = "log level", [CFG_LOG_TARGET] = "log target",
+	[CFG_STRING] = "string",
+	[CFG_PATH] = "path",
+	[CFG_ADDR] = "address",
+	[CFG_URL] = "url",
+	[CFG_SIZE] = "size",
+	[CFG_DURATION] = "duration",
+	[CFG_INT] = "integer",
+	[CFG_WORKERS] = "integer or auto",
+	[CFG_DOUBLE] = "number",
+	[CFG_BOOL] = "boolean",
+	[CFG_LOG_LEVEL] = "log level",
+	[CFG_LOG_TARGET] = "log target",
+	[CFG_LOG_FORMAT] = "log format",
+	[CFG_LOG_FACILITY] = "syslog facility",
 };
 
 bool cfg_describe(FILE *out)

@@ -48,8 +48,11 @@ struct hg_config {
 	char *delivery_allow_networks; /* CIDR list, NULL when unset; parsed by netpolicy */
 	char *delivery_ca_file;	       /* NULL: the system's CA bundle */
 	/* [log] */
-	int log_level;	/* enum log_level */
-	char *log_file; /* "stderr", "syslog" or a path */
+	int log_level;		 /* enum log_level */
+	char *log_file;		 /* "stderr", "syslog" or a path */
+	int log_format;		 /* enum log_format */
+	int log_syslog_facility; /* LOG_DAEMON, LOG_LOCAL0… */
+	char *log_syslog_ident;
 	bool log_access;
 
 	char *path; /* the file this was read from */

@@ -311,9 +311,13 @@ static bool master_retire_all(struct master *m)
 
 /* Says nothing itself: at start-up the failure is one line on stderr (die), on a reload a
  * line in the log still open. */
-static bool master_apply_log(const struct hg_config *cfg)
+static bool master_apply_log(const struct hg_config *cfg, const char *target)
 {
-	return log_open(cfg->log_file, (enum log_level)cfg->log_level);
+	const struct log_options opt = { target ? target : cfg->log_file,
+					 (enum log_level)cfg->log_level,
+					 (enum log_format)cfg->log_format, cfg->log_syslog_facility,
+					 cfg->log_syslog_ident };
+	return log_open(&opt);
 }
 
 static void master_reload(struct master *m)
@@ -333,10 +337,10 @@ static void master_reload(struct master *m)
 		cfg_free(&next);
 		return;
 	}
-	if (!master_apply_log(&next)) {
+	if (!master_apply_log(&next, NULL)) {
 		log_error("cannot open log file %s: %s; logging on to %s", next.log_file,
 			  strerror(errno), m->cfg.log_file);
-		master_apply_log(&m->cfg);
+		master_apply_log(&m->cfg, NULL);
 	}
 	if (!master_retire_all(m)) {
 		log_error("reload failed: out of memory");
@@ -425,7 +429,7 @@ static void master_detach(struct master *m)
 	if (strcmp(m->cfg.log_file, "stderr") == 0) {
 		fprintf(stderr,
 			"hookgated: log.file is stderr; logging to syslog while detached\n");
-		log_open("syslog", (enum log_level)m->cfg.log_level);
+		master_apply_log(&m->cfg, "syslog");
 	}
 	pid_t pid = fork();
 	if (pid < 0)
@@ -462,7 +466,7 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 	m->config_path = config_path;
 	if (!cfg_load(config_path, &m->cfg, err, sizeof(err)))
 		die("%s", err);
-	if (!master_apply_log(&m->cfg))
+	if (!master_apply_log(&m->cfg, NULL))
 		die("cannot open log file %s: %s", m->cfg.log_file, strerror(errno));
 	log_set_role("master");
 	master_raise_nofile();

@@ -86,6 +86,12 @@ struct request_impl {
 	unsigned char *body;
 	char *resp_headers[HTTP_MAX_RESPONSE_HEADERS];
 	int nresp;
+	/* The handler's fields of the access log line. */
+	struct {
+		const char *key;
+		char value[64];
+	} log_fields[HTTP_MAX_LOG_FIELDS];
+	int nlog_fields;
 };
 
 static void conn_process(struct http_conn *c);
@@ -769,13 +775,27 @@ static void conn_next_request(struct http_conn *c)
 				    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
+bool http_log_field(struct http_request *req, const char *key, const char *value)
+{
+	struct request_impl *r = (struct request_impl *)req;
+
+	if (r->nlog_fields == HTTP_MAX_LOG_FIELDS)
+		return false;
+	r->log_fields[r->nlog_fields].key = key;
+	snprintf(r->log_fields[r->nlog_fields].value, sizeof(r->log_fields[0].value), "%s", value);
+	r->nlog_fields++;
+	return true;
+}
+
 /* The path, never the query string: zapikey and appkey travel there. Quotes in the user agent
  * are escaped so that a line cannot be forged. A token or appkey a client wrote into the path
  * or a header is replaced by redact_copy here, before the cut to length could leave most of
- * one behind, and by log_msg in the whole line. */
-static void access_log(const struct http_request *req, int status, size_t len)
+ * one behind, and by log_msg in the whole line. In JSON every part is a field of its own; a
+ * text line says the request's in words and adds the handler's fields (token=… batch=…). */
+static void access_log(const struct request_impl *r, int status, size_t len)
 {
-	char ua[160], path[201];
+	const struct http_request *req = &r->pub;
+	char ua[160], path[201], st[8], bytes[24], ms_text[24];
 	const char *agent = http_header(req, "User-Agent", NULL);
 	const char *p = agent ? agent : "-";
 	size_t n = 0;
@@ -788,8 +808,23 @@ static void access_log(const struct http_request *req, int status, size_t len)
 	redact_secrets(ua, *p != '\0');
 	redact_copy(path, sizeof(path), req->path);
 	double ms = req->started_us ? (double)(clock_mono_us() - req->started_us) / 1000.0 : 0.0;
-	log_info("access: %s \"%s %s\" %d %zu %.1fms \"%s\"", req->client_addr, req->method_text,
-		 path, status, len, ms, ua);
+	snprintf(st, sizeof(st), "%d", status);
+	snprintf(bytes, sizeof(bytes), "%zu", len);
+	snprintf(ms_text, sizeof(ms_text), "%.1f", ms);
+	struct log_field f[7 + HTTP_MAX_LOG_FIELDS] = {
+		{ "client", req->client_addr, false },
+		{ "method", req->method_text, false },
+		{ "path", path, false },
+		{ "status", st, false },
+		{ "bytes", bytes, false },
+		{ "ms", ms_text, false },
+		{ "agent", agent ? agent : "-", false },
+	};
+	for (int i = 0; i < r->nlog_fields; i++)
+		f[7 + i] = (struct log_field){ r->log_fields[i].key, r->log_fields[i].value, true };
+	log_fields(LOG_LEVEL_INFO, f, 7 + (size_t)r->nlog_fields,
+		   "access: %s \"%s %s\" %d %zu %sms \"%s\"", req->client_addr, req->method_text,
+		   path, status, len, ms_text, ua);
 }
 
 bool http_add_header(struct http_request *req, const char *name, const char *value)
@@ -825,7 +860,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
 	if (srv->stopping)
 		c->keep_alive = false;
 	if (srv->limits.access_log)
-		access_log(req, status, len);
+		access_log(r, status, len);
 	conn_write(c, status, content_type, r->resp_headers, r->nresp, body, len,
 		   req->method == HTTP_METHOD_HEAD);
 	bool body_unread = req->body_too_large || req->body_skipped;

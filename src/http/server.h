@@ -126,6 +126,10 @@ const char *http_header(const struct http_request *req, const char *name, int *c
 
 /* Headers to send with the answer (copied). */
 bool http_add_header(struct http_request *req, const char *name, const char *value);
+/* A field of req's access log line (log.h), e.g. "token" and a public id: key a constant, value
+ * copied (up to 63 bytes). At most HTTP_MAX_LOG_FIELDS; false past them. */
+#define HTTP_MAX_LOG_FIELDS 4
+bool http_log_field(struct http_request *req, const char *key, const char *value);
 /* Sends the answer (Content-Length, Date, Connection handled here) and releases req. */
 void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
 		  size_t len);

@@ -9,6 +9,7 @@
 #include "lib/utf8.h"
 #include "lib/clock.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,12 +26,16 @@
 /* Room for the message ids an orphaned batch's log line names (the line holds 2 KiB). */
 #define INGEST_IDS_TEXT 1200
 #define INGEST_NOTIFY_TIMEOUT_MS 5000
+/* With PostgreSQL gone every batch fails: one line about it per this long, per worker. */
+#define INGEST_FAIL_LOG_MS 5000
 
 /* The batch as one binary array per field of hookgate.ingest_call (sql/002_ingest.sql), in
- * the order of batch_fields. */
+ * the order of batch_fields. The statement is the batch's transaction: pg_current_xact_id() is
+ * the batch id the access log shows, the xid its messages hold (hookgate.messages.xid). */
 static const char ingest_stmt[] = "hg_ingest";
 static const char ingest_sql[] =
-	"SELECT i, http_status, code, message_id FROM hookgate.ingest_batch($1::integer[],"
+	"SELECT i, http_status, code, message_id, pg_current_xact_id()"
+	" FROM hookgate.ingest_batch($1::integer[],"
 	" $2::bigint[], $3::bigint[], $4::integer[], $5::text[], $6::text[], $7::text[],"
 	" $8::text[], $9::text[], $10::text[], $11::inet[], $12::text[], $13::integer[],"
 	" $14::integer[], $15::timestamptz[], $16::integer)";
@@ -48,6 +53,7 @@ struct ingest {
 	struct event_base *base;
 	struct db_pool *pool;
 	struct batch_queue *queue;
+	struct log_limit fail_log;
 };
 
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
@@ -185,39 +191,69 @@ static void batch_apply_row(struct ingest_batch *b, const PGresult *res, int row
 			c->code = code;
 	}
 	c->message_id = PQgetisnull(res, row, 3) ? 0 : strtoll(PQgetvalue(res, row, 3), NULL, 10);
+	c->batch_xid = strtoull(PQgetvalue(res, row, 4), NULL, 10);
 }
 
-static void batch_log_failure(const struct ingest_batch *b, const PGresult *res,
-			      enum db_outcome outcome)
+static void batch_fail_log(struct ingest *ing, int n, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* "ingest batch of N calls failed: CAUSE", at most once per INGEST_FAIL_LOG_MS: with PostgreSQL
+ * gone every batch fails, and the line after a quiet spell counts the ones not logged. */
+static void batch_fail_log(struct ingest *ing, int n, enum log_level level, const char *fmt, ...)
 {
+	char cause[512], skipped_text[160] = "";
+	uint64_t skipped, skipped_calls;
+	va_list ap;
+
+	if (!log_enabled(level) ||
+	    !log_limit_pass(&ing->fail_log, clock_mono_ms(), (uint64_t)n, &skipped, &skipped_calls))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	if (skipped > 0)
+		snprintf(skipped_text, sizeof(skipped_text),
+			 " (and %llu more failed batches of %llu calls since the last such line)",
+			 (unsigned long long)skipped, (unsigned long long)skipped_calls);
+	log_msg(level, "ingest batch of %d calls failed: %s%s", n, cause, skipped_text);
+}
+
+static void batch_log_failure(struct ingest_batch *b, const PGresult *res, enum db_outcome outcome)
+{
+	struct ingest *ing = b->owner;
+
 	switch (outcome) {
 	case DB_OUTCOME_NOT_SENT:
-		log_debug("ingest batch of %d calls not sent to PostgreSQL: nothing stored", b->n);
+		batch_fail_log(ing, b->n, LOG_LEVEL_WARN,
+			       "not sent to PostgreSQL (connection lost, or none free before the "
+			       "deadline); answered 503, nothing stored");
 		return;
 	case DB_OUTCOME_LOST:
-		log_warn("ingest batch of %d calls: the connection failed before PostgreSQL "
-			 "answered; answered 503, whether it was stored stays unknown",
-			 b->n);
+		batch_fail_log(ing, b->n, LOG_LEVEL_WARN,
+			       "the connection failed before PostgreSQL answered; answered 503, "
+			       "whether it was stored stays unknown");
 		return;
 	case DB_OUTCOME_LATE:
-		log_warn("ingest batch of %d calls: no answer from PostgreSQL by the deadline; "
-			 "answered 503 (outcome unknown), waiting for its result",
-			 b->n);
+		batch_fail_log(ing, b->n, LOG_LEVEL_WARN,
+			       "no answer from PostgreSQL by the deadline; answered 503 (outcome "
+			       "unknown), waiting for its result");
 		return;
 	case DB_OUTCOME_ANSWERED:
 		break;
 	}
 	if (res == NULL) {
-		log_debug("ingest batch of %d calls: no answer from PostgreSQL", b->n);
+		batch_fail_log(ing, b->n, LOG_LEVEL_WARN,
+			       "no answer from PostgreSQL; answered 503");
 		return;
 	}
 	/* The primary message only: DETAIL lines may quote a failing row (message bodies). */
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	/* 57014: the batch ran past its budget (a stalled server), not a bug. */
-	log_msg(state && strcmp(state, "57014") == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR,
-		"ingest batch of %d calls failed: %s (SQLSTATE %s)", b->n,
-		msg ? msg : PQresStatus(PQresultStatus(res)), state ? state : "none");
+	batch_fail_log(ing, b->n,
+		       state && strcmp(state, "57014") == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR,
+		       "%s (SQLSTATE %s); answered 503",
+		       msg ? msg : PQresStatus(PQresultStatus(res)), state ? state : "none");
 }
 
 static void fix_done(PGresult *res, void *arg)
@@ -398,8 +434,10 @@ static bool ingest_send(struct ingest_batch *b, int left_ms, int budget_ms, void
 	int lengths[F_COUNT + 1], formats[F_COUNT + 1];
 	char budget[16];
 
-	if (!batch_fields(b, f))
+	if (!batch_fields(b, f)) {
+		batch_fail_log(ing, b->n, LOG_LEVEL_ERROR, "out of memory; answered 503");
 		return false;
+	}
 	for (int k = 0; k < F_COUNT; k++) {
 		values[k] = (const char *)f[k].data;
 		lengths[k] = (int)f[k].len;
@@ -414,6 +452,9 @@ static bool ingest_send(struct ingest_batch *b, int left_ms, int budget_ms, void
 					 formats, left_ms, INGEST_LATE_LIMIT_MS, ingest_result, b);
 	for (int k = 0; k < F_COUNT; k++)
 		pgbin_free(&f[k]);
+	if (!sent)
+		batch_fail_log(ing, b->n, LOG_LEVEL_WARN,
+			       "no connection to PostgreSQL; answered 503, nothing stored");
 	return sent;
 }
 
@@ -435,6 +476,7 @@ struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max
 		return NULL;
 	ing->base = base;
 	ing->pool = pool;
+	ing->fail_log.interval_ms = INGEST_FAIL_LOG_MS;
 	ing->queue = batch_queue_new(base, &cfg, ingest_send, ing);
 	/* Parsed and planned once per connection: per batch it was 4% of PostgreSQL's work. */
 	if (ing->queue == NULL || !db_pool_prepare(pool, ingest_stmt, ingest_sql)) {

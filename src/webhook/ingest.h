@@ -55,6 +55,9 @@ struct ingest_call {
 	const char *code;
 	int64_t message_id;
 	bool outcome_unknown;
+	/* The committed batch's transaction id (as hookgate.messages.xid holds it), 0 when its
+	 * batch did not commit: what the access log calls the batch id. */
+	uint64_t batch_xid;
 
 	struct ingest_call *next; /* private */
 };

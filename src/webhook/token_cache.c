@@ -9,13 +9,14 @@
 #include "lib/clock.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define TC_QUERY_TIMEOUT_MS 900
 
-static const char tc_sql[] = "SELECT id, user_id, status FROM hookgate.webhook_tokens"
+static const char tc_sql[] = "SELECT id, user_id, status, public_id FROM hookgate.webhook_tokens"
 			     " WHERE token_hash = $1 AND deleted_at IS NULL";
 
 struct token_cache {
@@ -24,7 +25,7 @@ struct token_cache {
 	struct token_table *table;
 };
 
-static enum token_cache_result tc_parse(const PGresult *res, int64_t *id, int64_t *user_id)
+static enum token_cache_result tc_parse(const PGresult *res, struct token_info *info)
 {
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_debug("token look-up failed: %s",
@@ -33,8 +34,9 @@ static enum token_cache_result tc_parse(const PGresult *res, int64_t *id, int64_
 	}
 	if (PQntuples(res) == 0)
 		return TOKEN_CACHE_UNKNOWN;
-	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	*user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	info->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	info->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	snprintf(info->public_id, sizeof(info->public_id), "%s", PQgetvalue(res, 0, 3));
 	return strcmp(PQgetvalue(res, 0, 2), "active") == 0 ? TOKEN_CACHE_ACTIVE
 							    : TOKEN_CACHE_DISABLED;
 }
@@ -42,9 +44,9 @@ static enum token_cache_result tc_parse(const PGresult *res, int64_t *id, int64_
 static void tc_query_done(PGresult *res, void *arg)
 {
 	struct token_pending *p = arg;
-	int64_t id = 0, user_id = 0;
-	enum token_cache_result r = tc_parse(res, &id, &user_id);
-	token_table_answer(p, r, id, user_id, clock_mono_ms());
+	struct token_info info = { 0 };
+	enum token_cache_result r = tc_parse(res, &info);
+	token_table_answer(p, r, &info, clock_mono_ms());
 }
 
 /* The query p waits for; false when it cannot be sent. */
@@ -60,21 +62,22 @@ static bool tc_query(struct token_cache *tc, struct token_pending *p)
 void token_cache_lookup(struct token_cache *tc, const char *token, token_cache_cb cb, void *arg)
 {
 	unsigned char hash[CRYPTO_HASH_LEN];
+	static const struct token_info none;
 	enum token_cache_result r;
-	int64_t id, user_id;
+	struct token_info info;
 	struct token_pending *p;
 	bool is_new;
 
 	token_hash(tc->keys, token, hash);
-	if (token_table_get(tc->table, hash, clock_mono_ms(), &r, &id, &user_id)) {
-		cb(r, id, user_id, arg);
+	if (token_table_get(tc->table, hash, clock_mono_ms(), &r, &info)) {
+		cb(r, &info, arg);
 		return;
 	}
 	p = token_table_wait(tc->table, hash, cb, arg, &is_new);
 	if (p == NULL)
-		cb(TOKEN_CACHE_UNAVAILABLE, 0, 0, arg);
+		cb(TOKEN_CACHE_UNAVAILABLE, &none, arg);
 	else if (is_new && !tc_query(tc, p))
-		token_table_answer(p, TOKEN_CACHE_UNAVAILABLE, 0, 0, clock_mono_ms());
+		token_table_answer(p, TOKEN_CACHE_UNAVAILABLE, &none, clock_mono_ms());
 }
 
 void token_cache_flush(struct token_cache *tc)

@@ -15,8 +15,7 @@ enum tt_state { TT_EMPTY, TT_ACTIVE, TT_DISABLED, TT_UNKNOWN };
 
 struct tt_entry {
 	unsigned char hash[CRYPTO_HASH_LEN];
-	int64_t id;
-	int64_t user_id;
+	struct token_info info;
 	int64_t expires_ms; /* TT_UNKNOWN only */
 	uint8_t state;
 };
@@ -131,9 +130,9 @@ static enum tt_state tt_state_of(enum token_cache_result r)
 }
 
 static void tt_store(struct token_table *t, const unsigned char *hash, enum token_cache_result r,
-		     int64_t id, int64_t user_id, int64_t now_ms)
+		     const struct token_info *info, int64_t now_ms)
 {
-	struct tt_entry entry = { .id = id, .user_id = user_id, .state = (uint8_t)tt_state_of(r) };
+	struct tt_entry entry = { .info = *info, .state = (uint8_t)tt_state_of(r) };
 	struct tt_entry *e = tt_find(t, hash);
 
 	memcpy(entry.hash, hash, CRYPTO_HASH_LEN);
@@ -148,9 +147,9 @@ static void tt_store(struct token_table *t, const unsigned char *hash, enum toke
 }
 
 bool token_table_get(struct token_table *t, const unsigned char hash[CRYPTO_HASH_LEN],
-		     int64_t now_ms, enum token_cache_result *result, int64_t *token_id,
-		     int64_t *user_id)
+		     int64_t now_ms, enum token_cache_result *result, struct token_info *info)
 {
+	static const struct token_info none;
 	struct tt_entry *e = tt_find(t, hash);
 	if (e == NULL)
 		return false;
@@ -161,8 +160,7 @@ bool token_table_get(struct token_table *t, const unsigned char hash[CRYPTO_HASH
 	*result = e->state == TT_ACTIVE	    ? TOKEN_CACHE_ACTIVE
 		  : e->state == TT_DISABLED ? TOKEN_CACHE_DISABLED
 					    : TOKEN_CACHE_UNKNOWN;
-	*token_id = e->state == TT_UNKNOWN ? 0 : e->id;
-	*user_id = e->state == TT_UNKNOWN ? 0 : e->user_id;
+	*info = e->state == TT_UNKNOWN ? none : e->info;
 	return true;
 }
 
@@ -236,18 +234,18 @@ const unsigned char *token_pending_hash(const struct token_pending *p)
 	return p->hash;
 }
 
-void token_table_answer(struct token_pending *p, enum token_cache_result result, int64_t token_id,
-			int64_t user_id, int64_t now_ms)
+void token_table_answer(struct token_pending *p, enum token_cache_result result,
+			const struct token_info *info, int64_t now_ms)
 {
 	struct token_table *t = p->t;
 
 	if (result != TOKEN_CACHE_UNAVAILABLE && p->generation == t->generation)
-		tt_store(t, p->hash, result, token_id, user_id, now_ms);
+		tt_store(t, p->hash, result, info, now_ms);
 	LIST_REMOVE(p, link);
 	t->npending--;
 	/* Waiters may look up again (even this hash): p is already out of the list. */
 	for (struct tt_waiter *w = p->first; w != NULL; w = w->next)
-		w->cb(result, token_id, user_id, w->arg);
+		w->cb(result, info, w->arg);
 	pending_free(p);
 }
 
@@ -265,7 +263,7 @@ static void tt_remove_id(struct token_table *t, int64_t id)
 	size_t i = 0;
 	while (i < t->nslots) {
 		struct tt_entry *e = &t->slots[i];
-		if (e->state != TT_EMPTY && e->state != TT_UNKNOWN && e->id == id)
+		if (e->state != TT_EMPTY && e->state != TT_UNKNOWN && e->info.id == id)
 			tt_remove_at(t, i);
 		else
 			i++;
@@ -288,7 +286,7 @@ bool token_table_notify(struct token_table *t, const char *payload)
 	    hex_decode(end + 1, 2 * sizeof(hash), hash, sizeof(hash))) {
 		struct tt_entry *e = tt_find(t, hash);
 		if (e != NULL) {
-			id_done = e->id == id;
+			id_done = e->info.id == id;
 			tt_remove_at(t, (size_t)(e - t->slots));
 		}
 	}
@@ -315,13 +313,14 @@ struct token_table *token_table_new(void)
 
 void token_table_free(struct token_table *t)
 {
+	static const struct token_info none;
 	struct token_pending *p;
 	if (t == NULL)
 		return;
 	while ((p = LIST_FIRST(&t->pending)) != NULL) {
 		LIST_REMOVE(p, link);
 		for (struct tt_waiter *w = p->first; w != NULL; w = w->next)
-			w->cb(TOKEN_CACHE_UNAVAILABLE, 0, 0, w->arg);
+			w->cb(TOKEN_CACHE_UNAVAILABLE, &none, w->arg);
 		pending_free(p);
 	}
 	free(t->slots);

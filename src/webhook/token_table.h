@@ -10,12 +10,13 @@
 #include <stdint.h>
 
 #include "core/crypto.h"
+#include "core/token.h"
 
 /* An unknown token is answered from memory this long after PostgreSQL said so. */
 #define TOKEN_TABLE_NEGATIVE_TTL_MS 5000
 /* A flood of well-formed unknown tokens costs one query each: cap what may be in flight. */
 #define TOKEN_TABLE_MAX_PENDING 1024
-/* Entries kept at most (the table is kept at most half full: 131,072 slots, 5 MiB); past it, a
+/* Entries kept at most (the table is kept at most half full: 131,072 slots, 11 MiB); past it, a
  * new entry evicts an old one. */
 #define TOKEN_TABLE_MAX_ENTRIES 65536
 
@@ -26,8 +27,14 @@ enum token_cache_result {
 	TOKEN_CACHE_UNAVAILABLE, /* database error, time-out or no connection: 503 */
 };
 
-/* token_id and user_id are 0 unless the result is ACTIVE or DISABLED. */
-typedef void (*token_cache_cb)(enum token_cache_result result, int64_t token_id, int64_t user_id,
+/* What a look-up learns of a token: all zero unless the result is ACTIVE or DISABLED. The
+ * public id is the name the access log shows (never the token). */
+struct token_info {
+	int64_t id;
+	int64_t user_id;
+	char public_id[TOKEN_PUBLIC_ID_LEN + 1];
+};
+typedef void (*token_cache_cb)(enum token_cache_result result, const struct token_info *info,
 			       void *arg);
 
 struct token_table;
@@ -38,11 +45,10 @@ struct token_table *token_table_new(void);
 /* Look-ups still waiting are answered UNAVAILABLE. */
 void token_table_free(struct token_table *t);
 
-/* The cached answer for hash at now_ms (monotonic): true on a hit, with *result, *token_id and
- * *user_id set as token_cache_cb takes them. */
+/* The cached answer for hash at now_ms (monotonic): true on a hit, with *result and *info set
+ * as token_cache_cb takes them. */
 bool token_table_get(struct token_table *t, const unsigned char hash[CRYPTO_HASH_LEN],
-		     int64_t now_ms, enum token_cache_result *result, int64_t *token_id,
-		     int64_t *user_id);
+		     int64_t now_ms, enum token_cache_result *result, struct token_info *info);
 
 /* After a miss: cb waits for the query under way for hash, or for a new one (*is_new: the
  * caller sends it, then hands its answer to token_table_answer). NULL when it cannot wait (out
@@ -54,8 +60,8 @@ const unsigned char *token_pending_hash(const struct token_pending *p);
 /* The query's answer goes to every look-up waiting on p, in order, and is cached unless it is
  * UNAVAILABLE or the table was flushed or notified since p began (it may be stale then). Frees
  * p; a waiter may look up again, even the same hash. */
-void token_table_answer(struct token_pending *p, enum token_cache_result result, int64_t token_id,
-			int64_t user_id, int64_t now_ms);
+void token_table_answer(struct token_pending *p, enum token_cache_result result,
+			const struct token_info *info, int64_t now_ms);
 
 /* Forget everything (after a reconnect: notifications may have been missed). */
 void token_table_flush(struct token_table *t);

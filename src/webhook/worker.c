@@ -89,11 +89,30 @@ static const char unknown_outcome_message[] =
 	"PostgreSQL did not answer in time; the call may or may not have been stored: retrying "
 	"with the same Idempotency-Key is safe";
 
+/* The access log's way into the database: the token's public id (webhook_tokens), the message
+ * (messages.id, token_usage.message_id) and the batch's transaction (messages.xid, and the
+ * xmin of its token_usage rows). */
+static void call_log_fields(struct http_request *req, const struct ingest_call *ic)
+{
+	char buf[32];
+
+	if (ic->message_id != 0) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)ic->message_id);
+		http_log_field(req, "message_id", buf);
+	}
+	if (ic->batch_xid != 0) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)ic->batch_xid);
+		http_log_field(req, "batch", buf);
+	}
+}
+
 static void call_answer(struct ingest_call *ic, void *arg)
 {
 	struct webhook_call *call = arg;
 	struct http_request *req = call->req;
 	char buf[32];
+
+	call_log_fields(req, ic);
 
 	if (ic->http_status == 204) {
 		snprintf(buf, sizeof(buf), "%lld", (long long)ic->message_id);
@@ -209,10 +228,12 @@ static void call_fill(struct webhook_call *call)
 	ic->arg = call;
 }
 
-static void call_on_token(enum token_cache_result result, int64_t token_id, int64_t user_id,
-			  void *arg)
+static void call_on_token(enum token_cache_result result, const struct token_info *token, void *arg)
 {
 	struct webhook_call *call = arg;
+
+	if (token->public_id[0] != '\0')
+		http_log_field(call->req, "token", token->public_id);
 
 	switch (result) {
 	case TOKEN_CACHE_UNAVAILABLE:
@@ -229,8 +250,8 @@ static void call_on_token(enum token_cache_result result, int64_t token_id, int6
 		call_refuse(call, 404, "not_found", "no such endpoint");
 		return;
 	}
-	call->ic.token_id = token_id;
-	call->ic.user_id = user_id;
+	call->ic.token_id = token->id;
+	call->ic.user_id = token->user_id;
 	call->ic.status = INGEST_STATUS_DECIDE;
 	if (result == TOKEN_CACHE_DISABLED)
 		call_fix(call, 401, "token_disabled", message_for("token_disabled"));

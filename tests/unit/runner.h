@@ -6,7 +6,13 @@
 
 #include "suites.h"
 
+#include <stddef.h>
+
 /* Runs every suite of sr with TAP on stdout and frees it; the process's exit status. */
 int run_tap(SRunner *sr);
+
+/* A test's scratch file (a log file): its text, NUL-terminated, into text (len > 0), then the
+ * file is removed. Returns how many bytes were read, -1 when it could not be. */
+long take_file_text(const char *path, char *text, size_t len);
 
 #endif

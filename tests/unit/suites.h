@@ -11,6 +11,7 @@ Suite *make_suite_crypto(void);
 Suite *make_suite_token(void);
 Suite *make_suite_module(void);
 Suite *make_suite_fdio(void);
+Suite *make_suite_log(void);
 Suite *make_suite_totp(void);
 Suite *make_suite_session(void);
 Suite *make_suite_webhook_request(void);

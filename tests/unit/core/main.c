@@ -9,5 +9,6 @@ int main(void)
 	srunner_add_suite(sr, make_suite_redact());
 	srunner_add_suite(sr, make_suite_module());
 	srunner_add_suite(sr, make_suite_fdio());
+	srunner_add_suite(sr, make_suite_log());
 	return run_tap(sr);
 }

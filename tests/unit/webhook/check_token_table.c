@@ -33,11 +33,11 @@ static struct {
 	bool again_new;
 } s;
 
-static void on_answer(enum token_cache_result result, int64_t token_id, int64_t user_id, void *arg)
+static void on_answer(enum token_cache_result result, const struct token_info *info, void *arg)
 {
 	int tag = (int)(intptr_t)arg;
 	if (s.nanswers < MAX_ANSWERS) /* the first ones; the rest are only counted */
-		s.answers[s.nanswers] = (struct answer){ result, token_id, user_id, tag };
+		s.answers[s.nanswers] = (struct answer){ result, info->id, info->user_id, tag };
 	s.nanswers++;
 	if (tag != 0 && tag == s.again_tag)
 		s.again = token_table_wait(s.t, s.again_hash, on_answer, NULL, &s.again_new);
@@ -69,6 +69,16 @@ static void teardown(void)
 	token_table_free(s.t);
 }
 
+/* A query's answer about token id (user 1000 + id, public id "tk_" and id). */
+static void answer_with(struct token_pending *p, enum token_cache_result r, int64_t id,
+			int64_t user_id, int64_t now)
+{
+	struct token_info info = { id, user_id, "" };
+	if (id != 0)
+		snprintf(info.public_id, sizeof(info.public_id), "tk_%016lld", (long long)id);
+	token_table_answer(p, r, &info, now);
+}
+
 /* A look-up that misses, then its query's answer. */
 static void learn(const unsigned char *hash, enum token_cache_result r, int64_t id, int64_t now)
 {
@@ -76,12 +86,21 @@ static void learn(const unsigned char *hash, enum token_cache_result r, int64_t 
 	struct token_pending *p = token_table_wait(s.t, hash, on_answer, NULL, &is_new);
 	ck_assert_ptr_nonnull(p);
 	ck_assert(is_new);
-	token_table_answer(p, r, id, id ? 1000 + id : 0, now);
+	answer_with(p, r, id, id ? 1000 + id : 0, now);
 }
 
 static bool get(const unsigned char *hash, int64_t now, struct answer *out)
 {
-	return token_table_get(s.t, hash, now, &out->result, &out->token_id, &out->user_id);
+	struct token_info info;
+	char want[TOKEN_PUBLIC_ID_LEN + 1] = "";
+	if (!token_table_get(s.t, hash, now, &out->result, &info))
+		return false;
+	if (info.id != 0)
+		snprintf(want, sizeof(want), "tk_%016lld", (long long)info.id);
+	ck_assert_str_eq(info.public_id, want);
+	out->token_id = info.id;
+	out->user_id = info.user_id;
+	return true;
 }
 
 static void assert_known(const unsigned char *hash, int64_t now, enum token_cache_result r,
@@ -157,7 +176,7 @@ START_TEST(test_unavailable_not_cached)
 	ck_assert_int_eq(token_table_size(s.t), 0);
 	struct token_pending *p = token_table_wait(s.t, h, on_answer, NULL, &is_new);
 	ck_assert(is_new);
-	token_table_answer(p, TOKEN_CACHE_ACTIVE, 1, 1001, 0);
+	answer_with(p, TOKEN_CACHE_ACTIVE, 1, 1001, 0);
 }
 END_TEST
 
@@ -177,7 +196,7 @@ START_TEST(test_misses_share_a_query)
 	ck_assert_ptr_ne(p1, p3);
 	ck_assert_mem_eq(token_pending_hash(p1), h1, CRYPTO_HASH_LEN);
 	ck_assert_mem_eq(token_pending_hash(p3), h2, CRYPTO_HASH_LEN);
-	token_table_answer(p1, TOKEN_CACHE_DISABLED, 5, 1005, 0);
+	answer_with(p1, TOKEN_CACHE_DISABLED, 5, 1005, 0);
 	ck_assert_int_eq(s.nanswers, 2); /* both waiters of h1, in order; not h2's */
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(s.answers[i].tag, i + 1);
@@ -185,7 +204,7 @@ START_TEST(test_misses_share_a_query)
 		ck_assert_int_eq(s.answers[i].token_id, 5);
 	}
 	assert_known(h1, 0, TOKEN_CACHE_DISABLED, 5);
-	token_table_answer(p3, TOKEN_CACHE_UNKNOWN, 0, 0, 0);
+	answer_with(p3, TOKEN_CACHE_UNKNOWN, 0, 0, 0);
 	ck_assert_int_eq(s.nanswers, 3);
 	ck_assert_int_eq(s.answers[2].tag, 3);
 	ck_assert_int_eq(s.answers[2].result, TOKEN_CACHE_UNKNOWN);
@@ -203,11 +222,11 @@ START_TEST(test_lookup_again_from_answer)
 	memcpy(s.again_hash, h, CRYPTO_HASH_LEN);
 	struct token_pending *p = token_table_wait(s.t, h, on_answer, (void *)1, &is_new);
 	token_table_wait(s.t, h, on_answer, (void *)2, &is_new);
-	token_table_answer(p, TOKEN_CACHE_UNAVAILABLE, 0, 0, 0);
+	answer_with(p, TOKEN_CACHE_UNAVAILABLE, 0, 0, 0);
 	ck_assert_int_eq(s.nanswers, 2);
 	ck_assert_ptr_nonnull(s.again);
 	ck_assert(s.again_new);
-	token_table_answer(s.again, TOKEN_CACHE_ACTIVE, 9, 1009, 0);
+	answer_with(s.again, TOKEN_CACHE_ACTIVE, 9, 1009, 0);
 	ck_assert_int_eq(s.nanswers, 3);
 	assert_known(h, 0, TOKEN_CACHE_ACTIVE, 9);
 }
@@ -227,7 +246,7 @@ START_TEST(test_pending_cap)
 	ck_assert_ptr_null(token_table_wait(s.t, h, on_answer, NULL, &is_new));
 	hash_of(h, 0); /* joining a query under way costs no query */
 	ck_assert_ptr_eq(token_table_wait(s.t, h, on_answer, NULL, &is_new), p[0]);
-	token_table_answer(p[0], TOKEN_CACHE_UNKNOWN, 0, 0, 0);
+	answer_with(p[0], TOKEN_CACHE_UNKNOWN, 0, 0, 0);
 	hash_of(h, TOKEN_TABLE_MAX_PENDING);
 	ck_assert_ptr_nonnull(token_table_wait(s.t, h, on_answer, NULL, &is_new));
 	/* The rest are answered UNAVAILABLE when the table goes (teardown). */
@@ -268,7 +287,7 @@ START_TEST(test_flush)
 	ck_assert_int_eq(token_table_size(s.t), 0);
 	ck_assert(!get(h1, 0, &a));
 	ck_assert(!get(h2, 0, &a));
-	token_table_answer(p, TOKEN_CACHE_ACTIVE, 3, 1003, 0);
+	answer_with(p, TOKEN_CACHE_ACTIVE, 3, 1003, 0);
 	ck_assert_int_eq(s.answers[s.nanswers - 1].token_id, 3);
 	ck_assert(!get(h3, 0, &a));
 	/* A query sent after the flush is cached again. */
@@ -337,7 +356,7 @@ START_TEST(test_notify_during_query)
 	hash_of(other, 2);
 	struct token_pending *p = token_table_wait(s.t, h, on_answer, NULL, &is_new);
 	notify(50, other);
-	token_table_answer(p, TOKEN_CACHE_ACTIVE, 1, 1001, 0);
+	answer_with(p, TOKEN_CACHE_ACTIVE, 1, 1001, 0);
 	ck_assert_int_eq(s.answers[0].result, TOKEN_CACHE_ACTIVE);
 	ck_assert(!get(h, 0, &a));
 }
