@@ -469,8 +469,8 @@ START_TEST(example_documents_every_default)
 	}
 	ck_assert_msg(cfg_load_string(path, text, &cfg, err, sizeof(err)), "%s", err);
 	assert_defaults(&cfg, true);
-	/* The example names the default prefix's directory; other prefixes install elsewhere. */
-	ck_assert_str_eq(cfg.web_dir, "/usr/local/share/hookgate/web");
+	/* The example names the configured prefix's directory, a placeholder in the source. */
+	ck_assert_str_eq(cfg.web_dir, "@pkgdatadir@/web");
 	ck_assert_ptr_nonnull(cfg.tls_cert);
 	ck_assert_ptr_nonnull(cfg.tls_key);
 	/* Keys without a default show an example value. */
