@@ -8,7 +8,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,19 +78,64 @@ static bool hkdf_derive(const unsigned char *ikm, size_t ikmlen, const char *inf
 	return ok;
 }
 
-/* Group/other bits are refused outright (like ssh does for private keys): a key anyone else can
- * read is a key that must be assumed leaked. */
-static bool keyfile_check_mode(const char *path, mode_t mode, char *err, size_t errlen)
+/* A user or group id by name when it has one, else by number. */
+static void keyfile_id_name(bool group, unsigned int id, char *buf, size_t len)
 {
-	if ((mode & (S_IRWXG | S_IRWXO)) == 0)
+	const char *name = NULL;
+	if (group) {
+		const struct group *gr = getgrgid((gid_t)id);
+		name = gr ? gr->gr_name : NULL;
+	} else {
+		const struct passwd *pw = getpwuid((uid_t)id);
+		name = pw ? pw->pw_name : NULL;
+	}
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%u", id);
+}
+
+/* What is wrong with who may read the key file, or NULL. Two layouts are accepted: private to
+ * this process's user (0600 owned by it), and a key root keeps for the service's group
+ * (root:group 0640, the group this process runs with), which lets the daemon read a key it
+ * cannot change. Anything readable by others must be assumed leaked, and a group that may
+ * write could replace the key. Root reads either layout whoever the owner. */
+static const char *keyfile_mode_problem(const struct stat *st)
+{
+	mode_t mode = st->st_mode;
+	bool root = geteuid() == 0;
+	if (mode & S_IROTH)
+		return "readable by others";
+	if (mode & (S_IWOTH | S_IXOTH))
+		return mode & S_IWOTH ? "writable by others" : "executable by others";
+	if (mode & (S_IWGRP | S_IXGRP))
+		return mode & S_IWGRP ? "writable by its group" : "executable by its group";
+	if (mode & S_IRGRP) {
+		if (st->st_uid != 0)
+			return "readable by its group but not owned by root";
+		if (!root && st->st_gid != getegid())
+			return "readable by a group this process does not run with";
+		return NULL;
+	}
+	if (!root && st->st_uid != geteuid())
+		return "owned by another user";
+	return NULL;
+}
+
+static bool keyfile_check_mode(const char *path, const struct stat *st, char *err, size_t errlen)
+{
+	const char *problem = keyfile_mode_problem(st);
+	if (problem == NULL)
 		return true;
-	const char *how = "accessible";
-	if (mode & (S_IRGRP | S_IROTH))
-		how = "readable";
-	else if (mode & (S_IWGRP | S_IWOTH))
-		how = "writable";
-	snprintf(err, errlen, "secret key file %s is %s by others (mode %04o); chmod 600 it", path,
-		 how, (unsigned int)(mode & 07777));
+	char owner[64], group[64], user[64], ours[64];
+	keyfile_id_name(false, (unsigned int)st->st_uid, owner, sizeof(owner));
+	keyfile_id_name(true, (unsigned int)st->st_gid, group, sizeof(group));
+	keyfile_id_name(false, (unsigned int)geteuid(), user, sizeof(user));
+	keyfile_id_name(true, (unsigned int)getegid(), ours, sizeof(ours));
+	snprintf(err, errlen,
+		 "secret key file %s is %s (mode %04o, %s:%s); accepted: mode 0600 owned by %s, "
+		 "or 0640 owned by root:%s",
+		 path, problem, (unsigned int)(st->st_mode & 07777), owner, group, user, ours);
 	return false;
 }
 
@@ -158,7 +206,7 @@ static bool keyfile_read(const char *path, unsigned char *buf, size_t *len, char
 		snprintf(err, errlen, "cannot stat secret key file %s: %s", path, strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "secret key file %s is not a regular file", path);
-	} else if (keyfile_check_mode(path, st.st_mode, err, errlen)) {
+	} else if (keyfile_check_mode(path, &st, err, errlen)) {
 		ssize_t n = read_all(fd, buf, KEYFILE_MAX + 1);
 		if (n < 0)
 			snprintf(err, errlen, "cannot read secret key file %s: %s", path,

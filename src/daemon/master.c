@@ -5,6 +5,7 @@
  * child. Nothing runs inside a signal handler, so nothing can be interrupted half-way. */
 #include "daemon/master.h"
 #include "daemon/check.h"
+#include "daemon/notify.h"
 #include "core/config.h"
 #include "proc/listener.h"
 #include "core/log.h"
@@ -41,6 +42,7 @@ struct master_slot {
 	int index;    /* 1..N in a numbered role, else 0 */
 	pid_t pid;    /* 0 while waiting to be (re)spawned */
 	bool spawned; /* a process of this slot ran before: the next one is a restart */
+	bool up;      /* its current process reported that it serves (ready pipe) */
 	int64_t started_ms;
 	int quick_deaths;
 	int64_t respawn_at_ms;
@@ -50,7 +52,9 @@ struct master {
 	struct hg_config cfg;
 	const char *config_path;
 	int listen_fds[ROLE_LISTENERS]; /* by enum role_listener; -1 for none */
-	int alive_pipe[2]; /* workers hold the read end: EOF tells them the master died */
+	int alive_pipe[2];  /* workers hold the read end: EOF tells them the master died */
+	int ready_pipe[2];  /* workers write their pid once they serve; non-blocking both ends */
+	bool ready_pending; /* the service manager waits for this generation's READY=1 */
 	struct master_slot *slots;
 	int nslots;
 	/* Token buckets shared by every webhook worker, of every generation: made before the
@@ -135,6 +139,7 @@ __attribute__((noreturn)) static void master_child(struct master *m, struct mast
 	sigset_t none;
 
 	close(m->alive_pipe[1]);
+	close(m->ready_pipe[0]);
 	/* Until the worker's loop takes them as events, SIGUSR1 and SIGHUP would kill it by their
 	 * default action: a log rotation at the moment of a respawn must not. */
 	signal(SIGUSR1, SIG_IGN);
@@ -150,6 +155,7 @@ __attribute__((noreturn)) static void master_child(struct master *m, struct mast
 		.index = slot->index,
 		.listen_fd = m->listen_fds[slot->role->listener],
 		.parent_fd = m->alive_pipe[0],
+		.ready_fd = m->ready_pipe[1],
 		.ratelimit = m->ratelimit,
 		.restarted = slot->spawned,
 	};
@@ -174,6 +180,7 @@ static void master_spawn(struct master *m, struct master_slot *slot)
 	if (pid == 0)
 		master_child(m, slot);
 	slot->pid = pid;
+	slot->up = false;
 	slot->spawned = true;
 	slot->started_ms = clock_mono_ms();
 	slot->respawn_at_ms = 0;
@@ -326,6 +333,9 @@ static void master_reload(struct master *m)
 	char err[1024], keys[256];
 
 	log_info("SIGHUP: reloading %s", m->config_path);
+	/* Until the new generation reports up (or the reload fails and the old one stays). */
+	notify_reloading();
+	m->ready_pending = true;
 	if (!cfg_load(m->config_path, &next, err, sizeof(err))) {
 		log_error("reload failed: %s; keeping the current configuration", err);
 		return;
@@ -370,6 +380,8 @@ static void master_reopen_log(struct master *m)
 
 static void master_stop(struct master *m, int sig)
 {
+	if (!m->stopping)
+		notify_stopping();
 	if (sig == SIGQUIT) {
 		log_info("SIGQUIT: stopping now");
 		master_signal_all(m, SIGQUIT);
@@ -403,6 +415,37 @@ static void master_handle(struct master *m, int sig)
 	}
 }
 
+/* The pids the workers wrote once they served (worker_report_ready). A pid no slot holds any
+ * more (a worker that died or was retired since) is ignored. */
+static void master_read_ready(struct master *m)
+{
+	pid_t pids[64];
+	ssize_t n;
+	while ((n = read(m->ready_pipe[0], pids, sizeof(pids))) > 0) {
+		for (size_t k = 0; k < (size_t)n / sizeof(pid_t); k++)
+			for (int i = 0; i < m->nslots; i++)
+				if (m->slots[i].pid == pids[k])
+					m->slots[i].up = true;
+	}
+}
+
+/* READY=1 once every process of the current generation serves: at start-up that is when
+ * dependants may rely on the listeners being answered, after a reload when the new
+ * configuration is in force. A failed reload keeps the old generation, which is up. The pipe
+ * is emptied every tick, so that reports of respawned workers never pile up in it. */
+static void master_notify_when_up(struct master *m)
+{
+	master_read_ready(m);
+	if (!m->ready_pending || m->stopping)
+		return;
+	for (int i = 0; i < m->nslots; i++)
+		if (!m->slots[i].up)
+			return;
+	m->ready_pending = false;
+	notify_ready();
+	log_debug("every worker serves; told the service manager");
+}
+
 static void master_loop(struct master *m)
 {
 	const struct timespec tick = { 0, MASTER_TICK_MS * 1000000L };
@@ -419,6 +462,7 @@ static void master_loop(struct master *m)
 			m->stop_deadline_ms = clock_mono_ms() + QUIT_WAIT_MS;
 		}
 		master_respawn_due(m);
+		master_notify_when_up(m);
 	}
 }
 
@@ -481,8 +525,9 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 	master_check_database(&m->cfg);
 	if (!foreground)
 		master_detach(m);
-	if (pipe2(m->alive_pipe, O_CLOEXEC) < 0)
+	if (pipe2(m->alive_pipe, O_CLOEXEC) < 0 || pipe2(m->ready_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		die("pipe(): %s", strerror(errno));
+	m->ready_pending = true;
 	if (!master_make_slots(m))
 		die("out of memory");
 	m->ratelimit = ratelimit_create(RATELIMIT_SLOTS);
@@ -512,6 +557,8 @@ int master_run(const char *config_path, bool foreground)
 	log_info("stopped");
 	close(m.alive_pipe[0]);
 	close(m.alive_pipe[1]);
+	close(m.ready_pipe[0]);
+	close(m.ready_pipe[1]);
 	close(m.listen_fds[ROLE_LISTENER_WEBHOOK]);
 	close(m.listen_fds[ROLE_LISTENER_ADMIN]);
 	free(m.slots);

@@ -20,9 +20,11 @@ enum role_listener { ROLE_LISTENER_NONE, ROLE_LISTENER_WEBHOOK, ROLE_LISTENER_AD
 /* What a role's main gets in the forked child. */
 struct role_args {
 	const struct hg_config *cfg;
-	int index;		     /* 1..N in a numbered role, else 0 */
-	int listen_fd;		     /* the role's listening socket, -1 when it has none */
-	int parent_fd;		     /* read end of the master's pipe: EOF means the master died */
+	int index;     /* 1..N in a numbered role, else 0 */
+	int listen_fd; /* the role's listening socket, -1 when it has none */
+	int parent_fd; /* read end of the master's pipe: EOF means the master died */
+	int ready_fd;  /* write end of the master's ready pipe: the worker writes its pid there
+			* once its loop serves; -1 for none */
 	struct ratelimit *ratelimit; /* token buckets the master shares between all processes */
 	bool restarted;		     /* replaces a process of the same slot that died */
 };

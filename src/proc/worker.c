@@ -233,6 +233,20 @@ static void worker_teardown(struct worker *w)
 	crypto_keys_wipe(&w->keys);
 }
 
+/* Tells the master this process serves: it waits for every process of a generation (the first
+ * one, and each one after a reload) before telling the service manager it is ready. A pid is
+ * far smaller than PIPE_BUF, so the write is whole or nothing; the pipe never blocks, and the
+ * master empties it every tick. */
+static void worker_report_ready(int ready_fd)
+{
+	if (ready_fd < 0)
+		return;
+	pid_t pid = getpid();
+	if (write(ready_fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		log_debug("cannot report ready to the master: %s", strerror(errno));
+	close(ready_fd);
+}
+
 int worker_run(struct worker *w, const struct role_args *args)
 {
 	int status = 0;
@@ -245,6 +259,7 @@ int worker_run(struct worker *w, const struct role_args *args)
 		status = 1;
 	} else {
 		log_info("started");
+		worker_report_ready(args->ready_fd);
 		event_base_dispatch(w->base);
 		log_info("stopped");
 	}

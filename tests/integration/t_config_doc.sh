@@ -8,7 +8,7 @@
 hg_setup
 
 DOC=$HG_SRCDIR/docs/configuration.md
-EXAMPLE=$HG_SRCDIR/etc/hookgate.conf
+EXAMPLE=$HG_BUILDDIR/etc/hookgate.conf # made from etc/hookgate.conf.in
 
 # The table as the binary has it: "key<TAB>type<TAB>default<TAB>range<TAB>reload" lines.
 describe_rc=0

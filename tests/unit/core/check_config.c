@@ -362,20 +362,21 @@ END_TEST
 
 static char *example_path(void)
 {
-	static const char *const fallbacks[] = { "etc/hookgate.conf", "../etc/hookgate.conf",
-						 "../../etc/hookgate.conf" };
+	/* The source, not the built file: they differ only in a commented-out path. */
+	static const char *const fallbacks[] = { "etc/hookgate.conf.in", "../etc/hookgate.conf.in",
+						 "../../etc/hookgate.conf.in" };
 	const char *srcdir = getenv("HG_SRCDIR");
 	char *path;
 
 	if (srcdir != NULL && *srcdir != '\0') {
-		ck_assert_int_ge(asprintf(&path, "%s/etc/hookgate.conf", srcdir), 0);
+		ck_assert_int_ge(asprintf(&path, "%s/etc/hookgate.conf.in", srcdir), 0);
 		return path;
 	}
 	for (size_t i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++) {
 		if (access(fallbacks[i], R_OK) == 0)
 			return strdup(fallbacks[i]);
 	}
-	ck_abort_msg("etc/hookgate.conf not found: set HG_SRCDIR to the source directory");
+	ck_abort_msg("etc/hookgate.conf.in not found: set HG_SRCDIR to the source directory");
 	return NULL;
 }
 
@@ -468,8 +469,8 @@ START_TEST(example_documents_every_default)
 	}
 	ck_assert_msg(cfg_load_string(path, text, &cfg, err, sizeof(err)), "%s", err);
 	assert_defaults(&cfg, true);
-	/* The example names the default prefix's directory; other prefixes install elsewhere. */
-	ck_assert_str_eq(cfg.web_dir, "/usr/local/share/hookgate/web");
+	/* The example names the configured prefix's directory, a placeholder in the source. */
+	ck_assert_str_eq(cfg.web_dir, "@pkgdatadir@/web");
 	ck_assert_ptr_nonnull(cfg.tls_cert);
 	ck_assert_ptr_nonnull(cfg.tls_key);
 	/* Keys without a default show an example value. */

@@ -7,6 +7,7 @@
 #include "lib/encoding.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -146,17 +147,18 @@ START_TEST(test_keygen_bad_directory)
 }
 END_TEST
 
-static const mode_t open_modes[] = { 0644, 0640, 0604, 0660, 0602, 0620, 0610, 0601 };
+/* 0640 is missing: it is the root:group layout, tested below. */
+static const mode_t open_modes[] = { 0644, 0604, 0660, 0602, 0620, 0610, 0601 };
 
 START_TEST(test_load_refuses_open_mode)
 {
-	char err[512] = "", expect[16];
+	char err[512] = "", expect[24];
 	struct crypto_keys keys;
 	const char *path = write_file("open.key", FIXED_KEY "\n", 65, open_modes[_i]);
 	ck_assert(!crypto_load_keys(path, &keys, err, sizeof(err)));
-	snprintf(expect, sizeof(expect), "(mode %04o)", (unsigned int)open_modes[_i]);
+	snprintf(expect, sizeof(expect), "(mode %04o, ", (unsigned int)open_modes[_i]);
 	ck_assert_msg(strstr(err, expect) != NULL, "message: %s", err);
-	ck_assert_ptr_nonnull(strstr(err, "chmod 600"));
+	ck_assert_ptr_nonnull(strstr(err, "accepted: mode 0600 owned by "));
 	ck_assert_ptr_nonnull(strstr(err, path));
 	ck_assert_ptr_null(strstr(err, FIXED_KEY));
 }
@@ -168,9 +170,57 @@ START_TEST(test_load_mode_0644_message)
 	struct crypto_keys keys;
 	const char *path = write_file("world.key", FIXED_KEY "\n", 65, 0644);
 	ck_assert(!crypto_load_keys(path, &keys, err, sizeof(err)));
-	snprintf(expect, sizeof(expect),
-		 "secret key file %s is readable by others (mode 0644); chmod 600 it", path);
-	ck_assert_str_eq(err, expect);
+	snprintf(expect, sizeof(expect), "secret key file %s is readable by others (mode 0644, ",
+		 path);
+	ck_assert_msg(strncmp(err, expect, strlen(expect)) == 0, "message: %s", err);
+	ck_assert_msg(strstr(err, "; accepted: mode 0600 owned by ") != NULL, "message: %s", err);
+	ck_assert_msg(strstr(err, ", or 0640 owned by root:") != NULL, "message: %s", err);
+}
+END_TEST
+
+/* The packaged layout: root:hookgate 0640, read by the daemon running as a user of that group.
+ * Needs root to make the owners; the test runs forked, so changing ids stays in it. */
+#define NOBODY 65534
+START_TEST(test_load_root_group_layout)
+{
+	struct crypto_keys keys;
+	char err[512] = "";
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(chmod(tmpdir, 0711), 0); /* mkdtemp's 0700 would stop NOBODY first */
+	const char *path = write_file("group.key", FIXED_KEY "\n", 65, 0640);
+	ck_assert_int_eq(chown(path, 0, NOBODY), 0);
+	ck_assert_int_eq(setegid(NOBODY), 0);
+	ck_assert_int_eq(seteuid(NOBODY), 0);
+	load_ok(path, &keys);
+	crypto_keys_wipe(&keys);
+	ck_assert_int_eq(seteuid(0), 0);
+	/* the same file, but not owned by root: its owner could change it for the group */
+	ck_assert_int_eq(chown(path, NOBODY, NOBODY), 0);
+	ck_assert_int_eq(seteuid(NOBODY), 0);
+	ck_assert(!crypto_load_keys(path, &keys, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "not owned by root (mode 0640, ") != NULL, "message: %s", err);
+}
+END_TEST
+
+/* Group-readable for a group that is not the process's own (reached here through a
+ * supplementary group): refused, naming the layouts it would take. */
+START_TEST(test_load_foreign_owner_or_group)
+{
+	struct crypto_keys keys;
+	char err[512] = "";
+	if (geteuid() != 0)
+		return;
+	const gid_t other = NOBODY - 1;
+	ck_assert_int_eq(chmod(tmpdir, 0711), 0);
+	const char *path = write_file("other.key", FIXED_KEY "\n", 65, 0640);
+	ck_assert_int_eq(chown(path, 0, other), 0);
+	ck_assert_int_eq(setgroups(1, &other), 0);
+	ck_assert_int_eq(setegid(NOBODY), 0);
+	ck_assert_int_eq(seteuid(NOBODY), 0);
+	ck_assert(!crypto_load_keys(path, &keys, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "does not run with") != NULL, "message: %s", err);
+	ck_assert_msg(strstr(err, "or 0640 owned by root:nogroup") != NULL, "message: %s", err);
 }
 END_TEST
 
@@ -575,6 +625,8 @@ Suite *make_suite_crypto(void)
 	tcase_add_loop_test(tc, test_load_refuses_open_mode, 0,
 			    (int)(sizeof(open_modes) / sizeof(open_modes[0])));
 	tcase_add_test(tc, test_load_mode_0644_message);
+	tcase_add_test(tc, test_load_root_group_layout);
+	tcase_add_test(tc, test_load_foreign_owner_or_group);
 	tcase_add_test(tc, test_load_short_file);
 	tcase_add_test(tc, test_load_weak_key);
 	tcase_add_test(tc, test_keygen_keys_load);
