@@ -155,13 +155,14 @@ CREATE FUNCTION hookgate.admin_destination_row(p_user_id bigint, p_module text, 
 LANGUAGE plpgsql AS $$
 DECLARE
 	d hookgate.destinations;
-BEGIN
-	IF NOT CASE WHEN p_module IN ('bot_incoming', 'bot_message') THEN EXISTS (
+	owned boolean := CASE
+		WHEN p_module IN ('bot_incoming', 'bot_message') THEN EXISTS (
 			SELECT 1 FROM hookgate.bots WHERE name = p_target AND owner_id = p_user_id)
-		    WHEN p_module IN ('extension_sandbox', 'extension_marketplace') THEN EXISTS (
-			SELECT 1 FROM hookgate.extensions
-			 WHERE name = p_target AND owner_id = p_user_id)
-		    ELSE false END THEN
+		WHEN p_module IN ('extension_sandbox', 'extension_marketplace') THEN EXISTS (
+			SELECT 1 FROM hookgate.extensions WHERE name = p_target AND owner_id = p_user_id)
+		ELSE false END;
+BEGIN
+	IF NOT owned THEN
 		RAISE EXCEPTION 'no such bot or extension' USING ERRCODE = 'HG010';
 	END IF;
 	SELECT * INTO d FROM hookgate.destinations WHERE module = p_module AND target = p_target
@@ -287,25 +288,28 @@ DECLARE
 	d hookgate.destinations := hookgate.admin_destination_row(p_user_id, p_module, p_target,
 								   false);
 	c text[] := string_to_array(p_before, '|');
-	rows hookgate.delivery_attempts[];
+	result jsonb;
 BEGIN
 	IF p_before IS NOT NULL AND (array_length(c, 1) <> 3 OR c[2] !~ '^[0-9]{1,18}$'
 				     OR c[3] !~ '^[0-9]{1,9}$') THEN
-		RAISE EXCEPTION 'not a cursor' USING ERRCODE = 'HG012';
+		RAISE EXCEPTION 'before is not a cursor of this API' USING ERRCODE = 'HG012';
 	END IF;
-	SELECT array_agg(x ORDER BY x.at DESC, x.message_id DESC, x.attempt DESC) INTO rows
-	  FROM (SELECT * FROM hookgate.delivery_attempts a WHERE a.destination_id = d.id
+	WITH page AS (
+		SELECT a AS r, row_number() OVER (ORDER BY a.at DESC, a.message_id DESC,
+						  a.attempt DESC) AS k
+		  FROM hookgate.delivery_attempts a WHERE a.destination_id = d.id
 		   AND (p_before IS NULL OR (a.at, a.message_id, a.attempt)
 			< (c[1]::timestamptz, c[2]::bigint, c[3]::integer))
 		 ORDER BY a.at DESC, a.message_id DESC, a.attempt DESC
-		 LIMIT p_limit + 1) x;
-	RETURN jsonb_build_object(
-		'attempts', coalesce((SELECT jsonb_agg(hookgate.admin_attempt_json(r) ORDER BY o)
-			FROM unnest(rows[1:p_limit]) WITH ORDINALITY AS u(r, o)), '[]'::jsonb),
-		'next', CASE WHEN cardinality(rows) > p_limit THEN
-			to_char(rows[p_limit].at AT TIME ZONE 'UTC',
-				'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-			|| '|' || rows[p_limit].message_id || '|' || rows[p_limit].attempt END);
+		 LIMIT p_limit + 1)
+	SELECT jsonb_build_object(
+		'attempts', coalesce(jsonb_agg(hookgate.admin_attempt_json(r) ORDER BY k)
+				     FILTER (WHERE k <= p_limit), '[]'::jsonb),
+		'next', CASE WHEN count(*) > p_limit THEN max(CASE WHEN k = p_limit THEN
+			to_char((r).at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+			|| '|' || (r).message_id || '|' || (r).attempt END) END)
+	  INTO result FROM page;
+	RETURN result;
 END;
 $$;
 
