@@ -313,8 +313,8 @@ BEGIN
 END;
 $$;
 
--- A message's attempts with every destination, when the message came with one of the user's
--- tokens (else HG010).
+-- A message's attempts with every destination (null for one deleted since), when the message
+-- came with one of the user's tokens (else HG010).
 CREATE FUNCTION hookgate.admin_message_attempts(p_user_id bigint, p_token text,
 						p_message_id bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -327,10 +327,11 @@ BEGIN
 	END IF;
 	RETURN jsonb_build_object('attempts', coalesce((
 		SELECT jsonb_agg(hookgate.admin_attempt_json(a) || jsonb_build_object(
-				'destination', hookgate.admin_destination_ref(d.module, d.target))
+				'destination', CASE WHEN d.id IS NOT NULL THEN
+					hookgate.admin_destination_ref(d.module, d.target) END)
 			ORDER BY a.at DESC, a.attempt DESC)
 		  FROM hookgate.delivery_attempts a
-		  JOIN hookgate.destinations d ON d.id = a.destination_id
+		  LEFT JOIN hookgate.destinations d ON d.id = a.destination_id
 		 WHERE a.message_id = p_message_id), '[]'::jsonb));
 END;
 $$;
