@@ -87,7 +87,8 @@ static const char usage_sql[] =
 	"SELECT t.id, to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
 	" u.module, u.target, u.http_status, host(u.client_addr), u.user_agent,"
 	" round(u.latency_us / 1000.0, 3),"
-	" to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || '|' || u.seq"
+	" to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || '|' || u.seq,"
+	" u.message_id::text, hookgate.admin_message_delivery(u.message_id)"
 	" FROM hookgate.webhook_tokens t LEFT JOIN LATERAL ("
 	"   SELECT * FROM hookgate.token_usage x WHERE x.token_id = t.id"
 	"   AND (x.at, x.seq) < (coalesce($3::timestamptz, 'infinity'),"
@@ -114,7 +115,7 @@ bool admin_open_secret(const struct admin_ctx *ctx, const char *aad_prefix, cons
 {
 	unsigned char sealed[TOKEN_SEALED_MAX];
 	size_t sealed_len = 0, plain_len = 0;
-	char aad[64];
+	char aad[160]; /* "whsec:extension_marketplace:" and a 64-character name */
 	bool ok;
 
 	snprintf(aad, sizeof(aad), "%s:%s", aad_prefix, row_id);
@@ -380,16 +381,23 @@ static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at
 	return true;
 }
 
-/* A usage row from the columns of usage_sql. */
+/* A usage row from the columns of usage_sql; a stored message's row carries its delivery
+ * state (sql/005_admin_delivery.sql, admin_message_delivery). */
 static cJSON *usage_json(const PGresult *res, int row)
 {
 	static const struct admin_member members[] = {
 		{ "at", 1, false },	   { "module", 2, false },	{ "target", 3, false },
 		{ "status", 4, true },	   { "client_addr", 5, false }, { "user_agent", 6, false },
-		{ "latency_ms", 7, true },
+		{ "latency_ms", 7, true }, { "message_id", 9, false },
 	};
+	cJSON *obj = admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
+	cJSON *delivery = PQgetisnull(res, row, 10) ? NULL : cJSON_Parse(PQgetvalue(res, row, 10));
 
-	return admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
+	if (obj && delivery)
+		cJSON_AddItemToObject(obj, "delivery", delivery);
+	else
+		cJSON_Delete(delivery);
+	return obj;
 }
 
 static void usage_done(PGresult *res, void *arg)

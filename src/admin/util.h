@@ -25,7 +25,11 @@
 #define ADMIN_LOGIN_MAX 65
 #define ADMIN_DISPLAY_MAX 801 /* 200 characters of up to 4 bytes */
 #define ADMIN_TIME_MAX 32
+/* The "*" segments of a route's path: a token id, a bot or extension name, a slot. */
+#define ADMIN_SEGMENTS 2
+#define ADMIN_SEGMENT_MAX 72
 
+struct admin_ping;
 struct admin_pwcheck;
 struct ratelimit;
 
@@ -35,6 +39,7 @@ struct admin_role {
 	struct ratelimit *login_budget; /* password checks per client address */
 	struct ratelimit *refusal_log;	/* a log line per address and minute of 429s */
 	int64_t busy_logged_us;		/* when a full password-check queue was last logged */
+	struct admin_ping *ping;	/* test pings to destinations (admin/ping.h) */
 };
 
 /* Who is asking, as the session look-up found it. */
@@ -55,12 +60,13 @@ struct admin_ctx {
 	struct worker *w;
 	struct http_request *req;
 	struct admin_auth auth;
-	char token_id[TOKEN_PUBLIC_ID_LEN + 1]; /* {id} of /admin/api/tokens/{id}/... */
-	void *data;				/* the handler's own state; free()d */
-	void (*data_free)(void *data);		/* when data needs more than free() */
-	void (*next)(struct admin_ctx *ctx);	/* what runs once the session is checked */
-	void (*handler)(struct admin_ctx *ctx); /* the route's handler (admin_worker) */
-	int need;				/* enum admin_need of admin/session.h */
+	char token_id[TOKEN_PUBLIC_ID_LEN + 1];	     /* {id} of /admin/api/tokens/{id}/... */
+	char seg[ADMIN_SEGMENTS][ADMIN_SEGMENT_MAX]; /* the path's "*" segments, in order */
+	void *data;				     /* the handler's own state; free()d */
+	void (*data_free)(void *data);		     /* when data needs more than free() */
+	void (*next)(struct admin_ctx *ctx);	     /* what runs once the session is checked */
+	void (*handler)(struct admin_ctx *ctx);	     /* the route's handler (admin_worker) */
+	int need;				     /* enum admin_need of admin/session.h */
 };
 
 typedef void (*admin_handler)(struct admin_ctx *ctx);

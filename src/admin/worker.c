@@ -2,8 +2,11 @@
  * needs, and the worker's own state: the password-check threads and the login budget. Expired
  * sessions are deleted by the housekeeping process. */
 #include "admin/worker.h"
+#include "admin/attempts.h"
+#include "admin/endpoints.h"
 #include "admin/login.h"
 #include "admin/modules.h"
+#include "admin/ping.h"
 #include "admin/pwcheck.h"
 #include "admin/session.h"
 #include "admin/tokens.h"
@@ -30,46 +33,77 @@
 
 enum route_auth { ROUTE_NO_SESSION, ROUTE_PRE2FA, ROUTE_FULL, ROUTE_ANY };
 
-/* A pattern is a path whose "*" segment is a token's public id. json_body: the handler reads
- * a JSON object from the body. */
+/* A pattern is a path whose "*" segments (at most ADMIN_SEGMENTS) go to admin_ctx.seg; when
+ * token_segment, the first is a token's public id (admin_ctx.token_id). json_body: the handler
+ * reads a JSON object from the body. */
 struct admin_route {
 	const char *pattern;
 	enum http_method method;
 	enum route_auth auth;
 	admin_handler handler;
 	bool json_body;
+	bool token_segment;
 };
 
+#define BOT_SLOT "/admin/api/bots/*/endpoints/*"
+#define EXT_SLOT "/admin/api/extensions/*/endpoints/*"
+
 static const struct admin_route routes[] = {
-	{ "/admin/api/login", HTTP_METHOD_POST, ROUTE_NO_SESSION, admin_login_password, true },
-	{ "/admin/api/login/totp", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_totp, true },
-	{ "/admin/api/login/recovery", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_recovery, true },
-	{ "/admin/api/session", HTTP_METHOD_GET, ROUTE_FULL, admin_login_session, false },
-	{ "/admin/api/logout", HTTP_METHOD_POST, ROUTE_ANY, admin_login_logout, false },
-	{ "/admin/api/tokens", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_list, false },
-	{ "/admin/api/tokens", HTTP_METHOD_POST, ROUTE_FULL, admin_tokens_create, true },
-	{ "/admin/api/tokens/*", HTTP_METHOD_PATCH, ROUTE_FULL, admin_tokens_update, true },
-	{ "/admin/api/tokens/*", HTTP_METHOD_DELETE, ROUTE_FULL, admin_tokens_delete, false },
-	{ "/admin/api/tokens/*/secret", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_secret, false },
-	{ "/admin/api/tokens/*/usage", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_usage, false },
-	{ "/admin/api/tokens/*/webhook-url", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_webhook_url,
+	{ "/admin/api/login", HTTP_METHOD_POST, ROUTE_NO_SESSION, admin_login_password, true,
 	  false },
-	{ "/admin/api/modules", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_list, false },
+	{ "/admin/api/login/totp", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_totp, true, false },
+	{ "/admin/api/login/recovery", HTTP_METHOD_POST, ROUTE_PRE2FA, admin_login_recovery, true,
+	  false },
+	{ "/admin/api/session", HTTP_METHOD_GET, ROUTE_FULL, admin_login_session, false, false },
+	{ "/admin/api/logout", HTTP_METHOD_POST, ROUTE_ANY, admin_login_logout, false, false },
+	{ "/admin/api/tokens", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_list, false, false },
+	{ "/admin/api/tokens", HTTP_METHOD_POST, ROUTE_FULL, admin_tokens_create, true, false },
+	{ "/admin/api/tokens/*", HTTP_METHOD_PATCH, ROUTE_FULL, admin_tokens_update, true, true },
+	{ "/admin/api/tokens/*", HTTP_METHOD_DELETE, ROUTE_FULL, admin_tokens_delete, false, true },
+	{ "/admin/api/tokens/*/secret", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_secret, false,
+	  true },
+	{ "/admin/api/tokens/*/usage", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_usage, false,
+	  true },
+	{ "/admin/api/tokens/*/webhook-url", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_webhook_url,
+	  false, true },
+	{ "/admin/api/tokens/*/messages/*/attempts", HTTP_METHOD_GET, ROUTE_FULL,
+	  admin_attempts_message, false, true },
+	{ "/admin/api/modules", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_list, false, false },
+	{ "/admin/api/endpoints", HTTP_METHOD_GET, ROUTE_FULL, admin_endpoints_list, false, false },
+	{ "/admin/api/bots/*/endpoints", HTTP_METHOD_GET, ROUTE_FULL, admin_endpoints_bot_get,
+	  false, false },
+	{ "/admin/api/bots/*/endpoints", HTTP_METHOD_PUT, ROUTE_FULL, admin_endpoints_bot_put, true,
+	  false },
+	{ EXT_SLOT, HTTP_METHOD_GET, ROUTE_FULL, admin_endpoints_slot_get, false, false },
+	{ EXT_SLOT, HTTP_METHOD_PUT, ROUTE_FULL, admin_endpoints_slot_put, true, false },
+	{ BOT_SLOT "/rotate-secret", HTTP_METHOD_POST, ROUTE_FULL, admin_endpoints_rotate, false,
+	  false },
+	{ EXT_SLOT "/rotate-secret", HTTP_METHOD_POST, ROUTE_FULL, admin_endpoints_rotate, false,
+	  false },
+	{ BOT_SLOT "/test", HTTP_METHOD_POST, ROUTE_FULL, admin_ping_send, false, false },
+	{ EXT_SLOT "/test", HTTP_METHOD_POST, ROUTE_FULL, admin_ping_send, false, false },
+	{ BOT_SLOT "/attempts", HTTP_METHOD_GET, ROUTE_FULL, admin_attempts_list, false, false },
+	{ EXT_SLOT "/attempts", HTTP_METHOD_GET, ROUTE_FULL, admin_attempts_list, false, false },
+	{ BOT_SLOT "/replay", HTTP_METHOD_POST, ROUTE_FULL, admin_attempts_replay, true, false },
+	{ EXT_SLOT "/replay", HTTP_METHOD_POST, ROUTE_FULL, admin_attempts_replay, true, false },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-/* Matches path against pattern; the "*" segment (non-empty, no '/') goes to id. */
-static bool route_match(const char *pattern, const char *path, char *id, size_t idlen)
+/* Matches path against pattern; the "*" segments (non-empty, no '/') go to seg. */
+static bool route_match(const char *pattern, const char *path, char seg[][ADMIN_SEGMENT_MAX])
 {
+	int n = 0;
+
 	while (*pattern && *path) {
 		if (*pattern == '*') {
-			size_t seg = strcspn(path, "/");
-			if (seg == 0)
+			size_t len = strcspn(path, "/");
+			if (len == 0 || n == ADMIN_SEGMENTS)
 				return false;
-			/* Too long to be a public id: "!" is not one either. */
-			snprintf(id, idlen, "%.*s", seg < idlen ? (int)seg : 1,
-				 seg < idlen ? path : "!");
-			path += seg;
+			/* Too long to be an id or a name: "!" is not one either. */
+			snprintf(seg[n++], ADMIN_SEGMENT_MAX, "%.*s",
+				 len < ADMIN_SEGMENT_MAX ? (int)len : 1,
+				 len < ADMIN_SEGMENT_MAX ? path : "!");
+			path += len;
 			pattern++;
 			continue;
 		}
@@ -88,6 +122,8 @@ static const char *method_name(enum http_method m)
 		return "POST";
 	case HTTP_METHOD_PATCH:
 		return "PATCH";
+	case HTTP_METHOD_PUT:
+		return "PUT";
 	case HTTP_METHOD_DELETE:
 		return "DELETE";
 	default:
@@ -107,7 +143,7 @@ static void route_checked(struct admin_ctx *ctx)
 }
 
 static void route_run(struct worker *w, struct http_request *req, const struct admin_route *r,
-		      const char *id)
+		      char seg[][ADMIN_SEGMENT_MAX])
 {
 	static const enum admin_need needs[] = {
 		[ROUTE_PRE2FA] = ADMIN_NEED_PRE2FA,
@@ -120,7 +156,10 @@ static void route_run(struct worker *w, struct http_request *req, const struct a
 		http_respond_error(req, 500, "internal", "out of memory");
 		return;
 	}
-	snprintf(ctx->token_id, sizeof(ctx->token_id), "%s", id);
+	memcpy(ctx->seg, seg, sizeof(ctx->seg));
+	if (r->token_segment)
+		snprintf(ctx->token_id, sizeof(ctx->token_id), "%.*s", TOKEN_PUBLIC_ID_LEN,
+			 strlen(seg[0]) <= TOKEN_PUBLIC_ID_LEN ? seg[0] : "!");
 	ctx->handler = r->handler;
 	if (r->auth == ROUTE_NO_SESSION)
 		r->handler(ctx);
@@ -128,17 +167,17 @@ static void route_run(struct worker *w, struct http_request *req, const struct a
 		admin_session_require(ctx, needs[r->auth], route_checked);
 }
 
-/* The API route for the request, its "*" segment in id; NULL when there is none, with the
+/* The API route for the request, its "*" segments in seg; NULL when there is none, with the
  * methods the path does take in allow ("" when none). */
 static const struct admin_route *route_find(const struct http_request *req,
-					    char id[TOKEN_PUBLIC_ID_LEN + 1], char allow[64])
+					    char seg[][ADMIN_SEGMENT_MAX], char allow[64])
 {
 	enum http_method method = req->method == HTTP_METHOD_HEAD ? HTTP_METHOD_GET : req->method;
 
 	allow[0] = '\0';
 	for (size_t i = 0; i < NROUTES; i++) {
-		id[0] = '\0';
-		if (!route_match(routes[i].pattern, req->path, id, TOKEN_PUBLIC_ID_LEN + 1))
+		memset(seg, 0, ADMIN_SEGMENTS * ADMIN_SEGMENT_MAX);
+		if (!route_match(routes[i].pattern, req->path, seg))
 			continue;
 		if (routes[i].method == method)
 			return &routes[i];
@@ -154,8 +193,8 @@ static const struct admin_route *route_find(const struct http_request *req,
  * head (404, 405, 401, 403, 415) without reading the body. */
 static bool admin_body_check(struct worker *w, const struct http_request *req)
 {
-	char id[TOKEN_PUBLIC_ID_LEN + 1], allow[64], sid[SESSION_ID_TEXT_MAX + 1];
-	const struct admin_route *r = route_find(req, id, allow);
+	char seg[ADMIN_SEGMENTS][ADMIN_SEGMENT_MAX], allow[64], sid[SESSION_ID_TEXT_MAX + 1];
+	const struct admin_route *r = route_find(req, seg, allow);
 	const char *cookie = http_header(req, "Cookie", NULL);
 
 	(void)w;
@@ -171,7 +210,7 @@ static bool admin_body_check(struct worker *w, const struct http_request *req)
 
 static void admin_route(struct worker *w, struct http_request *req)
 {
-	char allow[64], id[TOKEN_PUBLIC_ID_LEN + 1];
+	char allow[64], seg[ADMIN_SEGMENTS][ADMIN_SEGMENT_MAX];
 	const struct admin_route *r;
 
 	if (req->body_too_large) { /* over server.admin_max_body_size, and not read */
@@ -189,8 +228,8 @@ static void admin_route(struct worker *w, struct http_request *req)
 		admin_web_serve(w, req);
 		return;
 	}
-	if ((r = route_find(req, id, allow)) != NULL) {
-		route_run(w, req, r, id);
+	if ((r = route_find(req, seg, allow)) != NULL) {
+		route_run(w, req, r, seg);
 		return;
 	}
 	http_add_header(req, "Cache-Control", "no-store");
@@ -212,6 +251,11 @@ static bool admin_setup(struct worker *w)
 		log_error("cannot start the password-check threads");
 		return false;
 	}
+	role->ping = admin_ping_new(w);
+	if (role->ping == NULL) {
+		log_error("cannot set up the test events of destinations");
+		return false;
+	}
 	role->login_budget = ratelimit_create(LOGIN_ADDRESSES);
 	role->refusal_log = ratelimit_create(LOGIN_ADDRESSES);
 	if (role->login_budget == NULL || role->refusal_log == NULL) {
@@ -227,6 +271,8 @@ static bool admin_teardown(struct worker *w)
 
 	admin_pwcheck_free(role->pwcheck);
 	role->pwcheck = NULL;
+	admin_ping_free(role->ping);
+	role->ping = NULL;
 	ratelimit_destroy(role->login_budget);
 	role->login_budget = NULL;
 	ratelimit_destroy(role->refusal_log);

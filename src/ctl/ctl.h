@@ -138,7 +138,6 @@ int ctl_bot_main(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_extension_main(struct ctl_ctx *ctx, int argc, char **argv);
 
 /* dest.c: a delivery destination as the command line names it. */
-#define CTL_URL_MAX 2048
 struct ctl_dest {
 	const char *module; /* hookgate.destinations.module: "channel", "bot_incoming", ... */
 	const char *kind;   /* what the target names: "channel", "bot" or "extension" */
@@ -165,8 +164,8 @@ bool ctl_dest_target_exists(struct ctl_ctx *ctx, struct ctl_dest *d);
 const char *ctl_dest_owner(const struct ctl_dest *d);
 /* The destination's row id; else rolls back and reports "no destination for D". */
 bool ctl_dest_find(struct ctl_ctx *ctx, const struct ctl_dest *d, char id[CTL_ID_LEN]);
-/* The handler URL rule: http:// or https://, a host, no user:password, at most CTL_URL_MAX
- * bytes of printable ASCII; reports "invalid URL: why" (without the URL). */
+/* The handler URL rule of delivery/destination.h; reports "invalid URL: why" (without the
+ * URL). */
 bool ctl_url_check(struct ctl_ctx *ctx, const char *url);
 
 /* endpoint.c: "channel|bot|extension endpoint ..."; kind is the command word. */

@@ -1,8 +1,10 @@
 /* ctl_dest: how hookgatectl names a delivery destination (docs/hookgatectl.md, "Destinations"):
  * the (module, target) pair from an endpoint command's NAME and options or from a --destination
- * spec, the check that its channel, bot or extension exists, the look-up of its row, and the rule
- * for handler URLs. Shared by endpoint.c and delivery.c so both accept the same names. */
+ * spec, the check that its channel, bot or extension exists, the look-up of its row, and the
+ * report of a bad handler URL (the rule itself is delivery/destination.h's). Shared by endpoint.c
+ * and delivery.c so both accept the same names. */
 #include "ctl/ctl.h"
+#include "delivery/destination.h"
 
 #include <string.h>
 
@@ -148,63 +150,9 @@ bool ctl_dest_find(struct ctl_ctx *ctx, const struct ctl_dest *d, char id[CTL_ID
 	return true;
 }
 
-/* The authority (between "//" and the first '/', '?' or '#'): a host, maybe "[v6]", and an
- * optional port; no "user:password@", which would end up in logs and in every request. */
-static const char *authority_problem(const char *auth, size_t len)
-{
-	const char *end = auth + len, *port = NULL;
-
-	if (memchr(auth, '@', len))
-		return "no user name or password allowed";
-	if (len > 0 && auth[0] == '[') {
-		const char *close = memchr(auth, ']', len);
-
-		if (!close || close == auth + 1)
-			return "bad IPv6 address";
-		port = close + 1 < end ? close + 1 : NULL;
-		if (port && *port != ':')
-			return "bad IPv6 address";
-	} else {
-		port = memchr(auth, ':', len);
-		if ((port ? port : end) == auth)
-			return "missing host";
-	}
-	if (!port)
-		return NULL;
-	if (port + 1 == end || end - port > 6)
-		return "bad port";
-	long v = 0;
-
-	for (const char *p = port + 1; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return "bad port";
-		v = v * 10 + (*p - '0');
-	}
-	return v >= 1 && v <= 65535 ? NULL : "bad port";
-}
-
-static const char *url_problem(const char *url)
-{
-	size_t len = strlen(url), skip;
-
-	if (len > CTL_URL_MAX)
-		return "longer than 2048 bytes";
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
-			return "spaces, control or non-ASCII characters (percent-encode them)";
-	}
-	if (strncmp(url, "http://", 7) == 0)
-		skip = 7;
-	else if (strncmp(url, "https://", 8) == 0)
-		skip = 8;
-	else
-		return "must start with http:// or https://";
-	return authority_problem(url + skip, strcspn(url + skip, "/?#"));
-}
-
 bool ctl_url_check(struct ctl_ctx *ctx, const char *url)
 {
-	const char *why = url_problem(url);
+	const char *why = destination_url_problem(url);
 
 	if (!why)
 		return true;

@@ -5,24 +5,16 @@
  * signing for a day after a rotation. Every change is audited in the transaction making it. */
 #include "ctl/ctl.h"
 #include "core/crypto.h"
-#include "delivery/signer.h"
-#include "lib/encoding.h"
+#include "delivery/destination.h"
 
 #include <openssl/crypto.h>
 
 #include <string.h>
 
-#define SECRET_MAX SIGNER_SECRET_MAX
-
 struct endpoint_cmd {
 	char cmd[48]; /* "bot endpoint set", for usage errors */
 	struct ctl_dest dest;
 	const char *url; /* set only */
-};
-
-struct endpoint_secret {
-	char text[SECRET_MAX];
-	char sealed_text[BYTEA_TEXT_MAX(SECRET_MAX + 64)];
 };
 
 /* The module the kind's option picks: bot --messages, extension --env ENV. */
@@ -73,27 +65,16 @@ static int endpoint_args(struct ctl_ctx *ctx, const char *kind, int argc, char *
 	return CTL_OK;
 }
 
-/* A new signing secret, sealed to "whsec:<module>:<target>" like the design's readers open it. */
-static bool secret_make(struct ctl_ctx *ctx, const struct ctl_dest *d, struct endpoint_secret *s)
+/* A new signing secret, sealed to its destination (delivery/destination.h). */
+static bool secret_make(struct ctl_ctx *ctx, const struct ctl_dest *d, struct destination_secret *s)
 {
 	struct crypto_keys keys;
-	unsigned char sealed[SECRET_MAX + 64];
-	size_t len, sealed_len;
-	char aad[MODULE_NAME_MAX + 64];
 	bool ok;
 
 	if (!ctl_load_keys(ctx, &keys))
 		return false;
-	snprintf(aad, sizeof(aad), "whsec:%s:%s", d->module, d->target);
-	ok = signer_secret_new(s->text, sizeof(s->text));
-	len = ok ? strlen(s->text) : 0;
-	sealed_len = crypto_seal_len(len);
-	ok = ok && sealed_len <= sizeof(sealed) &&
-	     crypto_seal(&keys, aad, s->text, len, sealed, sealed_len);
+	ok = destination_secret_new(&keys, d->module, d->target, s);
 	crypto_keys_wipe(&keys);
-	if (ok)
-		hex_encode_bytea(sealed, sealed_len, s->sealed_text);
-	OPENSSL_cleanse(sealed, sizeof(sealed));
 	if (!ok)
 		ctl_fail(ctx, "cannot generate a signing secret");
 	return ok;
@@ -138,19 +119,13 @@ static bool set_rows(struct ctl_ctx *ctx, struct endpoint_cmd *ep, const char *s
 
 	if (!endpoint_begin(ctx, &ep->dest))
 		return false;
-	res = ctl_db_exec(ctx,
-			  "INSERT INTO hookgate.destinations (module, target, url, secret_enc)"
-			  " VALUES ($1, $2, $3, $4::bytea)"
-			  " ON CONFLICT (module, target) DO NOTHING RETURNING id",
-			  4, params);
-	*created = res && PQntuples(res) == 1;
-	if (res && !*created) {
-		PQclear(res);
-		res = ctl_db_exec(ctx,
-				  "UPDATE hookgate.destinations SET url = $3, updated_at = now()"
-				  " WHERE module = $1 AND target = $2 RETURNING id",
-				  3, params);
-	}
+	/* sql/005_admin_delivery.sql, as the admin API does it. */
+	res = ctl_db_exec(
+		ctx,
+		"SELECT dest_id, created FROM"
+		" hookgate.destination_set($1, $2, $3, $4::bytea) WHERE dest_id IS NOT NULL",
+		4, params);
+	*created = res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	if (!res)
 		return ctl_db_fail(ctx), false;
 	if (PQntuples(res) != 1) { /* deleted between the two statements */
@@ -170,7 +145,7 @@ static bool set_rows(struct ctl_ctx *ctx, struct endpoint_cmd *ep, const char *s
 static int endpoint_set(struct ctl_ctx *ctx, const char *kind, int argc, char **argv)
 {
 	struct endpoint_cmd ep;
-	struct endpoint_secret secret;
+	struct destination_secret secret;
 	bool created = false;
 	int rc = endpoint_args(ctx, kind, argc, argv, true, &ep);
 
@@ -265,34 +240,19 @@ struct endpoint_change {
 	const char *detail_key;
 };
 
+/* The changes are sql/005_admin_delivery.sql's functions, which the admin API runs too. */
 static const struct endpoint_change change_disable = {
-	"destination.disable", "disabled",
-	"UPDATE hookgate.destinations SET enabled = false, disabled_reason = 'manual',"
-	" disabled_at = now(), updated_at = now() WHERE id = $1 RETURNING disabled_reason",
+	"destination.disable", "disabled", "SELECT hookgate.destination_disable($1::bigint)",
 	"reason"
 };
 
-/* Enabling clears the failing streak, and what waited for the destination becomes due at once
- * (retries included: whoever enables it believes the handler works again). */
 static const struct endpoint_change change_enable = {
-	"destination.enable", "enabled",
-	"WITH d AS (UPDATE hookgate.destinations SET enabled = true, disabled_reason = NULL,"
-	"   disabled_at = NULL, failing_since = NULL, updated_at = now() WHERE id = $1"
-	"   RETURNING id),"
-	" q AS (UPDATE hookgate.delivery_queue SET due_at = now()"
-	"   WHERE destination_id IN (SELECT id FROM d) AND due_at > now()"
-	"   AND (lease_until IS NULL OR lease_until <= now()) RETURNING 1)"
-	" SELECT (SELECT count(*) FROM hookgate.delivery_queue"
-	"   WHERE destination_id IN (SELECT id FROM d)) AS queued FROM d",
-	"queued"
+	"destination.enable", "enabled", "SELECT hookgate.destination_enable($1::bigint)", "queued"
 };
 
 static const struct endpoint_change change_rotate = {
 	"destination.rotate_secret", "has a new signing secret",
-	"UPDATE hookgate.destinations SET previous_secret_enc = secret_enc,"
-	" previous_until = now() + interval '24 hours', secret_enc = $2::bytea,"
-	" updated_at = now() WHERE id = $1"
-	" RETURNING " CTL_SQL_TIME("previous_until") " AS previous_secret_until",
+	"SELECT " CTL_SQL_TIME("hookgate.destination_rotate($1::bigint, $2::bytea)"),
 	"previous_secret_until"
 };
 
@@ -324,7 +284,7 @@ static int endpoint_change(struct ctl_ctx *ctx, const struct endpoint_change *ch
 			   int argc, char **argv)
 {
 	struct endpoint_cmd ep;
-	struct endpoint_secret secret;
+	struct destination_secret secret;
 	bool rotate = ch == &change_rotate;
 	char detail[64];
 	int rc = endpoint_args(ctx, kind, argc, argv, false, &ep);
