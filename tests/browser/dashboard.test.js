@@ -748,14 +748,16 @@ test('replay with a date range: over 14 days or reversed is refused in the page;
 	await dlg.getByRole('button', { name: 'Replay' }).click();
 	await page.locator('#replay-status', { hasText: 'queued' }).waitFor();
 	const n = Number((await page.locator('#replay-status').textContent()).split(' ')[0]);
-	assertEq(n, before.length, 'messages queued');
+	/* Every message routed there in the range: also those stored before it had a URL. */
+	assert(n >= before.length, n + ' messages queued, ' + before.length + ' delivered before');
 	await shot('15-replay');
 	await page.keyboard.press('Escape');
 	await eventually('the replayed deliveries', () => deliveredTo('/ok/helper').length >=
 			 before.length + n, 60000);
 	const again = deliveredTo('/ok/helper').slice(before.length);
-	const seen = new Set(before.map((r) => r.headers['webhook-id']));
-	assert(again.every((r) => seen.has(r.headers['webhook-id'])), 'same webhook-ids');
+	const ids = new Set(again.map((r) => r.headers['webhook-id']));
+	assert(before.every((r) => ids.has(r.headers['webhook-id'])),
+	       'each message delivered before comes again with its webhook-id');
 	assert(again.every((r) => JSON.stringify(r.verified) === '[0]'), 'signed with the new secret');
 });
 
