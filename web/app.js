@@ -20,6 +20,10 @@
 		deleteToken: null,
 		urlSeq: 0,
 		timer: null,
+		endpoints: [],
+		rotateDest: null,
+		replayDest: null,
+		attempts: null,
 	};
 
 	/* ---- API ------------------------------------------------------------------------------ */
@@ -46,6 +50,9 @@
 		unavailable: (err) => sentence(err.message) +
 			(/try again/.test(err.message) ? '' : ' Try again shortly.'),
 		not_found: 'Not found: it may have been deleted meanwhile.',
+		invalid_url: 'A handler URL starts with http:// or https://, has a host, no user name ' +
+			'or password, and at most 2048 characters.',
+		busy: 'A test event to this destination is still under way. Try again in a moment.',
 	};
 
 	/* "the database is not available" → "The database is not available." */
@@ -82,8 +89,10 @@
 			data = null;
 		}
 		if (!res.ok) {
-			const code = data && data.code ? data.code : 'http_' + res.status;
-			const msg = data && data.message ? data.message : res.statusText;
+			/* Errors are {"code","message"}, possibly wrapped in {"error":…}. */
+			const e = data && data.error && typeof data.error === 'object' ? data.error : data;
+			const code = e && e.code ? e.code : 'http_' + res.status;
+			const msg = e && e.message ? e.message : res.statusText;
 			throw new ApiError(res.status, code, msg);
 		}
 		return data;
@@ -98,7 +107,7 @@
 			if (sessionLost(err))
 				return undefined;
 			if (onError)
-				onError(errorText(err));
+				onError(errorText(err), err);
 			else
 				notify(errorText(err));
 			return undefined;
@@ -157,6 +166,7 @@
 		clearInterval(state.timer);
 		state.timer = null;
 		$('session-info').hidden = true;
+		$('attention').hidden = true;
 	}
 
 	function showSignIn(message) {
@@ -349,6 +359,7 @@
 		show('screen-tokens');
 		await loadTokens();
 		$('generate').focus();
+		await loadDestinations();
 	}
 
 	async function loadTokens() {
@@ -610,6 +621,14 @@
 		ua.title = u.user_agent || '';
 		tr.appendChild(ua);
 		tr.appendChild(cell('Latency', u.latency_ms === null ? '—' : u.latency_ms + ' ms', 'num'));
+		tr.appendChild(cell('Delivery', deliveryCell(u), 'delivery'));
+		/* The whole row opens the message's attempts; its button does it for the keyboard. */
+		const open = tr.querySelector('td.delivery button');
+		if (open)
+			tr.addEventListener('click', (ev) => {
+				if (ev.target !== open)
+					open.click();
+			});
 		return tr;
 	}
 
@@ -641,6 +660,421 @@
 		state.usageNext = r.next;
 		$('usage-more').hidden = !r.next;
 		$('usage-empty').hidden = $('usage-body').children.length > 0;
+	}
+
+	/* ---- delivery state of a usage row ------------------------------------------------------ */
+
+	function plural(n, word) {
+		return n + ' ' + word + (n === 1 ? '' : 's');
+	}
+
+	function when(iso) {
+		return iso ? new Date(iso).toLocaleString() : '—';
+	}
+
+	function deliveryText(d) {
+		switch (d.state) {
+		case 'delivered':
+			return 'Delivered ' + when(d.at) + ' (' + plural(d.attempts, 'attempt') + ')';
+		case 'retrying':
+			return 'Retrying: next attempt ' + when(d.next_attempt_at) + ' (' +
+				plural(d.attempts, 'attempt') + ' so far)';
+		case 'failed':
+			return 'Failed after ' + plural(d.attempts, 'attempt');
+		case 'pending':
+			return 'Pending';
+		default:
+			return 'No destination (stored only)';
+		}
+	}
+
+	/* A stored message with a destination gets a button to its attempts; a refused call or a
+	 * message without destination has none to show. */
+	function deliveryCell(u) {
+		const d = u.delivery;
+		if (!u.message_id || !d)
+			return '—';
+		const text = deliveryText(d);
+		if (d.state === 'no_destination')
+			return text;
+		const b = el('button', { type: 'button', className: 'link state-' + d.state }, text);
+		b.setAttribute('aria-label', text + ': show the delivery attempts');
+		b.addEventListener('click', () => openAttempts(
+			'Delivery attempts of message ' + u.message_id,
+			'/tokens/' + state.usageToken.id + '/messages/' +
+				encodeURIComponent(u.message_id) + '/attempts', false));
+		return b;
+	}
+
+	/* ---- destinations ----------------------------------------------------------------------- */
+
+	const ATTEMPTS_PAGE = 10;
+	const REPLAY_MAX_MS = 14 * 86400 * 1000;
+
+	/* A slot is a bot's incoming or message handler, or an extension's environment. */
+	const slotOf = (d) => (d.kind === 'bot' ? d.for : d.env);
+	const slotKey = (d) => d.kind + '-' + d.name + '-' + slotOf(d);
+
+	function slotPath(d) {
+		const kind = d.kind === 'bot' ? '/bots/' : '/extensions/';
+		return kind + encodeURIComponent(d.name) + '/endpoints/' + slotOf(d);
+	}
+
+	function slotTitle(d) {
+		if (d.kind === 'bot')
+			return 'Bot ' + d.name + ' — ' + (d.for === 'message' ? 'bot messages' :
+							 'incoming handler');
+		return 'Extension ' + d.name + ' — ' + d.env;
+	}
+
+	const DISABLED_REASONS = {
+		gone: 'the receiver answered 410 Gone',
+		failing: 'it kept failing for the whole disable period (5 days unless configured otherwise)',
+		manual: 'disabled by hand',
+	};
+
+	function statusText(d) {
+		switch (d.status) {
+		case 'healthy':
+			return 'Healthy';
+		case 'failing':
+			return 'Failing since ' + when(d.failing_since);
+		case 'disabled':
+			return 'Disabled: ' + (DISABLED_REASONS[d.disabled_reason] || 'disabled') +
+				(d.disabled_at ? ' (' + when(d.disabled_at) + ')' : '');
+		default:
+			return 'No URL: messages are stored only';
+		}
+	}
+
+	function urlProblem(text) {
+		if (!text)
+			return 'Enter the URL of your handler.';
+		if (text.length > 2048)
+			return 'A URL has at most 2048 characters.';
+		let u;
+		try {
+			u = new URL(text);
+		} catch (e) {
+			return 'This is not a URL (e.g. https://example.com/hook).';
+		}
+		if (u.protocol !== 'http:' && u.protocol !== 'https:')
+			return 'The URL must start with http:// or https://.';
+		if (!u.hostname)
+			return 'The URL needs a host.';
+		if (u.username || u.password)
+			return 'The URL must not hold a user name or password.';
+		return '';
+	}
+
+	function showError(p, text) {
+		p.textContent = text || '';
+		p.hidden = !text;
+	}
+
+	async function loadDestinations(focusKey, focusRole) {
+		const r = await act(() => api('GET', '/endpoints'));
+		if (!r)
+			return;
+		state.endpoints = r.endpoints;
+		$('dest-list').replaceChildren(...r.endpoints.map(destCard));
+		$('dest-empty').hidden = r.endpoints.length > 0;
+		renderAttention(r.attention || []);
+		if (focusKey) {
+			const again = document.querySelector('.dest[data-key="' + focusKey + '"] ' +
+							      '[data-role="' + focusRole + '"]');
+			if (again)
+				again.focus();
+		}
+	}
+
+	function renderAttention(items) {
+		$('attention').hidden = items.length === 0;
+		$('attention-text').textContent = items.length === 1 ?
+			'One of your destinations needs attention:' :
+			items.length + ' of your destinations need attention:';
+		$('attention-list').replaceChildren(...items.map((d) =>
+			el('li', {}, slotTitle(d) + ': ' + statusText(d))));
+	}
+
+	function showAttention() {
+		const first = document.querySelector('.dest.status-failing, .dest.status-disabled');
+		const target = first || $('destinations');
+		target.scrollIntoView({ block: 'start' });
+		target.focus();
+	}
+
+	function destCard(d) {
+		const card = el('article', { className: 'dest status-' + d.status, tabIndex: -1 });
+		card.dataset.key = slotKey(d);
+		const title = el('h3', { id: 'dest-' + slotKey(d) }, slotTitle(d));
+		card.setAttribute('aria-labelledby', title.id);
+		card.append(title, el('p', { className: 'dest-status' }, statusText(d)));
+		card.appendChild(destFacts(d));
+		card.appendChild(urlForm(d));
+		if (d.status !== 'none')
+			card.appendChild(destActions(d));
+		return card;
+	}
+
+	function destFacts(d) {
+		const facts = [];
+		if (d.status !== 'none')
+			facts.push(plural(d.queued || 0, 'message') + ' waiting');
+		const a = d.last_attempt;
+		if (a)
+			facts.push('last attempt ' + when(a.at) + ': ' + outcomeText(a));
+		if (d.previous_secret_until)
+			facts.push('the previous secret signs too until ' + when(d.previous_secret_until));
+		return el('p', { className: 'info dest-facts' }, facts.join(' · '));
+	}
+
+	function urlForm(d) {
+		const id = 'url-' + slotKey(d);
+		const form = el('form', { className: 'dest-url', noValidate: true });
+		const input = el('input', { id, type: 'url', value: d.url || '', maxLength: 2048,
+					    placeholder: 'https://example.com/hook', autocomplete: 'off' });
+		input.dataset.role = 'url';
+		const err = el('p', { className: 'error', id: id + '-error', hidden: true });
+		err.setAttribute('role', 'alert');
+		input.setAttribute('aria-describedby', err.id);
+		const save = el('button', { type: 'submit', className: 'primary' }, 'Save URL');
+		save.dataset.role = 'save';
+		save.setAttribute('aria-label', 'Save the URL of ' + slotTitle(d));
+		const line = el('div', { className: 'copyline' });
+		line.append(input, save);
+		form.append(el('label', { htmlFor: id }, 'Handler URL'), line, err);
+		form.addEventListener('submit', (ev) => {
+			ev.preventDefault();
+			saveUrl(d, input, err);
+		});
+		return form;
+	}
+
+	function destButton(d, role, text, label, fn) {
+		const b = el('button', { type: 'button' }, text);
+		b.dataset.role = role;
+		b.setAttribute('aria-label', label + ' ' + slotTitle(d));
+		b.addEventListener('click', () => fn(d));
+		return b;
+	}
+
+	function destActions(d) {
+		const box = el('div', { className: 'actions dest-actions' });
+		const sw = destButton(d, 'toggle', d.enabled ? 'Enabled' : 'Disabled',
+				      d.enabled ? 'Disable' : 'Enable', toggleDest);
+		sw.className = 'switch';
+		sw.setAttribute('role', 'switch');
+		sw.setAttribute('aria-checked', String(d.enabled));
+		box.append(sw,
+			   destButton(d, 'test', 'Send test event', 'Send a test event to', sendTest),
+			   destButton(d, 'attempts', 'Attempts', 'Delivery attempts of', destAttempts),
+			   destButton(d, 'replay', 'Replay…', 'Replay messages to', askReplay),
+			   destButton(d, 'rotate', 'Rotate secret…', 'Rotate the signing secret of',
+				      askRotate));
+		return box;
+	}
+
+	/* PUT of one slot: bots take both slots in one object, extensions one environment. */
+	async function putSlot(d, body) {
+		if (d.kind !== 'bot')
+			return api('PUT', slotPath(d), body);
+		const r = await api('PUT', '/bots/' + encodeURIComponent(d.name) + '/endpoints',
+				    { [d.for]: body });
+		return r[d.for];
+	}
+
+	async function saveUrl(d, input, err) {
+		const url = input.value.trim();
+		const problem = urlProblem(url);
+		showError(err, problem);
+		input.setAttribute('aria-invalid', String(!!problem));
+		if (problem) {
+			input.focus();
+			return;
+		}
+		const r = await act(() => putSlot(d, { url }), (text) => showError(err, text));
+		if (!r)
+			return;
+		notify(slotTitle(d) + ': URL saved.', true);
+		await loadDestinations(slotKey(d), 'save');
+		if (r.secret)
+			showDestSecret(r.secret, slotTitle(d) + ' signs its requests with this secret.');
+	}
+
+	function showDestSecret(secret, why) {
+		$('dsecret-help').textContent = why + ' Copy it now into your handler: it is shown ' +
+			'only this once.';
+		$('dsecret-value').value = secret;
+		$('dsecret-status').textContent = '';
+		openDialog($('dlg-dsecret'), $('dsecret-copy'));
+	}
+
+	async function toggleDest(d) {
+		const r = await act(() => putSlot(d, { enabled: !d.enabled }));
+		if (!r)
+			return;
+		notify(slotTitle(d) + (r.enabled ? ' is enabled: what waits is delivered now.' :
+				       ' is disabled: messages wait until you enable it.'), true);
+		await loadDestinations(slotKey(d), 'toggle');
+	}
+
+	function askRotate(d) {
+		state.rotateDest = d;
+		$('rotate-text').textContent = 'A new signing secret for ' + slotTitle(d) + '.';
+		openDialog($('dlg-rotate'), $('dlg-rotate').querySelector('.close'));
+	}
+
+	async function onRotate() {
+		const d = state.rotateDest;
+		const r = await act(() => api('POST', slotPath(d) + '/rotate-secret'));
+		$('dlg-rotate').close();
+		if (!r)
+			return;
+		await loadDestinations(slotKey(d), 'rotate');
+		showDestSecret(r.secret, 'The new secret of ' + slotTitle(d) + '. The old one ' +
+			       'signs too until ' + when(r.previous_secret_until) + '.');
+	}
+
+	async function sendTest(d) {
+		$('dlg-test-title').textContent = 'Test event to ' + slotTitle(d);
+		const wait = $('test-wait');
+		wait.textContent = 'Sending a signed hookgate.ping…';
+		wait.hidden = false;
+		$('test-result').hidden = true;
+		openDialog($('dlg-test'), $('dlg-test').querySelector('.close'));
+		const r = await act(() => api('POST', slotPath(d) + '/test'), (text, err) => {
+			wait.textContent = err.code === 'rate_limited' ?
+				'Too many test events: wait a moment and try again.' : text;
+		});
+		if (!r)
+			return;
+		wait.hidden = true;
+		$('test-status').textContent = r.status === null ? 'no answer (' + r.error + ')' :
+			String(r.status) + (r.error ? ' (' + r.error + ')' : '');
+		$('test-latency').textContent = r.latency_ms + ' ms';
+		$('test-body').textContent = r.body || '(empty)';
+		$('test-result').hidden = false;
+	}
+
+	/* ---- attempts --------------------------------------------------------------------------- */
+
+	const OUTCOMES = {
+		delivered: 'Delivered',
+		retry: 'Failed, will retry',
+		failed: 'Failed, no more retries',
+		gone: '410 Gone: destination disabled',
+		refused: 'Refused: address not allowed',
+		disabled: 'Not sent: destination disabled',
+	};
+
+	function outcomeText(a) {
+		const what = a.http_status ? 'HTTP ' + a.http_status : a.error || '';
+		return (OUTCOMES[a.outcome] || a.outcome) + (what ? ' (' + what + ')' : '');
+	}
+
+	function attemptRow(a) {
+		const tr = el('tr');
+		tr.appendChild(cell('Time', el('span', { title: exactTime(a.at) }, when(a.at))));
+		tr.appendChild(cell('Destination', a.destination ? slotTitle(a.destination) : '—',
+				    'col-dest'));
+		tr.appendChild(cell('Message', a.message_id || '—', 'col-msg'));
+		tr.appendChild(cell('Attempt', String(a.attempt), 'num'));
+		tr.appendChild(cell('Outcome', OUTCOMES[a.outcome] || a.outcome,
+				    a.outcome === 'delivered' ? '' : 'bad'));
+		tr.appendChild(cell('HTTP status', a.http_status ? String(a.http_status) :
+				    a.error || '—', 'num'));
+		tr.appendChild(cell('Latency', a.latency_ms === null || a.latency_ms === undefined ?
+				    '—' : a.latency_ms + ' ms', 'num'));
+		const answer = cell('Answer', a.response || '—', 'answer');
+		answer.title = a.response || '';
+		tr.appendChild(answer);
+		return tr;
+	}
+
+	/* paged: a destination's attempts come in pages; a message's are few and come at once. */
+	async function openAttempts(title, path, paged) {
+		state.attempts = { path, paged, next: null };
+		$('dlg-attempts-title').textContent = title;
+		document.querySelector('#dlg-attempts table').classList.toggle('per-message', !paged);
+		$('attempts-body').replaceChildren();
+		$('attempts-error').hidden = true;
+		$('attempts-empty').hidden = true;
+		$('attempts-more').hidden = true;
+		openDialog($('dlg-attempts'), $('dlg-attempts').querySelector('.close'));
+		await loadAttempts();
+	}
+
+	function destAttempts(d) {
+		return openAttempts('Delivery attempts of ' + slotTitle(d), slotPath(d) + '/attempts',
+				    true);
+	}
+
+	async function loadAttempts() {
+		const a = state.attempts;
+		let path = a.path;
+		if (a.paged)
+			path += '?limit=' + ATTEMPTS_PAGE +
+				(a.next ? '&before=' + encodeURIComponent(a.next) : '');
+		const r = await act(() => api('GET', path),
+				    (text) => showError($('attempts-error'), text));
+		if (!r || state.attempts !== a)
+			return;
+		for (const at of r.attempts)
+			$('attempts-body').appendChild(attemptRow(at));
+		a.next = a.paged ? r.next : null;
+		$('attempts-more').hidden = !a.next;
+		$('attempts-empty').hidden = $('attempts-body').children.length > 0;
+	}
+
+	/* ---- replay ----------------------------------------------------------------------------- */
+
+	/* A Date as the value of a datetime-local input, in this browser's time zone. */
+	function localInput(date) {
+		const p = (n) => String(n).padStart(2, '0');
+		return date.getFullYear() + '-' + p(date.getMonth() + 1) + '-' + p(date.getDate()) +
+			'T' + p(date.getHours()) + ':' + p(date.getMinutes()) + ':' + p(date.getSeconds());
+	}
+
+	function askReplay(d) {
+		state.replayDest = d;
+		const now = new Date();
+		$('replay-text').textContent = 'Deliver again, signed with the current secret, every ' +
+			'message to ' + slotTitle(d) + ' stored in this time range.';
+		$('replay-since').value = localInput(new Date(now.getTime() - 86400 * 1000));
+		$('replay-until').value = localInput(new Date(now.getTime() + 60 * 1000));
+		showError($('replay-error'), '');
+		$('replay-status').textContent = '';
+		openDialog($('dlg-replay'), $('replay-since'));
+	}
+
+	function replayProblem(since, until) {
+		if (isNaN(since) || isNaN(until))
+			return 'Enter both the start and the end of the range.';
+		if (since >= until)
+			return 'The start must be before the end.';
+		if (until - since > REPLAY_MAX_MS)
+			return 'The range is at most 14 days.';
+		return '';
+	}
+
+	async function onReplay(ev) {
+		ev.preventDefault();
+		const since = new Date($('replay-since').value);
+		const until = new Date($('replay-until').value);
+		const problem = replayProblem(since.getTime(), until.getTime());
+		showError($('replay-error'), problem);
+		$('replay-status').textContent = '';
+		if (problem)
+			return;
+		const d = state.replayDest;
+		const r = await act(() => api('POST', slotPath(d) + '/replay', {
+			since: since.toISOString(), until: until.toISOString() }),
+		(text) => showError($('replay-error'), text));
+		if (!r)
+			return;
+		$('replay-status').textContent = plural(r.queued, 'message') + ' queued for delivery.';
+		await loadDestinations();
 	}
 
 	/* ---- Get Webhook URL -------------------------------------------------------------------- */
@@ -762,6 +1196,14 @@
 		$('form-url').addEventListener('change', updateUrl);
 		$('form-url').addEventListener('submit', (ev) => ev.preventDefault());
 		$('url-copy').addEventListener('click', () => copyField('url-value', 'url-status'));
+		$('attention-show').addEventListener('click', showAttention);
+		$('dsecret-copy').addEventListener('click', () => copyField('dsecret-value', 'dsecret-status'));
+		$('dlg-dsecret').addEventListener('close', () => {
+			$('dsecret-value').value = '';
+		});
+		$('rotate-confirm').addEventListener('click', onRotate);
+		$('attempts-more').addEventListener('click', loadAttempts);
+		$('form-replay').addEventListener('submit', onReplay);
 		for (const b of document.querySelectorAll('dialog .close'))
 			b.addEventListener('click', () => b.closest('dialog').close());
 	}

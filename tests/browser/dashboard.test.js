@@ -1,13 +1,16 @@
 /* End-to-end tests of the hookgate dashboard in headless Chromium, driven with
  * playwright-core, against the real hookgated and PostgreSQL that tests/integration/t_browser.sh
  * started. Prints TAP. Every wait is on an element or a condition, not on the clock, except the
- * wait for the short 2FA session of the second daemon to run out. */
+ * wait for the short 2FA session of the second daemon to run out. The destinations' cases post
+ * to a receiver this script runs, which verifies every request with npm standardwebhooks. */
 'use strict';
 
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
+const http = require('http');
 const { chromium } = require('playwright-core');
+const { Webhook } = require('standardwebhooks');
 
 const env = (name) => {
 	const v = process.env[name];
@@ -433,6 +436,369 @@ test('phone width (390 px): the token list fits without horizontal scrolling', a
 	await page.setViewportSize({ width: 1280, height: 800 });
 });
 
+/* ---- destinations: a real receiver ---------------------------------------------------------- */
+
+/* The destinations' handler: a real HTTP server that verifies every request with the Standard
+ * Webhooks reference library against the secrets the page showed (never hookgate's own code),
+ * and answers by its path's first segment: /gone 410, /fail 500, else 204 (200 and a text to
+ * a hookgate.ping, so that the test event has first bytes to show). */
+const received = [];
+const receiverSecrets = new Map(); /* path -> the secrets it accepts */
+let RECEIVER;
+
+function verifiedBy(url, headers, body) {
+	const out = [];
+	(receiverSecrets.get(url) || []).forEach((secret, i) => {
+		try {
+			new Webhook(secret).verify(body, headers);
+			out.push(i);
+		} catch (e) {
+			/* not signed with this one */
+		}
+	});
+	return out;
+}
+
+function startReceiver() {
+	const server = http.createServer((req, res) => {
+		const chunks = [];
+		req.on('data', (c) => chunks.push(c));
+		req.on('end', () => {
+			const body = Buffer.concat(chunks).toString('utf8');
+			received.push({ path: req.url, headers: req.headers, body,
+					verified: verifiedBy(req.url, req.headers, body) });
+			const kind = req.url.split('/')[1];
+			if (kind === 'gone') {
+				res.writeHead(410).end('gone for good');
+			} else if (kind === 'fail') {
+				res.writeHead(500).end('broken on purpose');
+			} else if (/hookgate\.ping/.test(body)) {
+				res.writeHead(200, { 'Content-Type': 'text/plain' })
+					.end('pong from the test receiver');
+			} else {
+				res.writeHead(204).end();
+			}
+		});
+	});
+	return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+		RECEIVER = 'http://127.0.0.1:' + server.address().port;
+		resolve(server);
+	}));
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/* Polls fn until it returns something true (deliveries are asynchronous by design). */
+async function eventually(what, fn, ms) {
+	const end = Date.now() + (ms || 30000);
+	for (;;) {
+		const v = await fn();
+		if (v)
+			return v;
+		if (Date.now() > end)
+			throw new Error('timed out waiting for ' + what);
+		await sleep(200);
+	}
+}
+
+/* A GET of the admin API with the page's session. */
+async function adminGet(p) {
+	return page.evaluate(async (p) => {
+		const r = await fetch('/admin/api' + p, { headers: { Accept: 'application/json' } });
+		return r.json();
+	}, p);
+}
+
+const card = (key) => page.locator('.dest[data-key="' + key + '"]');
+const HELPER = 'bot-helper-incoming';
+const botPath = (secret) => '/api/v2/bots/helper/incoming?zapikey=' + encodeURIComponent(secret);
+const deliveredTo = (p) => received.filter((r) => r.path === p && !/hookgate\.ping/.test(r.body));
+
+async function endpoint(kind, name, slot) {
+	const r = await adminGet('/endpoints');
+	return r.endpoints.find((e) => e.kind === kind && e.name === name &&
+			       (e.for || e.env) === slot);
+}
+
+/* Saves a URL in a slot's card; returns the secret shown once (a new destination). */
+async function setUrl(key, url) {
+	await card(key).getByLabel('Handler URL').fill(url);
+	await card(key).getByRole('button', { name: /^Save the URL/ }).click();
+	const dlg = page.locator('#dlg-dsecret');
+	await dlg.waitFor({ state: 'visible' });
+	const secret = await page.locator('#dsecret-value').inputValue();
+	assert(/^whsec_[A-Za-z0-9+/]{43}=$/.test(secret), 'a whsec_ secret is shown: ' + secret);
+	return secret;
+}
+
+async function closeSecret() {
+	await page.locator('#dlg-dsecret').getByRole('button', { name: 'Done' }).click();
+	await page.locator('#dlg-dsecret').waitFor({ state: 'hidden' });
+	assertEq(await page.locator('#dsecret-value').inputValue(), '', 'the secret field is emptied');
+}
+
+test('Destinations: every slot of the bot and extension the user owns; a bad URL is refused ' +
+     'with a reason', async () => {
+	await page.reload();
+	await card(HELPER).waitFor();
+	for (const key of [HELPER, 'bot-helper-message', 'extension-ext1-sandbox',
+			   'extension-ext1-marketplace'])
+		assert(/No URL/.test(await card(key).locator('.dest-status').textContent()),
+		       key + ' has no URL yet');
+	const err = card(HELPER).locator('.error');
+	for (const [url, why] of [['ftp://example.com/x', /http:\/\/ or https:\/\//],
+				  ['http://user:pw@example.com/x', /user name or password/],
+				  ['not a url', /not a URL/]]) {
+		await card(HELPER).getByLabel('Handler URL').fill(url);
+		await card(HELPER).getByRole('button', { name: /^Save the URL/ }).click();
+		await err.waitFor({ state: 'visible' });
+		assert(why.test(await err.textContent()), url + ': ' + await err.textContent());
+	}
+	assertEq(await card(HELPER).getByLabel('Handler URL').getAttribute('aria-invalid'), 'true',
+		 'the field is marked invalid');
+	await shot('09-destinations');
+});
+
+test('set a URL: the signing secret is shown once with a Copy button, then gone', async () => {
+	const secret = await setUrl(HELPER, RECEIVER + '/ok/helper');
+	await shot('10-destination-secret');
+	await page.locator('#dsecret-copy').click();
+	await page.locator('#dsecret-status', { hasText: 'Copied' }).waitFor();
+	assertEq(await clipboard(), secret, 'clipboard after Copy of the secret');
+	await closeSecret();
+	receiverSecrets.set('/ok/helper', [secret]);
+	assert(/Healthy/.test(await card(HELPER).locator('.dest-status').textContent()), 'healthy');
+	await page.reload();
+	await card(HELPER).waitFor();
+	assert(!(await page.content()).includes(secret), 'the secret is not on the page any more');
+	assertEq(await card(HELPER).getByLabel('Handler URL').inputValue(), RECEIVER + '/ok/helper',
+		 'the URL is kept');
+});
+
+test('Send test event: a signed hookgate.ping the receiver verifies; status, latency and ' +
+     'first bytes shown', async () => {
+	await card(HELPER).getByRole('button', { name: /^Send a test event/ }).click();
+	await page.locator('#test-result').waitFor({ state: 'visible' });
+	assertEq(await page.locator('#test-status').textContent(), '200', 'status');
+	assert(/^\d+(\.\d+)? ms$/.test(await page.locator('#test-latency').textContent()), 'latency');
+	assert(/pong from the test receiver/.test(await page.locator('#test-body').textContent()),
+	       'first bytes of the answer');
+	const ping = received.find((r) => r.path === '/ok/helper' && /hookgate\.ping/.test(r.body));
+	assert(ping, 'the receiver got the ping');
+	assertEq(JSON.stringify(ping.verified), '[0]', 'the ping verifies with the secret');
+	assertEq(JSON.parse(ping.body).type, 'hookgate.ping', 'event type');
+	await shot('11-test-event');
+	await page.keyboard.press('Escape');
+	await page.locator('#dlg-test').waitFor({ state: 'hidden' });
+});
+
+test('a message to the bot is delivered signed; its usage row says Delivered, and a click ' +
+     '(and Enter) opens its attempts', async () => {
+	assertEq(await webhook(botPath(secrets.get('token-4')), { text: 'to the bot' }), '204',
+		 'bot call');
+	const got = await eventually('the delivery', () => deliveredTo('/ok/helper')[0]);
+	assertEq(JSON.stringify(got.verified), '[0]', 'the delivery verifies with the secret');
+	assertEq(got.headers['hookgate-module'], 'bot_incoming', 'hookgate-module');
+	assert(/^msg_/.test(got.headers['webhook-id']), 'webhook-id ' + got.headers['webhook-id']);
+	const id = ids.get('token-4');
+	await eventually('the delivered state', async () => {
+		const u = await adminGet('/tokens/' + id + '/usage?limit=1');
+		return u.usage[0].delivery && u.usage[0].delivery.state === 'delivered';
+	});
+	await row('token-4').locator('button.tid').click();
+	const first = page.locator('#usage-body tr').first();
+	await first.waitFor();
+	const state = first.locator('td.delivery');
+	assert(/^Delivered .*\(1 attempt\)$/.test(await state.textContent()), await state.textContent());
+	await first.locator('td').first().click();
+	const dlg = page.locator('#dlg-attempts');
+	await dlg.waitFor({ state: 'visible' });
+	const cells = page.locator('#attempts-body tr').first().locator('td');
+	await cells.first().waitFor();
+	assertEq(await cells.nth(1).textContent(), 'Bot helper — incoming handler', 'destination');
+	assertEq(await cells.nth(3).textContent(), '1', 'attempt');
+	assertEq(await cells.nth(4).textContent(), 'Delivered', 'outcome');
+	assertEq(await cells.nth(5).textContent(), '204', 'HTTP status');
+	await shot('12-message-attempts');
+	await page.keyboard.press('Escape');
+	await dlg.waitFor({ state: 'hidden' });
+	await state.locator('button').focus();
+	await page.keyboard.press('Enter');
+	await page.locator('#attempts-body tr').first().waitFor();
+	await page.keyboard.press('Escape');
+	await dlg.waitFor({ state: 'hidden' });
+	await page.keyboard.press('Escape');
+	await page.locator('#dlg-usage').waitFor({ state: 'hidden' });
+});
+
+test("a destination's attempts, newest first, ten at a time with Load more", async () => {
+	for (let i = 0; i < 10; i++)
+		assertEq(await webhook(botPath(secrets.get('token-4')), { n: i }), '204', 'call ' + i);
+	await eventually('11 deliveries', () => deliveredTo('/ok/helper').length >= 11);
+	assert(deliveredTo('/ok/helper').every((r) => r.verified.length === 1), 'all verified');
+	const d = await endpoint('bot', 'helper', 'incoming');
+	await eventually('11 recorded attempts', async () => (await adminGet(
+		'/bots/helper/endpoints/incoming/attempts?limit=200')).attempts.length >= 11);
+	await card(HELPER).getByRole('button', { name: /^Delivery attempts/ }).click();
+	const dlg = page.locator('#dlg-attempts');
+	await page.locator('#attempts-body tr').nth(9).waitFor();
+	assertEq(await page.locator('#attempts-body tr').count(), 10, 'first page');
+	await shot('13-destination-attempts');
+	await dlg.getByRole('button', { name: 'Load more' }).click();
+	await page.locator('#attempts-body tr').nth(10).waitFor();
+	assert(d.status === 'healthy', 'the destination is healthy: ' + d.status);
+	await page.keyboard.press('Escape');
+	await dlg.waitFor({ state: 'hidden' });
+});
+
+test('rotate the secret after a confirmation: the new one is shown once; during the overlap ' +
+     'requests carry both signatures', async () => {
+	const old = receiverSecrets.get('/ok/helper')[0];
+	await card(HELPER).getByRole('button', { name: /^Rotate the signing secret/ }).click();
+	await page.locator('#dlg-rotate').waitFor({ state: 'visible' });
+	await page.locator('#rotate-confirm').click();
+	await page.locator('#dlg-dsecret').waitFor({ state: 'visible' });
+	const secret = await page.locator('#dsecret-value').inputValue();
+	assert(/^whsec_/.test(secret) && secret !== old, 'a new secret');
+	assert(/24|until/.test(await page.locator('#dsecret-help').textContent()), 'overlap said');
+	await closeSecret();
+	assert(/previous secret/.test(await card(HELPER).locator('.dest-facts').textContent()),
+	       'the card says until when the previous secret signs');
+	receiverSecrets.set('/ok/helper', [old, secret]);
+	const before = deliveredTo('/ok/helper').length;
+	assertEq(await webhook(botPath(secrets.get('token-4')), { after: 'rotation' }), '204', 'call');
+	const got = await eventually('the delivery', () => deliveredTo('/ok/helper')[before]);
+	assertEq(JSON.stringify(got.verified), '[0,1]', 'verified with the old and the new secret');
+	assertEq(got.headers['webhook-signature'].split(' ').length, 2, 'two signatures');
+	receiverSecrets.set('/ok/helper', [secret]);
+});
+
+test('disable by hand: the switch, the reason, the banner after signing in; enable again',
+     async () => {
+	await card(HELPER).getByRole('switch').click();
+	await card(HELPER).locator('.switch[aria-checked=false]').waitFor();
+	assert(/Disabled: disabled by hand/.test(await card(HELPER).locator('.dest-status')
+						   .textContent()), 'reason');
+	await page.reload();
+	await page.locator('#attention').waitFor({ state: 'visible' });
+	assert(/Bot helper — incoming handler: Disabled/.test(
+		await page.locator('#attention-list').textContent()), 'the banner names it');
+	await card(HELPER).getByRole('switch').click();
+	await card(HELPER).locator('.switch[aria-checked=true]').waitFor();
+	await page.locator('#attention').waitFor({ state: 'hidden' });
+});
+
+test('410 Gone disables a destination, another fails: the banner says why and since when; the ' +
+     'usage row says Retrying with the next time', async () => {
+	receiverSecrets.set('/gone/ext1', [await setUrl('extension-ext1-sandbox',
+							 RECEIVER + '/gone/ext1')]);
+	await closeSecret();
+	receiverSecrets.set('/fail/ext1', [await setUrl('extension-ext1-marketplace',
+							 RECEIVER + '/fail/ext1')]);
+	await closeSecret();
+	const id = ids.get('token-4');
+	for (const env of ['sandbox', 'marketplace']) {
+		const u = await adminGet('/tokens/' + id +
+					 '/webhook-url?module=extension&extension=ext1&env=' + env);
+		assertEq(await webhook(u.url, { env }), '204', env + ' call');
+	}
+	await eventually('the 410', async () => (await endpoint('extension', 'ext1', 'sandbox'))
+		.disabled_reason === 'gone');
+	await eventually('the failure', async () => (await endpoint('extension', 'ext1',
+								      'marketplace')).status === 'failing');
+	await page.reload();
+	await page.locator('#attention').waitFor({ state: 'visible' });
+	const banner = await page.locator('#attention-list').textContent();
+	assert(/sandbox: Disabled: the receiver answered 410 Gone/.test(banner), banner);
+	assert(/marketplace: Failing since/.test(banner), banner);
+	await shot('14-attention-banner');
+	await page.locator('#attention-show').click();
+	assert(/^extension-ext1-/.test(await page.evaluate(() => document.activeElement.dataset.key)),
+	       'Show destinations moves the focus to the first one that needs attention');
+	await eventually('the retrying state', async () => {
+		const u = await adminGet('/tokens/' + id + '/usage?limit=1');
+		return u.usage[0].delivery && u.usage[0].delivery.state === 'retrying';
+	});
+	await row('token-4').locator('button.tid').click();
+	const state = page.locator('#usage-body tr').first().locator('td.delivery');
+	await state.waitFor();
+	assert(/^Retrying: next attempt .+ \(1 attempt so far\)$/.test(await state.textContent()),
+	       await state.textContent());
+	await page.keyboard.press('Escape');
+	await page.locator('#dlg-usage').waitFor({ state: 'hidden' });
+});
+
+test('replay with a date range: over 14 days or reversed is refused in the page; a valid range ' +
+     'delivers the messages again with the same webhook-id', async () => {
+	await card(HELPER).getByRole('button', { name: /^Replay messages/ }).click();
+	const dlg = page.locator('#dlg-replay');
+	await dlg.waitFor({ state: 'visible' });
+	const until = await page.locator('#replay-until').inputValue();
+	const err = page.locator('#replay-error');
+	const local = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60000)
+		.toISOString().slice(0, 19);
+	await page.locator('#replay-since').fill(local(Date.now() - 20 * 86400000));
+	await dlg.getByRole('button', { name: 'Replay' }).click();
+	assert(/14 days/.test(await err.textContent()), await err.textContent());
+	await page.locator('#replay-since').fill(local(Date.parse(until) + 3600000));
+	await dlg.getByRole('button', { name: 'Replay' }).click();
+	assert(/before the end/.test(await err.textContent()), await err.textContent());
+	await page.locator('#replay-since').fill(local(Date.now() - 3600000));
+	const before = deliveredTo('/ok/helper');
+	await dlg.getByRole('button', { name: 'Replay' }).click();
+	await page.locator('#replay-status', { hasText: 'queued' }).waitFor();
+	const n = Number((await page.locator('#replay-status').textContent()).split(' ')[0]);
+	/* Every message routed there in the range: also those stored before it had a URL. */
+	assert(n >= before.length, n + ' messages queued, ' + before.length + ' delivered before');
+	await shot('15-replay');
+	await page.keyboard.press('Escape');
+	await eventually('the replayed deliveries', () => deliveredTo('/ok/helper').length >=
+			 before.length + n, 60000);
+	const again = deliveredTo('/ok/helper').slice(before.length);
+	const ids = new Set(again.map((r) => r.headers['webhook-id']));
+	assert(before.every((r) => ids.has(r.headers['webhook-id'])),
+	       'each message delivered before comes again with its webhook-id');
+	assert(again.every((r) => JSON.stringify(r.verified) === '[0]'), 'signed with the new secret');
+});
+
+test('keyboard only: Tab to Send test event, Enter, the result, Escape gives the focus back',
+     async () => {
+	await page.locator('#logout').focus();
+	const want = 'Send a test event to Bot helper — incoming handler';
+	for (let i = 0; i < 60; i++) {
+		await page.keyboard.press('Tab');
+		if (await page.evaluate((w) => document.activeElement.getAttribute('aria-label') === w,
+					want))
+			break;
+	}
+	assert(await page.evaluate((w) => document.activeElement.getAttribute('aria-label') === w,
+				   want), 'Send test event is reachable with Tab');
+	await page.keyboard.press('Enter');
+	await page.locator('#test-result').waitFor({ state: 'visible' });
+	assert(await page.evaluate(() => document.activeElement.closest('#dlg-test') !== null),
+	       'the focus is in the dialog');
+	await page.keyboard.press('Escape');
+	await page.locator('#dlg-test').waitFor({ state: 'hidden' });
+	await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+	assert(await page.evaluate((w) => document.activeElement.getAttribute('aria-label') === w,
+				   want), 'the focus is back on Send test event');
+});
+
+test('phone width (375 px): destinations and attempts fit without horizontal scrolling',
+     async () => {
+	await page.setViewportSize({ width: 375, height: 812 });
+	await card(HELPER).scrollIntoViewIfNeeded();
+	assert(await page.evaluate(() => document.documentElement.scrollWidth) <= 375, 'page width');
+	await shot('16-phone-destinations');
+	await card(HELPER).getByRole('button', { name: /^Delivery attempts/ }).click();
+	await page.locator('#attempts-body tr').first().waitFor();
+	const fits = await page.locator('#dlg-attempts').evaluate((d) => d.scrollWidth <= d.clientWidth);
+	assert(fits, 'the attempts dialog fits');
+	await shot('17-phone-attempts');
+	await page.keyboard.press('Escape');
+	await page.setViewportSize({ width: 1280, height: 800 });
+});
+
 test('2FA session expiry (ttl 10 s): the next action leads back to sign-in and the code step',
      async () => {
 	await page.goto(ADMIN_SHORT + '/admin/');
@@ -469,6 +835,7 @@ async function main() {
 	fs.mkdirSync(SHOTS, { recursive: true });
 	for (const f of fs.readdirSync(SHOTS).filter((f) => /^failed-\d+\.png$/.test(f)))
 		fs.unlinkSync(path.join(SHOTS, f));
+	const receiver = await startReceiver();
 	console.log('1..' + cases.length);
 	context = await chromium.launchPersistentContext(PROFILE, {
 		executablePath: CHROMIUM,
@@ -506,6 +873,7 @@ async function main() {
 		}
 	}
 	await context.close();
+	receiver.close();
 	return failed;
 }
 

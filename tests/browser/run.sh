@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/browser/run.sh: runs the dashboard's browser test (dashboard.test.js) and prints its
-# TAP. Installs playwright-core (pinned by package-lock.json) into MODULES_DIR — never into the
+# TAP. Installs playwright-core and standardwebhooks (pinned by package-lock.json) into MODULES_DIR — never into the
 # source tree, which may be read-only — and skips the whole test when Chromium, Node or npm
 # is missing. The test's settings (URLs, users) come from the environment: see
 # tests/integration/t_browser.sh, which starts the servers and then runs this.
@@ -28,7 +28,7 @@ if ! cmp -s "$here/package-lock.json" "$modules/package-lock.json" ||
 	cp "$here/package.json" "$here/package-lock.json" "$modules/" || skip "cannot write $modules"
 	if ! (cd "$modules" && npm ci --no-audit --no-fund --loglevel=error >npm.log 2>&1); then
 		rm -f "$modules/package-lock.json"
-		skip "cannot install playwright-core with npm (see $modules/npm.log)"
+		skip "cannot install the test's modules with npm (see $modules/npm.log)"
 	fi
 fi
 

@@ -3,6 +3,8 @@
 # The dashboard in headless Chromium: PostgreSQL, two hookgated (the second with a
 # 10 s 2FA session for the expiry case) serving the page from the source tree, a channel, a bot
 # and an extension; then tests/browser/run.sh prints the TAP of tests/browser/dashboard.test.js.
+# The dashboard's destinations point at a receiver on 127.0.0.1 that the browser test runs, so
+# both daemons allow loopback addresses for delivery.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 
 chromium=${HG_CHROMIUM:-/usr/bin/chromium}
@@ -17,7 +19,8 @@ pw() {
 }
 
 pg_start
-hg_config '[server]' "web_dir = $HG_SRCDIR/web"
+loopback='allow_networks = 127.0.0.0/8, ::1/128'
+hg_config '[server]' "web_dir = $HG_SRCDIR/web" '[delivery]' "$loopback"
 hg_migrate >/dev/null || bail_out "migrate failed"
 for who in alice erin; do
 	hgctl user add "$who" --display-name "User ${who^}" <<<"$(pw "$who")" >/dev/null ||
@@ -34,7 +37,8 @@ cp "$HG_CONF" "$HG_TMP/long.conf"
 hg_start "$HG_TMP/long.conf" || bail_out "hookgated (long sessions) does not start"
 PORT_LONG=$HG_PORT
 ADMIN_LONG=$HG_ADMIN_PORT
-hg_config '[server]' "web_dir = $HG_SRCDIR/web" '[security]' 'twofa_session_ttl = 10s'
+hg_config '[server]' "web_dir = $HG_SRCDIR/web" '[security]' 'twofa_session_ttl = 10s' \
+	'[delivery]' "$loopback"
 cp "$HG_CONF" "$HG_TMP/short.conf"
 hg_start "$HG_TMP/short.conf" || bail_out "hookgated (short sessions) does not start"
 
@@ -48,4 +52,4 @@ HG_ADMIN_URL=http://127.0.0.1:$ADMIN_LONG \
 	HG_WEBHOOK_URL=http://127.0.0.1:$PORT_LONG \
 	HG_USER=alice HG_PASSWORD=$(pw alice) HG_USER2=erin HG_PASSWORD2=$(pw erin) \
 	HG_SCREENSHOTS=$shots HG_BROWSER_PROFILE=$HG_TMP/profile HG_CHROMIUM=$chromium \
-	timeout 180 bash "$HG_SRCDIR/tests/browser/run.sh" "$HG_BUILDDIR/tests/browser-deps"
+	timeout 300 bash "$HG_SRCDIR/tests/browser/run.sh" "$HG_BUILDDIR/tests/browser-deps"
