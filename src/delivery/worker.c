@@ -122,8 +122,8 @@ struct delivery {
 	int nwriting; /* rows at the buffer's head in the statement in flight */
 	bool write_failing;
 	int drain_phase; /* 0: running; 1: in flight finishing; 2: writing; 3: ack + release */
-	int64_t requests_deadline_ms; /* phase 1 ends then at the latest */
-	int drain_waiting;
+	int64_t requests_deadline_ms;	  /* phase 1 ends then at the latest */
+	bool final_ack, release_inflight; /* the drain's last statements */
 	bool pumping, pump_again;
 };
 
@@ -662,8 +662,6 @@ static void ack_done(PGresult *res, void *arg)
 {
 	struct delivery *dw = arg;
 	dw->ack_inflight = false;
-	if (dw->drain_phase == 3)
-		dw->drain_waiting--;
 	result_ok(res, "feed_ack");
 }
 
@@ -671,6 +669,8 @@ static void ack_done(PGresult *res, void *arg)
 static void ack(struct delivery *dw)
 {
 	char last[48] = "";
+	if (dw->ack_inflight || !lease_held(dw->lease))
+		return; /* the done positions wait for the next one */
 	while (dw->pos_head && dw->pos_head->done) {
 		struct feed_pos *p = dw->pos_head;
 		if (p->epoch == dw->lease_epoch)
@@ -680,13 +680,11 @@ static void ack(struct delivery *dw)
 			dw->pos_tail = NULL;
 		free(p);
 	}
-	if (last[0] == '\0' || dw->ack_inflight || !lease_held(dw->lease))
+	if (last[0] == '\0')
 		return;
 	const char *params[1] = { last };
 	dw->ack_inflight = db_query(dw->w->db, "SELECT hookgate.feed_ack('delivery', $1)", 1,
 				    params, SQL_TIMEOUT_MS, ack_done, dw);
-	if (dw->ack_inflight && dw->drain_phase == 3)
-		dw->drain_waiting++;
 }
 
 /* First attempts unfinished after HANDOFF_MS go to the queue, so the feed can move on past
@@ -870,7 +868,7 @@ static void write_rows(struct delivery *dw)
 static void release_done(PGresult *res, void *arg)
 {
 	struct delivery *dw = arg;
-	dw->drain_waiting--;
+	dw->release_inflight = false;
 	result_ok(res, "delivery_release");
 }
 
@@ -891,13 +889,18 @@ static void drain_step(struct delivery *dw)
 	}
 	if (dw->drain_phase == 2 && ((dw->nrows == 0 && !dw->write_inflight) || late)) {
 		dw->drain_phase = 3;
-		ack(dw);
+		dw->final_ack = true;
 		const char *params[1] = { dw->owner };
-		if (db_query(dw->pool, "SELECT hookgate.delivery_release($1)", 1, params,
-			     SQL_TIMEOUT_MS, release_done, dw))
-			dw->drain_waiting++;
+		dw->release_inflight = db_query(dw->pool, "SELECT hookgate.delivery_release($1)", 1,
+						params, SQL_TIMEOUT_MS, release_done, dw);
 	}
-	if (dw->drain_phase == 3 && (dw->drain_waiting <= 0 || late))
+	if (dw->drain_phase == 3 && dw->final_ack && !dw->ack_inflight) {
+		/* after any acknowledgement already on its way, one for everything done since */
+		dw->final_ack = false;
+		ack(dw);
+	}
+	if (dw->drain_phase == 3 &&
+	    ((!dw->final_ack && !dw->ack_inflight && !dw->release_inflight) || late))
 		event_base_loopexit(w->base, NULL);
 }
 
@@ -922,10 +925,6 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	write_rows(dw);
 	dest_cache_tick(dw->dests);
 	if (dw->drain_phase > 0) {
-		if (dw->drain_phase == 3 &&
-		    clock_mono_ms() >=
-			    dw->w->drain_deadline_ms + dw->w->cfg->shutdown_timeout_ms / 2)
-			event_base_loopexit(dw->w->base, NULL);
 		drain_step(dw);
 		return;
 	}
