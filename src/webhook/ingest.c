@@ -8,6 +8,7 @@
 #include "pg/pgbin.h"
 #include "lib/utf8.h"
 #include "lib/clock.h"
+#include "proc/metrics.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,6 +49,7 @@ struct ingest {
 	struct event_base *base;
 	struct db_pool *pool;
 	struct batch_queue *queue;
+	int64_t sent_us; /* of the batch in flight (one at a time), for its latency */
 };
 
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
@@ -374,6 +376,9 @@ static void ingest_result(PGresult *res, enum db_outcome outcome, void *arg)
 		struct ingest *ing = b->owner;
 		bool stored = batch_stored(res);
 
+		metrics_observe(METRICS_HIST_BATCH_LATENCY,
+				(uint64_t)(clock_mono_us() - ing->sent_us));
+
 		for (int row = 0; row < PQntuples(res); row++)
 			batch_apply_row(b, res, row);
 		/* After batch_done, which may send the next batch: that one goes first. */
@@ -400,6 +405,9 @@ static bool ingest_send(struct ingest_batch *b, int left_ms, int budget_ms, void
 
 	if (!batch_fields(b, f))
 		return false;
+	ing->sent_us = clock_mono_us();
+	metrics_observe(METRICS_HIST_BATCH_SIZE, (uint64_t)b->n);
+	metrics_gauge_set(METRICS_GAUGE_QUEUE_DEPTH, batch_queue_depth(ing->queue));
 	for (int k = 0; k < F_COUNT; k++) {
 		values[k] = (const char *)f[k].data;
 		lengths[k] = (int)f[k].len;
@@ -420,6 +428,7 @@ static bool ingest_send(struct ingest_batch *b, int left_ms, int budget_ms, void
 void ingest_submit(struct ingest *ing, struct ingest_call *call)
 {
 	batch_queue_submit(ing->queue, call);
+	metrics_gauge_set(METRICS_GAUGE_QUEUE_DEPTH, batch_queue_depth(ing->queue));
 }
 
 struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,
