@@ -162,9 +162,9 @@ static void put_processes(struct text *t, const struct metrics_totals *m,
 	for (int r = 0; r < l->nroles && r < METRICS_ROLES; r++)
 		put(t, "hookgate_worker_restarts_total{role=\"%s\"} %" PRIu64 "\n",
 		    l->role_names[r], m->restarts[r]);
-	put_counter(t, "hookgate_counter_folds_total",
+	put_counter(t, "hookgate_token_folds_total",
 		    "Folds of the pending token counters this node ran.", m->folds);
-	put_seconds(t, "hookgate_counter_fold_lag_seconds",
+	put_seconds(t, "hookgate_token_fold_lag_seconds",
 		    "Age of the oldest pending token count when the last fold began.",
 		    m->gauges[METRICS_GAUGE_FOLD_LAG_US]);
 	family(t, "hookgate_build_info", "gauge", "The running version, as a label.");
