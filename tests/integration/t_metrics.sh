@@ -6,7 +6,7 @@
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"
 hg_setup
-plan 16
+plan 17
 
 for tool in promtool prometheus; do
 	command -v "$tool" >/dev/null || bail_out "$tool is missing (Debian package prometheus)"
@@ -51,6 +51,8 @@ is "$(value 'hookgate_batch_size_sum')" 40 "the batches carried the 40 calls"
 is "$(value 'hookgate_calls_in_flight')" 0 "no call in flight after the load"
 ok "pool connections reported up" wait_until 3000 bash -c \
 	"[[ \$(curl -s '$METRICS_URL' | awk '/^hookgate_pg_connections\\{state=\"up\"\\}/ {print \$2}') -ge 4 ]]"
+ok "the housekeeping process's folds are counted" wait_until 3000 bash -c \
+	"[[ \$(curl -s '$METRICS_URL' | awk '/^hookgate_token_folds_total / {print \$2}') -gt 0 ]]"
 like "$(grep '^hookgate_build_info' "$HG_TMP/scrape.txt")" '^hookgate_build_info\{version="[^"]+"\} 1$' \
 	"build info"
 ok "promtool check metrics accepts the page" \
