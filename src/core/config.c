@@ -62,6 +62,7 @@ static const struct cfg_key cfg_keys[] = {
 	KEY("server", "workers", CFG_WORKERS, "auto", false, true, workers, "1", "256"),
 	KEY("server", "admin_listen", CFG_ADDR, "127.0.0.1:8081", false, false, admin_listen, NULL,
 	    NULL),
+	KEY("server", "metrics_listen", CFG_ADDR, NULL, false, false, metrics_listen, NULL, NULL),
 	KEY("server", "public_url", CFG_URL, "http://127.0.0.1:8080", false, true, public_url, NULL,
 	    NULL),
 	KEY("server", "max_body_size", CFG_SIZE, "64k", false, true, max_body_size, "1", "64m"),
@@ -737,6 +738,11 @@ static bool cfg_validate(struct cfg_parser *p)
 					 "0123456789._-")] != '\0')
 		return cfg_fail(p->err, p->errlen, p->file, 0,
 				"log.syslog_ident: use 1 to 32 letters, digits, '.', '_' or '-'");
+	if (cfg->metrics_listen != NULL && (strcmp(cfg->metrics_listen, cfg->listen) == 0 ||
+					    strcmp(cfg->metrics_listen, cfg->admin_listen) == 0))
+		return cfg_fail(p->err, p->errlen, p->file, 0,
+				"server.metrics_listen must differ from server.listen and "
+				"server.admin_listen");
 	return true;
 }
 

@@ -13,6 +13,7 @@ struct hg_config {
 	/* [server] */
 	char *listen;		      /* "127.0.0.1:8080" */
 	char *admin_listen;	      /* "127.0.0.1:8081" */
+	char *metrics_listen;	      /* GET /metrics; NULL when unset (no metrics process) */
 	char *public_url;	      /* "http://127.0.0.1:8080", no trailing slash */
 	int workers;		      /* "auto" resolves to the CPU count when parsed */
 	uint64_t max_body_size;	      /* bytes, default 64k */

@@ -10,6 +10,7 @@
 #include "proc/listener.h"
 #include "core/log.h"
 #include "proc/proctitle.h"
+#include "proc/metrics.h"
 #include "proc/ratelimit.h"
 #include "core/redact.h"
 #include "core/schema.h"
@@ -35,6 +36,10 @@
 #define RESPAWN_BACKOFF_MAX_MS 10000
 #define QUIT_WAIT_MS 1000
 #define RATELIMIT_SLOTS 65536
+/* Metrics slots (about 1.5 KiB each, touched only when taken): room for the master and
+ * several generations of the largest configuration during reloads; a dead process's slot is
+ * taken over by the next process. */
+#define METRICS_SLOTS 1024
 
 /* One process of a role (roles.h); the table of slots is rebuilt from the roles on a reload. */
 struct master_slot {
@@ -60,6 +65,9 @@ struct master {
 	/* Token buckets shared by every webhook worker, of every generation: made before the
 	 * first fork so that a reload keeps the buckets. */
 	struct ratelimit *ratelimit;
+	/* The metrics every process writes and the metrics role sums; made before the first
+	 * fork for the same reason, and so that a restarted worker adds to its totals. */
+	struct metrics *metrics;
 	pid_t *retiring; /* the previous generation, draining after a reload */
 	int nretiring;
 	bool stopping;
@@ -140,6 +148,8 @@ __attribute__((noreturn)) static void master_child(struct master *m, struct mast
 
 	close(m->alive_pipe[1]);
 	close(m->ready_pipe[0]);
+	if (m->metrics != NULL && !metrics_attach(m->metrics))
+		log_warn("no free metrics slot: this process's counts are not exposed");
 	/* Until the worker's loop takes them as events, SIGUSR1 and SIGHUP would kill it by their
 	 * default action: a log rotation at the moment of a respawn must not. */
 	signal(SIGUSR1, SIG_IGN);
@@ -239,6 +249,7 @@ static void slot_died(struct master *m, struct master_slot *slot, int status)
 			delay = RESPAWN_BACKOFF_MAX_MS;
 	}
 	slot->respawn_at_ms = now + delay;
+	metrics_restart((int)(slot->role - roles));
 	log_warn("%s %s; restarting it%s", role, how, delay ? " after a back-off" : "");
 }
 
@@ -522,6 +533,12 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 	m->listen_fds[ROLE_LISTENER_ADMIN] = listener_open(m->cfg.admin_listen, err, sizeof(err));
 	if (m->listen_fds[ROLE_LISTENER_ADMIN] < 0)
 		die("%s", err);
+	if (m->cfg.metrics_listen != NULL) {
+		m->listen_fds[ROLE_LISTENER_METRICS] =
+			listener_open(m->cfg.metrics_listen, err, sizeof(err));
+		if (m->listen_fds[ROLE_LISTENER_METRICS] < 0)
+			die("%s", err);
+	}
 	master_check_database(&m->cfg);
 	if (!foreground)
 		master_detach(m);
@@ -533,11 +550,14 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 	m->ratelimit = ratelimit_create(RATELIMIT_SLOTS);
 	if (m->ratelimit == NULL)
 		die("cannot create the shared rate-limit table: %s", strerror(errno));
+	m->metrics = metrics_create(METRICS_SLOTS);
+	if (m->metrics == NULL || !metrics_attach(m->metrics))
+		die("cannot create the shared metrics region: %s", strerror(errno));
 }
 
 int master_run(const char *config_path, bool foreground)
 {
-	struct master m = { .listen_fds = { -1, -1, -1 } };
+	struct master m = { .listen_fds = { -1, -1, -1, -1 } };
 
 	master_setup(&m, config_path, foreground);
 	sigemptyset(&m.signals);
@@ -561,6 +581,9 @@ int master_run(const char *config_path, bool foreground)
 	close(m.ready_pipe[1]);
 	close(m.listen_fds[ROLE_LISTENER_WEBHOOK]);
 	close(m.listen_fds[ROLE_LISTENER_ADMIN]);
+	if (m.listen_fds[ROLE_LISTENER_METRICS] >= 0)
+		close(m.listen_fds[ROLE_LISTENER_METRICS]);
+	metrics_destroy(m.metrics);
 	free(m.slots);
 	free(m.retiring);
 	ratelimit_destroy(m.ratelimit);

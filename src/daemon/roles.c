@@ -3,6 +3,7 @@
 #include "admin/worker.h"
 #include "delivery/worker.h"
 #include "housekeeping/worker.h"
+#include "metrics/worker.h"
 #include "webhook/worker.h"
 
 #include <stdio.h>
@@ -17,6 +18,11 @@ static int count_delivery(const struct hg_config *cfg)
 	return cfg->delivery_workers; /* 0: delivery is off */
 }
 
+static int count_metrics(const struct hg_config *cfg)
+{
+	return cfg->metrics_listen != NULL; /* unset: no /metrics */
+}
+
 static int count_one(const struct hg_config *cfg)
 {
 	(void)cfg;
@@ -29,6 +35,7 @@ const struct role roles[] = {
 	{ "admin worker", false, count_one, ROLE_LISTENER_ADMIN, admin_worker_main },
 	{ "housekeeping", false, count_one, ROLE_LISTENER_NONE, housekeeping_main },
 	{ "delivery worker", true, count_delivery, ROLE_LISTENER_NONE, delivery_worker_main },
+	{ "metrics", false, count_metrics, ROLE_LISTENER_METRICS, metrics_worker_main },
 };
 const size_t roles_count = sizeof(roles) / sizeof(roles[0]);
 

@@ -20,6 +20,7 @@
 #include "lib/clock.h"
 #include "lib/utf8.h"
 #include "pg/lease.h"
+#include "proc/metrics.h"
 #include "proc/worker.h"
 
 #include <cjson/cJSON.h>
@@ -410,9 +411,11 @@ static void post_done(const struct post_result *res, void *arg)
 	format_time(wall_ms(), row.at, sizeof(row.at));
 	row.response = answer_text(res->answer, res->answer_len);
 	outcome_of(dw, it, res, &row);
+	metrics_delivery(row.outcome, res->latency_us);
 	delivery_push_row(dw, &row);
 	ds->inflight--;
 	dw->inflight--;
+	metrics_gauge_set(METRICS_GAUGE_DELIVERY_IN_FLIGHT, dw->inflight);
 	if (!it->first)
 		ds->inflight_retries--;
 	item_free(dw, it);
@@ -461,6 +464,7 @@ static void item_start(struct delivery *dw, struct delivery_item *it, const stru
 	it->inflight = true;
 	it->ds->inflight++;
 	dw->inflight++;
+	metrics_gauge_set(METRICS_GAUGE_DELIVERY_IN_FLIGHT, dw->inflight);
 	if (!it->first)
 		it->ds->inflight_retries++;
 	struct post_request req = {
@@ -510,6 +514,7 @@ static void pump_dest(struct delivery *dw, struct dest_state *ds, int64_t now)
 			}
 			snprintf(row.first_at, sizeof(row.first_at), "%s", it->first_at);
 			format_time(wall_ms(), row.at, sizeof(row.at));
+			metrics_delivery(row.outcome, 0);
 			delivery_push_row(dw, &row);
 			item_free(dw, it);
 			continue;
@@ -620,6 +625,11 @@ static void take_done(PGresult *res, void *arg)
 	int n = PQntuples(res);
 	for (int r = 0; r < n; r++)
 		take_row(dw, res, r);
+	/* The feed's lag: how old the last message handed out was (0 when caught up). */
+	metrics_gauge_set(METRICS_GAUGE_FEED_LAG_US,
+			  n > 0 && !PQgetisnull(res, n - 1, 9)
+				  ? strtoll(PQgetvalue(res, n - 1, 9), NULL, 10)
+				  : 0);
 	delivery_pump(dw);
 	/* A whole batch: there may be more behind it (a backlog), read on at once. Fewer is all
 	 * there is; a NOTIFY or the poll finds what comes next. */
@@ -646,7 +656,8 @@ static void take(struct delivery *dw)
 	const char *params[3] = { dw->owner, max, dw->last_taken[0] ? dw->last_taken : NULL };
 	dw->take_inflight = db_query(dw->w->db,
 				     "SELECT position, message_id, destination_id, module, target, "
-				     "token_public_id, content_type, body, at "
+				     "token_public_id, content_type, body, at, "
+				     "(extract(epoch FROM now() - at) * 1000000)::bigint "
 				     "FROM hookgate.delivery_take($1, $2::integer, $3)",
 				     3, params, SQL_TIMEOUT_MS, take_done, dw);
 }
@@ -716,6 +727,8 @@ static void lease_changed(bool held, void *arg)
 	dw->last_taken[0] = '\0';
 	if (held)
 		take(dw);
+	else /* another process reads the feed now, and reports its lag */
+		metrics_gauge_set(METRICS_GAUGE_FEED_LAG_US, 0);
 }
 
 /* ---- the queue: retries, parked and replayed deliveries ------------------------------------ */

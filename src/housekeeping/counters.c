@@ -1,5 +1,6 @@
 /* counters: see counters.h. A fold is never sent while the previous one runs. */
 #include "housekeeping/counters.h"
+#include "proc/metrics.h"
 #include "core/log.h"
 
 #include <stdbool.h>
@@ -11,7 +12,11 @@
  * pending for the next one, so nothing is lost or counted twice). */
 #define COUNTERS_FOLD_TIMEOUT_MS 10000
 
-static const char fold_sql[] = "SELECT hookgate.fold_token_counts()";
+/* The second column is the fold's lag for the metrics: the age of the oldest pending count,
+ * read with the statement's snapshot, i.e. as the fold found them. */
+static const char fold_sql[] =
+	"SELECT hookgate.fold_token_counts(), (SELECT coalesce((extract(epoch FROM now() - "
+	"min(last_at)) * 1000000)::bigint, 0) FROM hookgate.token_counts_pending)";
 
 struct counters {
 	struct db_pool *pool;
@@ -28,6 +33,8 @@ static void fold_done(PGresult *res, void *arg)
 		if (c->failing)
 			log_info("counters: folding token counts works again");
 		c->failing = false;
+		if (PQntuples(res) == 1)
+			metrics_fold(strtoll(PQgetvalue(res, 0, 1), NULL, 10));
 		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
 		    strcmp(PQgetvalue(res, 0, 0), "0") != 0)
 			log_debug("counters: folded %s calls", PQgetvalue(res, 0, 0));

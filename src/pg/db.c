@@ -51,6 +51,7 @@ struct db_conn {
 	struct db_query *current;
 	PGresult *first; /* first result of current, kept until the last one is drained */
 	int setup_next;	 /* the next of pool->setup to run on this connection */
+	bool was_ready;	 /* it was up before: becoming ready again is a reconnect */
 };
 
 struct db_pool {
@@ -70,6 +71,7 @@ struct db_pool {
 	int nsetup;
 	db_notify_cb on_notify;
 	void *on_notify_arg;
+	uint64_t reconnects;
 };
 
 static void conn_start(struct db_conn *c);
@@ -211,6 +213,8 @@ static void conn_ready(struct db_conn *c)
 	}
 	PQsetNoticeProcessor(c->pg, conn_notice, c);
 	c->state = DB_STATE_READY;
+	c->pool->reconnects += c->was_ready;
+	c->was_ready = true;
 	c->backoff_ms = DB_BACKOFF_MIN_MS;
 	if (c->logged_down)
 		log_info("PostgreSQL connection %d is back", c->index);
@@ -499,6 +503,16 @@ void db_pool_free(struct db_pool *pool)
 	for (int i = 0; i < pool->nsetup; i++)
 		free(pool->setup[i]);
 	free(pool);
+}
+
+uint64_t db_pool_reconnects(const struct db_pool *pool)
+{
+	return pool->reconnects;
+}
+
+int db_pool_size(const struct db_pool *pool)
+{
+	return pool->size;
 }
 
 int db_pool_ready(const struct db_pool *pool)

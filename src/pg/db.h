@@ -82,5 +82,9 @@ bool db_query_prepared_graced(struct db_pool *pool, const char *name, int nparam
 			      int soft_ms, int hard_ms, db_outcome_cb cb, void *arg);
 /* Number of connections currently up. */
 int db_pool_ready(const struct db_pool *pool);
+/* Its connections, up or not. */
+int db_pool_size(const struct db_pool *pool);
+/* How often a connection came up again after it had been up (for the metrics). */
+uint64_t db_pool_reconnects(const struct db_pool *pool);
 
 #endif

@@ -14,8 +14,13 @@
 struct ratelimit;
 
 /* The sockets the master opens before forking; a role takes one of them or none. */
-enum role_listener { ROLE_LISTENER_NONE, ROLE_LISTENER_WEBHOOK, ROLE_LISTENER_ADMIN };
-#define ROLE_LISTENERS 3
+enum role_listener {
+	ROLE_LISTENER_NONE,
+	ROLE_LISTENER_WEBHOOK,
+	ROLE_LISTENER_ADMIN,
+	ROLE_LISTENER_METRICS, /* server.metrics_listen, when set */
+};
+#define ROLE_LISTENERS 4
 
 /* What a role's main gets in the forked child. */
 struct role_args {

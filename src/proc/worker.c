@@ -2,6 +2,7 @@
 #include "proc/worker.h"
 #include "http/reply.h"
 #include "core/log.h"
+#include "proc/metrics.h"
 #include "proc/tls.h"
 #include "lib/clock.h"
 
@@ -164,6 +165,28 @@ static bool worker_setup_http(struct worker *w)
 	return w->http != NULL;
 }
 
+/* The pool's state lives in this process; the metrics process reads it from our slot. A second
+ * is fine for a gauge, and keeps every statement path free of bookkeeping. */
+static void worker_metrics_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	(void)fd;
+	(void)what;
+	int up = db_pool_ready(w->db);
+	uint64_t reconnects = db_pool_reconnects(w->db);
+	metrics_gauge_set(METRICS_GAUGE_PG_UP, up);
+	metrics_gauge_set(METRICS_GAUGE_PG_DOWN, db_pool_size(w->db) - up);
+	metrics_pg_reconnects(reconnects - w->reconnects_published);
+	w->reconnects_published = reconnects;
+}
+
+static bool worker_setup_metrics(struct worker *w)
+{
+	struct timeval tv = { 1, 0 };
+	w->ev_metrics = event_new(w->base, -1, EV_PERSIST, worker_metrics_cb, w);
+	return w->ev_metrics != NULL && event_add(w->ev_metrics, &tv) == 0;
+}
+
 static struct event *worker_signal(struct worker *w, int sig)
 {
 	struct event *ev = evsignal_new(w->base, sig, worker_signal_cb, w);
@@ -194,8 +217,9 @@ static bool worker_setup(struct worker *w)
 	w->db = db_pool_new(w->base, w->cfg->conninfo, w->application_name,
 			    w->pool_size > 0 ? w->pool_size : w->cfg->pool_size,
 			    worker_on_db_connect, w);
-	if (w->db == NULL)
+	if (w->db == NULL || !worker_setup_metrics(w))
 		return false;
+	worker_metrics_cb(-1, 0, w);
 	if (w->setup && !w->setup(w))
 		return false;
 	return w->listen_fd < 0 || worker_setup_http(w);
@@ -227,6 +251,7 @@ static void worker_teardown(struct worker *w)
 	worker_free_event(&w->ev_usr1);
 	worker_free_event(&w->ev_parent);
 	worker_free_event(&w->ev_drain);
+	worker_free_event(&w->ev_metrics);
 	if (w->base)
 		event_base_free(w->base);
 	w->base = NULL;

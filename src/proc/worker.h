@@ -50,6 +50,8 @@ struct worker {
 	struct crypto_keys keys;
 	bool draining;
 	struct event *ev_parent, *ev_term, *ev_int, *ev_quit, *ev_hup, *ev_usr1, *ev_drain;
+	struct event *ev_metrics; /* publishes the pool's state to the metrics once a second */
+	uint64_t reconnects_published;
 	int64_t drain_deadline_ms;
 };
 

@@ -316,6 +316,11 @@ void batch_queue_free(struct batch_queue *q)
 	free(q);
 }
 
+int batch_queue_depth(const struct batch_queue *q)
+{
+	return q->nqueued;
+}
+
 void batch_queue_stats(const struct batch_queue *q, struct ingest_stats *out)
 {
 	*out = q->stats;

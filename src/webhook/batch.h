@@ -89,6 +89,8 @@ void batch_done(struct ingest_batch *b, enum batch_result result);
 /* An orphaned batch's outcome is known (and dealt with by the owner): frees it. */
 void batch_orphan_release(struct ingest_batch *b);
 
+/* Calls waiting to leave in a batch. */
+int batch_queue_depth(const struct batch_queue *q);
 void batch_queue_stats(const struct batch_queue *q, struct ingest_stats *out);
 
 #endif

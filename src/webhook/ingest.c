@@ -8,6 +8,7 @@
 #include "pg/pgbin.h"
 #include "lib/utf8.h"
 #include "lib/clock.h"
+#include "proc/metrics.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -54,6 +55,7 @@ struct ingest {
 	struct db_pool *pool;
 	struct batch_queue *queue;
 	struct log_limit fail_log;
+	int64_t sent_us; /* of the batch in flight (one at a time), for its latency */
 };
 
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
@@ -410,6 +412,9 @@ static void ingest_result(PGresult *res, enum db_outcome outcome, void *arg)
 		struct ingest *ing = b->owner;
 		bool stored = batch_stored(res);
 
+		metrics_observe(METRICS_HIST_BATCH_LATENCY,
+				(uint64_t)(clock_mono_us() - ing->sent_us));
+
 		for (int row = 0; row < PQntuples(res); row++)
 			batch_apply_row(b, res, row);
 		/* After batch_done, which may send the next batch: that one goes first. */
@@ -438,6 +443,9 @@ static bool ingest_send(struct ingest_batch *b, int left_ms, int budget_ms, void
 		batch_fail_log(ing, b->n, LOG_LEVEL_ERROR, "out of memory; answered 503");
 		return false;
 	}
+	ing->sent_us = clock_mono_us();
+	metrics_observe(METRICS_HIST_BATCH_SIZE, (uint64_t)b->n);
+	metrics_gauge_set(METRICS_GAUGE_QUEUE_DEPTH, batch_queue_depth(ing->queue));
 	for (int k = 0; k < F_COUNT; k++) {
 		values[k] = (const char *)f[k].data;
 		lengths[k] = (int)f[k].len;
@@ -461,6 +469,7 @@ static bool ingest_send(struct ingest_batch *b, int left_ms, int budget_ms, void
 void ingest_submit(struct ingest *ing, struct ingest_call *call)
 {
 	batch_queue_submit(ing->queue, call);
+	metrics_gauge_set(METRICS_GAUGE_QUEUE_DEPTH, batch_queue_depth(ing->queue));
 }
 
 struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/token.h"
 #include "lib/clock.h"
+#include "proc/metrics.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -70,9 +71,12 @@ void token_cache_lookup(struct token_cache *tc, const char *token, token_cache_c
 
 	token_hash(tc->keys, token, hash);
 	if (token_table_get(tc->table, hash, clock_mono_ms(), &r, &info)) {
+		metrics_cache(r == TOKEN_CACHE_UNKNOWN ? METRICS_CACHE_NEGATIVE_HIT
+						       : METRICS_CACHE_HIT);
 		cb(r, &info, arg);
 		return;
 	}
+	metrics_cache(METRICS_CACHE_MISS);
 	p = token_table_wait(tc->table, hash, cb, arg, &is_new);
 	if (p == NULL)
 		cb(TOKEN_CACHE_UNAVAILABLE, &none, arg);

@@ -11,7 +11,9 @@
 #include "http/reply.h"
 #include "webhook/ingest.h"
 #include "core/log.h"
+#include "proc/metrics.h"
 #include "proc/ratelimit.h"
+#include "lib/clock.h"
 #include "core/redact.h"
 #include "core/token.h"
 #include "webhook/token_cache.h"
@@ -55,12 +57,21 @@ static struct webhook_role *role_of(struct worker *w)
 
 static void call_free(struct webhook_call *call)
 {
+	metrics_gauge_add(METRICS_GAUGE_CALLS_IN_FLIGHT, -1);
 	free(call);
+}
+
+static void call_count(const struct webhook_call *call, int status, const char *code)
+{
+	/* enum module_kind and the metrics' modules share their order. */
+	metrics_call(call->route_ok ? (enum metrics_module)call->route.module : METRICS_MODULE_NONE,
+		     status, code);
 }
 
 /* Refusals that need no usage row (no known token yet, or no module to record). */
 static void call_refuse(struct webhook_call *call, int status, const char *code, const char *msg)
 {
+	call_count(call, status, code);
 	http_respond_error(call->req, status, code, msg);
 	call_free(call);
 }
@@ -113,6 +124,8 @@ static void call_answer(struct ingest_call *ic, void *arg)
 	char buf[32];
 
 	call_log_fields(req, ic);
+	call_count(call, ic->http_status, ic->code ? ic->code : "unavailable");
+	metrics_observe(METRICS_HIST_COMMIT_WAIT, (uint64_t)(clock_mono_us() - req->started_us));
 
 	if (ic->http_status == 204) {
 		snprintf(buf, sizeof(buf), "%lld", (long long)ic->message_id);
@@ -196,6 +209,7 @@ static bool call_rate_limited(struct webhook_call *call)
 			   cfg->token_burst, now, &call->retry_after))
 		return false;
 	call_fix(call, 429, "rate_limited", message_for("rate_limited"));
+	metrics_rate_limited();
 	return true;
 }
 
@@ -237,6 +251,7 @@ static void call_on_token(enum token_cache_result result, const struct token_inf
 
 	switch (result) {
 	case TOKEN_CACHE_UNAVAILABLE:
+		call_count(call, 503, "unavailable");
 		http_reply_unavailable(call->req, message_for("unavailable"));
 		call_free(call);
 		return;
@@ -268,6 +283,7 @@ static void webhook_call_start(struct worker *w, struct http_request *req)
 		http_reply_unavailable(req, "out of memory");
 		return;
 	}
+	metrics_gauge_add(METRICS_GAUGE_CALLS_IN_FLIGHT, 1);
 	call->w = w;
 	call->req = req;
 	call->route_ok = webhook_route_parse(req->path, &call->route);

@@ -674,6 +674,12 @@ START_TEST(error_same_listeners)
 {
 	expect_error(REQUIRED "[server]\nlisten = 127.0.0.1:9000\nadmin_listen = 127.0.0.1:9000\n",
 		     "test.conf: server.listen and server.admin_listen must differ");
+	expect_error(REQUIRED "[server]\nmetrics_listen = 127.0.0.1:8081\n",
+		     "test.conf: server.metrics_listen must differ from server.listen and "
+		     "server.admin_listen");
+	expect_error(REQUIRED "[server]\nmetrics_listen = 127.0.0.1:8080\n",
+		     "test.conf: server.metrics_listen must differ from server.listen and "
+		     "server.admin_listen");
 }
 END_TEST
 

@@ -4,5 +4,6 @@
 int main(void)
 {
 	SRunner *sr = srunner_create(make_suite_ratelimit());
+	srunner_add_suite(sr, make_suite_metrics());
 	return run_tap(sr);
 }
