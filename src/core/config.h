@@ -36,6 +36,17 @@ struct hg_config {
 	/* [limits] */
 	double token_rate; /* calls/s per token, 0 = off */
 	int token_burst;
+	/* [delivery] */
+	int delivery_workers; /* delivery worker processes, 0 = no delivery */
+	int64_t delivery_timeout_ms;
+	int64_t delivery_connect_timeout_ms;
+	int delivery_max_inflight_per_destination;
+	int delivery_max_inflight; /* all destinations, per worker */
+	int delivery_batch;	   /* rows per feed read and per claim */
+	int64_t delivery_disable_after_ms;
+	int64_t delivery_retry_after_max_ms;
+	char *delivery_allow_networks; /* CIDR list, NULL when unset; parsed by netpolicy */
+	char *delivery_ca_file;	       /* NULL: the system's CA bundle */
 	/* [log] */
 	int log_level;	/* enum log_level */
 	char *log_file; /* "stderr", "syslog" or a path */

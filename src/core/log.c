@@ -71,8 +71,8 @@ bool log_open(const char *target, enum log_level level)
 	return true;
 }
 
-/* A log file moved away by logrotate is re-created on SIGHUP; on failure we keep the old fd
- * so that lines are never silently dropped. */
+/* A log file moved away by logrotate is re-created on SIGUSR1 (every process re-opens it by
+ * its path); on failure we keep the old fd so that lines are never silently dropped. */
 bool log_reopen(void)
 {
 	if (logger.target != LOG_TARGET_FILE)

@@ -1,5 +1,5 @@
 /* log: the one place that formats and writes log lines (stderr, syslog or a file).
- * Every process calls log_open once; log_reopen re-opens a file target after SIGHUP.
+ * Every process calls log_open once; log_reopen re-opens a file target after SIGUSR1.
  * Callers never pass tokens, passwords, codes or cookies to it; should a token or an appkey
  * come in anyway (a client writing one into a path or a header), every line is redacted. */
 #ifndef HG_LOG_H

@@ -1,10 +1,10 @@
 /* schema: the migration level these binaries need, the number of the last sql/NNN_*.sql file
- * (001_schema, 002_ingest, 003_admin). hookgated refuses to start against a database whose
- * hookgate.schema_migrations does not reach it; raise it with each new sql/NNN_*.sql file. */
+ * (001_schema, 002_ingest, 003_admin, 004_delivery). hookgated refuses to start against a database
+ * whose hookgate.schema_migrations does not reach it; raise it with each new sql/NNN_*.sql file. */
 #ifndef HG_SCHEMA_H
 #define HG_SCHEMA_H
 
-#define HG_SCHEMA_VERSION 3
+#define HG_SCHEMA_VERSION 4
 
 /* SQLSTATE raised by the five-token trigger (sql/001_schema.sql); callers map it, never the
  * text. */

@@ -50,6 +50,11 @@ int ctl_args(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv,
 		int matched = 0;
 
 		for (size_t k = 0; k < nopts && !matched; k++) {
+			if (opts[k].flag) {
+				matched = strcmp(argv[i], opts[k].name) == 0;
+				*opts[k].flag = *opts[k].flag || matched;
+				continue;
+			}
 			matched = ctl_opt_take(argc, argv, &i, opts[k].name, opts[k].value);
 			if (matched < 0)
 				return ctl_usage_error(ctx, "%s: option %s needs a value", cmd,

@@ -1,10 +1,12 @@
 /* ctl: the modules of hookgatectl (docs/hookgatectl.md). main.c owns the global options and
  * dispatch; args.c the words after them (options, positional arguments, subcommand tables);
  * db.c the blocking libpq connection; out.c everything printed (text vs --json output, error
- * reporting, the usage); migrate.c, user.c, module.c and token.c the commands themselves. The
- * calls go one way, down this list: main.c calls the commands, the commands call args.c, db.c
- * and out.c (module.c and token.c also user.c's look-up), args.c and db.c call out.c, and out.c
- * calls none of them. */
+ * reporting, the usage); dest.c how a delivery destination is named and its URL rule; migrate.c,
+ * user.c, module.c, token.c, endpoint.c and delivery.c the commands themselves. The calls go one
+ * way, down this list: main.c calls the commands, the commands call args.c, db.c and out.c
+ * (module.c and token.c also user.c's look-up; module.c endpoint.c; endpoint.c and delivery.c
+ * dest.c, which calls module.c's name rule), args.c and db.c call out.c, and out.c calls none of
+ * them. */
 #ifndef HG_CTL_H
 #define HG_CTL_H
 
@@ -17,6 +19,7 @@
 
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/module.h"
 
 /* Exit statuses of docs/hookgatectl.md. */
 enum ctl_status { CTL_OK = 0, CTL_REFUSED = 1, CTL_USAGE = 2 };
@@ -41,10 +44,12 @@ struct ctl_command {
 	ctl_command_fn fn;
 };
 
-/* An option taking a value ("--title T" or "--title=T"); *value stays NULL when absent. */
+/* An option taking a value ("--title T" or "--title=T"); *value stays NULL when absent. With
+ * value NULL and flag set, a flag without a value ("--messages"): *flag becomes true. */
 struct ctl_opt {
 	const char *name;
 	const char **value;
+	bool *flag;
 };
 
 /* args.c */
@@ -66,7 +71,7 @@ int ctl_args(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv,
 void ctl_print_usage(FILE *out);
 /* "hookgatectl: reason" on stderr (and {"error":reason} on stdout with --json); CTL_REFUSED. */
 int ctl_fail(struct ctl_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The same followed by the usage text; CTL_USAGE. */
+/* The same followed by a hint to --help (not the whole usage); CTL_USAGE. */
 int ctl_usage_error(struct ctl_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -79,6 +84,9 @@ bool ctl_out_json(struct ctl_ctx *ctx, cJSON *obj);
 cJSON *ctl_out_rows(const PGresult *res);
 /* Rows as an aligned text table with a header line (NULL as "-", booleans as yes/no). */
 void ctl_out_table(const PGresult *res);
+/* A listing: the table, or with --json obj (a new object when NULL) with the rows under key.
+ * Takes res and obj; CTL_OK. */
+int ctl_out_listing(struct ctl_ctx *ctx, PGresult *res, cJSON *obj, const char *key);
 
 /* db.c */
 /* SQL expression rendering a timestamptz as an RFC 3339 UTC string (NULL stays NULL). */
@@ -122,9 +130,50 @@ bool ctl_user_login_valid(struct ctl_ctx *ctx, char *login);
 bool ctl_user_lookup(struct ctl_ctx *ctx, char *login, char id[CTL_ID_LEN]);
 
 /* module.c */
+/* Lowercases arg into out (MODULE_NAME_MAX + 1 bytes) and checks the name rule of channels,
+ * bots and extensions (kind names it in the error); reports. */
+bool ctl_module_name(struct ctl_ctx *ctx, const char *kind, const char *arg, char *out);
 int ctl_channel_main(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_bot_main(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_extension_main(struct ctl_ctx *ctx, int argc, char **argv);
+
+/* dest.c: a delivery destination as the command line names it. */
+#define CTL_URL_MAX 2048
+struct ctl_dest {
+	const char *module; /* hookgate.destinations.module: "channel", "bot_incoming", ... */
+	const char *kind;   /* what the target names: "channel", "bot" or "extension" */
+	char target[MODULE_NAME_MAX + 1]; /* lowercased name, or "*" (module channel only) */
+	char label[MODULE_NAME_MAX + 32]; /* the --destination form: "extension:NAME:sandbox" */
+	char owner_id[CTL_ID_LEN]; /* after ctl_dest_target_exists: the bot's or extension's */
+};
+/* The --destination form of a destinations row aliased alias, in SQL. */
+#define CTL_SQL_DEST_LABEL(alias)                                                                  \
+	"CASE " alias ".module WHEN 'channel' THEN 'channel:' || " alias ".target"                 \
+	" WHEN 'bot_incoming' THEN 'bot:' || " alias ".target"                                     \
+	" WHEN 'bot_message' THEN 'bot_message:' || " alias ".target"                              \
+	" WHEN 'extension_sandbox' THEN 'extension:' || " alias ".target || ':sandbox'"            \
+	" ELSE 'extension:' || " alias ".target || ':marketplace' END"
+/* module is a destinations.module value, name a channel, bot or extension name ("*" for the
+ * channel module); reports an invalid name. */
+bool ctl_dest_init(struct ctl_ctx *ctx, struct ctl_dest *d, const char *module, const char *name);
+/* A --destination spec: CTL_OK, or CTL_USAGE / CTL_REFUSED after reporting. */
+int ctl_dest_parse(struct ctl_ctx *ctx, const char *spec, struct ctl_dest *d);
+/* Inside an open transaction: the channel, bot or extension exists (fills owner_id); else
+ * rolls back and reports "no such bot: NAME". */
+bool ctl_dest_target_exists(struct ctl_ctx *ctx, struct ctl_dest *d);
+/* The owner's user id for audit rows, NULL for channels. */
+const char *ctl_dest_owner(const struct ctl_dest *d);
+/* The destination's row id; else rolls back and reports "no destination for D". */
+bool ctl_dest_find(struct ctl_ctx *ctx, const struct ctl_dest *d, char id[CTL_ID_LEN]);
+/* The handler URL rule: http:// or https://, a host, no user:password, at most CTL_URL_MAX
+ * bytes of printable ASCII; reports "invalid URL: why" (without the URL). */
+bool ctl_url_check(struct ctl_ctx *ctx, const char *url);
+
+/* endpoint.c: "channel|bot|extension endpoint ..."; kind is the command word. */
+int ctl_endpoint_main(struct ctl_ctx *ctx, const char *kind, int argc, char **argv);
+
+/* delivery.c */
+int ctl_delivery_main(struct ctl_ctx *ctx, int argc, char **argv);
 
 /* token.c */
 int ctl_token_main(struct ctl_ctx *ctx, int argc, char **argv);

@@ -31,10 +31,10 @@ static const struct ctl_command commands[] = {
 	{ "keygen", cmd_keygen },    { "migrate", ctl_migrate_main },
 	{ "user", ctl_user_main },   { "channel", ctl_channel_main },
 	{ "bot", ctl_bot_main },     { "extension", ctl_extension_main },
-	{ "token", ctl_token_main },
+	{ "token", ctl_token_main }, { "delivery", ctl_delivery_main },
 };
 
-enum global_result { GLOBAL_OK, GLOBAL_HELP, GLOBAL_USAGE };
+enum global_result { GLOBAL_OK, GLOBAL_HELP, GLOBAL_VERSION, GLOBAL_USAGE };
 
 /* Global options end at the first word that is not one; *first gets its index. */
 static enum global_result parse_globals(struct ctl_ctx *ctx, int argc, char **argv, int *first)
@@ -47,6 +47,8 @@ static enum global_result parse_globals(struct ctl_ctx *ctx, int argc, char **ar
 
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
 			return GLOBAL_HELP;
+		if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0)
+			return GLOBAL_VERSION;
 		if (strcmp(arg, "--json") == 0) {
 			ctx->json = true;
 			continue;
@@ -115,6 +117,9 @@ int main(int argc, char **argv)
 	switch (parse_globals(&ctx, argc, argv, &first)) {
 	case GLOBAL_HELP:
 		ctl_print_usage(stdout);
+		return CTL_OK;
+	case GLOBAL_VERSION:
+		printf("hookgatectl %s\n", PACKAGE_VERSION);
 		return CTL_OK;
 	case GLOBAL_USAGE:
 		return CTL_USAGE;

@@ -13,8 +13,7 @@
 
 #define CHANNEL_TITLE_MAX_CHARS 200
 
-/* Lowercases arg into out (MODULE_NAME_MAX + 1 bytes) and checks the name rule; reports. */
-static bool module_name(struct ctl_ctx *ctx, const char *kind, const char *arg, char *out)
+bool ctl_module_name(struct ctl_ctx *ctx, const char *kind, const char *arg, char *out)
 {
 	size_t len = strnlen(arg, MODULE_NAME_MAX + 1);
 	bool ok = len <= MODULE_NAME_MAX;
@@ -66,14 +65,14 @@ static bool create_named(struct ctl_ctx *ctx, const char *kind, const char *name
 static int channel_add(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *title = NULL;
-	const struct ctl_opt opts[] = { { "--title", &title } };
+	const struct ctl_opt opts[] = { { "--title", &title, NULL } };
 	const char *arg;
 	char name[MODULE_NAME_MAX + 1];
 	int rc = ctl_args(ctx, "channel add", argc - 1, argv + 1, opts, 1, &arg, 1);
 
 	if (rc != CTL_OK)
 		return rc;
-	if (!module_name(ctx, "channel", arg, name))
+	if (!ctl_module_name(ctx, "channel", arg, name))
 		return CTL_REFUSED;
 	if (!title)
 		title = name;
@@ -139,7 +138,7 @@ static int link_user(struct ctl_ctx *ctx, const struct link_kind *lk, int argc, 
 
 	if (rc != CTL_OK)
 		return rc;
-	if (!module_name(ctx, lk->kind, pos[0], name))
+	if (!ctl_module_name(ctx, lk->kind, pos[0], name))
 		return CTL_REFUSED;
 	snprintf(login, sizeof(login), "%s", pos[1]);
 	if (!link_rows(ctx, lk, name, login, &added))
@@ -176,14 +175,20 @@ static int channel_member(struct ctl_ctx *ctx, int argc, char **argv)
 	return ctl_subcommand(ctx, "channel member", table, 1, argc, argv);
 }
 
+static int channel_endpoint(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return ctl_endpoint_main(ctx, "channel", argc, argv);
+}
+
 int ctl_channel_main(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct ctl_command table[] = {
 		{ "add", channel_add },
 		{ "member", channel_member },
+		{ "endpoint", channel_endpoint },
 	};
 
-	return ctl_subcommand(ctx, "channel", table, 2, argc, argv);
+	return ctl_subcommand(ctx, "channel", table, 3, argc, argv);
 }
 
 /* bot add / extension add: the lowercased name and the owner's login (128 bytes). */
@@ -191,7 +196,7 @@ static int owned_args(struct ctl_ctx *ctx, const char *cmd, const char *kind, in
 		      char *name, char *login)
 {
 	const char *owner = NULL;
-	const struct ctl_opt opts[] = { { "--owner", &owner } };
+	const struct ctl_opt opts[] = { { "--owner", &owner, NULL } };
 	const char *arg;
 	int rc = ctl_args(ctx, cmd, argc - 1, argv + 1, opts, 1, &arg, 1);
 
@@ -199,7 +204,7 @@ static int owned_args(struct ctl_ctx *ctx, const char *cmd, const char *kind, in
 		return rc;
 	if (!owner)
 		return ctl_usage_error(ctx, "%s: --owner LOGIN is required", cmd);
-	if (!module_name(ctx, kind, arg, name))
+	if (!ctl_module_name(ctx, kind, arg, name))
 		return CTL_REFUSED;
 	snprintf(login, 128, "%s", owner);
 	return CTL_OK;
@@ -255,14 +260,20 @@ static int bot_subscribe(struct ctl_ctx *ctx, int argc, char **argv)
 	return link_user(ctx, &subscriber, argc, argv);
 }
 
+static int bot_endpoint(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return ctl_endpoint_main(ctx, "bot", argc, argv);
+}
+
 int ctl_bot_main(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct ctl_command table[] = {
 		{ "add", bot_add },
 		{ "subscribe", bot_subscribe },
+		{ "endpoint", bot_endpoint },
 	};
 
-	return ctl_subcommand(ctx, "bot", table, 2, argc, argv);
+	return ctl_subcommand(ctx, "bot", table, 3, argc, argv);
 }
 
 static bool extension_insert(struct ctl_ctx *ctx, const char *name, const char *owner_id,
@@ -331,9 +342,17 @@ static int extension_add(struct ctl_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+static int extension_endpoint(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return ctl_endpoint_main(ctx, "extension", argc, argv);
+}
+
 int ctl_extension_main(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct ctl_command table[] = { { "add", extension_add } };
+	static const struct ctl_command table[] = {
+		{ "add", extension_add },
+		{ "endpoint", extension_endpoint },
+	};
 
-	return ctl_subcommand(ctx, "extension", table, 1, argc, argv);
+	return ctl_subcommand(ctx, "extension", table, 2, argc, argv);
 }

@@ -14,11 +14,12 @@ static const char usage_text[] =
 	"global options (before the command):\n"
 	"  -c, --config FILE   configuration file (default " HG_SYSCONF_DIR "/hookgate.conf)\n"
 	"  --conninfo STR      connect with this libpq string instead (no secret key: token\n"
-	"                      create and extension add need -c)\n"
+	"                      create, extension add, endpoint set and rotate-secret need -c)\n"
 	"  --json              print one JSON object\n"
 	"  --sql-dir DIR       migrations directory (default " HG_SQL_DIR
 	"; $HOOKGATE_SQL_DIR wins)\n"
 	"  -h, --help          this text\n"
+	"  -V, --version       print the version\n"
 	"\n"
 	"commands:\n"
 	"  keygen FILE                          write a new secret key file (mode 0600)\n"
@@ -32,9 +33,21 @@ static const char usage_text[] =
 	"  bot add NAME --owner LOGIN\n"
 	"  bot subscribe NAME LOGIN\n"
 	"  extension add NAME --owner LOGIN     create sandbox and marketplace app ids + appkeys\n"
+	"  bot endpoint set NAME URL [--messages]   a new destination's secret is shown once\n"
+	"  bot endpoint show|disable|enable|rotate-secret NAME [--messages]\n"
+	"  extension endpoint set NAME URL --env sandbox|marketplace\n"
+	"  extension endpoint show|disable|enable|rotate-secret NAME --env ENV\n"
+	"  channel endpoint set NAME|'*' URL    '*': every channel without its own\n"
+	"  channel endpoint show|disable|enable|rotate-secret NAME|'*'\n"
 	"  token create LOGIN --name NAME       print a new webhook token (shown once)\n"
 	"  token list LOGIN\n"
 	"  token disable|enable|delete PUBLIC_ID\n"
+	"  delivery status                      every destination: state, queue, last attempt\n"
+	"  delivery list --destination D [--limit N]    newest attempts first (N <= 1000)\n"
+	"  delivery replay --destination D --since T [--until T]   queue again (<= 14 days)\n"
+	"     D: channel:NAME, channel:*, bot:NAME, bot_message:NAME,\n"
+	"        extension:NAME:sandbox|marketplace\n"
+	"     T: ISO 8601 (2024-05-01T12:00:00Z; UTC without an offset) or a duration ago (2h)\n"
 	"\n"
 	"exit status: 0 success, 1 refused, 2 bad usage\n";
 
@@ -84,8 +97,9 @@ int ctl_usage_error(struct ctl_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	report(ctx, fmt, ap);
 	va_end(ap);
+	/* One line says what is wrong; the whole usage would bury it. */
 	if (first)
-		ctl_print_usage(stderr);
+		fputs("try 'hookgatectl --help'\n", stderr);
 	return CTL_USAGE;
 }
 
@@ -212,4 +226,19 @@ void ctl_out_table(const PGresult *res)
 			print_cell(cell_text(res, r, c), width[c], c == ncols - 1);
 	}
 	free(width);
+}
+
+int ctl_out_listing(struct ctl_ctx *ctx, PGresult *res, cJSON *obj, const char *key)
+{
+	if (!ctx->json) {
+		cJSON_Delete(obj);
+		ctl_out_table(res);
+		PQclear(res);
+		return CTL_OK;
+	}
+	if (!obj)
+		obj = cJSON_CreateObject();
+	cJSON_AddItemToObject(obj, key, ctl_out_rows(res));
+	PQclear(res);
+	return ctl_done(ctx, obj, "%s", "");
 }

@@ -67,7 +67,7 @@ static bool token_insert(struct ctl_ctx *ctx, char *login, const char *name,
 static int token_create(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *name = NULL;
-	const struct ctl_opt opts[] = { { "--name", &name } };
+	const struct ctl_opt opts[] = { { "--name", &name, NULL } };
 	const char *arg;
 	char login[128];
 	struct token_new nt;
@@ -125,19 +125,12 @@ static int token_list(struct ctl_ctx *ctx, int argc, char **argv)
 
 	if (!res)
 		return ctl_db_fail(ctx);
-	if (!ctx->json) {
-		ctl_out_table(res);
-		PQclear(res);
-		return CTL_OK;
-	}
 
 	cJSON *obj = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(obj, "login", login);
 	cJSON_AddNumberToObject(obj, "limit", HG_TOKEN_LIMIT);
-	cJSON_AddItemToObject(obj, "tokens", ctl_out_rows(res));
-	PQclear(res);
-	return ctl_done(ctx, obj, "%s", "");
+	return ctl_out_listing(ctx, res, obj, "tokens");
 }
 
 /* disable / enable / delete: one UPDATE of a live token by public id, audited. */

@@ -113,7 +113,7 @@ static int insert_user(struct ctl_ctx *ctx, const char *login, const char *displ
 static int user_add(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *display = NULL;
-	const struct ctl_opt opts[] = { { "--display-name", &display } };
+	const struct ctl_opt opts[] = { { "--display-name", &display, NULL } };
 	const char *login_arg;
 	char login[128];
 	char hash[CRYPTO_PASSWORD_HASH_MAX];

@@ -4,15 +4,14 @@
  * sigtimedwait(): the loop wakes on a signal or every tick, acts on it, then reaps every exited
  * child. Nothing runs inside a signal handler, so nothing can be interrupted half-way. */
 #include "daemon/master.h"
+#include "daemon/check.h"
 #include "core/config.h"
-#include "core/crypto.h"
 #include "proc/listener.h"
 #include "core/log.h"
 #include "proc/proctitle.h"
 #include "proc/ratelimit.h"
 #include "core/redact.h"
 #include "core/schema.h"
-#include "proc/tls.h"
 #include "proc/roles.h"
 #include "lib/clock.h"
 
@@ -124,26 +123,6 @@ static void master_check_database(const struct hg_config *cfg)
 		    version, HG_SCHEMA_VERSION);
 }
 
-static void master_check_keys(const struct hg_config *cfg)
-{
-	struct crypto_keys keys;
-	char err[512];
-	if (!crypto_load_keys(cfg->secret_key_file, &keys, err, sizeof(err)))
-		die("%s", err);
-	crypto_keys_wipe(&keys);
-}
-
-/* Workers build their own TLS contexts after fork; checking here turns a bad certificate into
- * a start-up failure instead of a crash loop. */
-static void master_check_tls(const struct hg_config *cfg)
-{
-	char err[512];
-	SSL_CTX *ctx = tls_context_new(cfg, err, sizeof(err));
-	if (ctx == NULL && err[0])
-		die("%s", err);
-	SSL_CTX_free(ctx);
-}
-
 static void slot_title(const struct master_slot *slot, char *buf, size_t len)
 {
 	role_title(slot->role, slot->index, buf, len);
@@ -156,6 +135,10 @@ __attribute__((noreturn)) static void master_child(struct master *m, struct mast
 	sigset_t none;
 
 	close(m->alive_pipe[1]);
+	/* Until the worker's loop takes them as events, SIGUSR1 and SIGHUP would kill it by their
+	 * default action: a log rotation at the moment of a respawn must not. */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	slot_title(slot, role, sizeof(role));
@@ -368,6 +351,19 @@ static void master_reload(struct master *m)
 	log_info("configuration reloaded; workers replaced");
 }
 
+/* SIGUSR1, after logrotate moved the file: every process re-opens it by its path, and the
+ * workers go on serving (a reload would replace them). A file that cannot be re-opened keeps
+ * the old one, so no line is lost. */
+static void master_reopen_log(struct master *m)
+{
+	if (log_reopen())
+		log_info("SIGUSR1: log file reopened");
+	else
+		log_error("SIGUSR1: cannot reopen log file %s: %s; logging on to the old file",
+			  m->cfg.log_file, strerror(errno));
+	master_signal_all(m, SIGUSR1);
+}
+
 static void master_stop(struct master *m, int sig)
 {
 	if (sig == SIGQUIT) {
@@ -389,6 +385,9 @@ static void master_handle(struct master *m, int sig)
 	case SIGHUP:
 		if (!m->stopping)
 			master_reload(m);
+		break;
+	case SIGUSR1:
+		master_reopen_log(m);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -467,8 +466,8 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 		die("cannot open log file %s: %s", m->cfg.log_file, strerror(errno));
 	log_set_role("master");
 	master_raise_nofile();
-	master_check_keys(&m->cfg);
-	master_check_tls(&m->cfg);
+	if (!check_files(&m->cfg, err, sizeof(err)))
+		die("%s", err);
 	m->listen_fds[ROLE_LISTENER_WEBHOOK] = listener_open(m->cfg.listen, err, sizeof(err));
 	if (m->listen_fds[ROLE_LISTENER_WEBHOOK] < 0)
 		die("%s", err);
@@ -498,6 +497,7 @@ int master_run(const char *config_path, bool foreground)
 	sigaddset(&m.signals, SIGTERM);
 	sigaddset(&m.signals, SIGINT);
 	sigaddset(&m.signals, SIGQUIT);
+	sigaddset(&m.signals, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &m.signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	proctitle_set("hookgated: master");

@@ -1,6 +1,7 @@
 /* roles: see roles.h. */
 #include "proc/roles.h"
 #include "admin/worker.h"
+#include "delivery/worker.h"
 #include "housekeeping/worker.h"
 #include "webhook/worker.h"
 
@@ -9,6 +10,11 @@
 static int count_webhook(const struct hg_config *cfg)
 {
 	return cfg->workers;
+}
+
+static int count_delivery(const struct hg_config *cfg)
+{
+	return cfg->delivery_workers; /* 0: delivery is off */
 }
 
 static int count_one(const struct hg_config *cfg)
@@ -22,6 +28,7 @@ const struct role roles[] = {
 	{ "webhook worker", true, count_webhook, ROLE_LISTENER_WEBHOOK, webhook_worker_main },
 	{ "admin worker", false, count_one, ROLE_LISTENER_ADMIN, admin_worker_main },
 	{ "housekeeping", false, count_one, ROLE_LISTENER_NONE, housekeeping_main },
+	{ "delivery worker", true, count_delivery, ROLE_LISTENER_NONE, delivery_worker_main },
 };
 const size_t roles_count = sizeof(roles) / sizeof(roles[0]);
 

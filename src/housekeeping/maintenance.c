@@ -17,6 +17,7 @@
 struct maintenance {
 	struct db_pool *pool;
 	const struct hg_config *cfg;
+	int step; /* of partition_steps, in flight */
 };
 
 /* Every batch inserts its counts into token_counts_pending and each fold deletes them. A
@@ -41,50 +42,68 @@ static const char watch_sql[] =
 	"  LIMIT 1)), '[[:cntrl:]]', '?', 'g')"
 	" FROM pg_stat_user_tables s WHERE s.relid = 'hookgate.token_counts_pending'::regclass";
 
-static void retention_done(PGresult *res, void *arg);
+/* The partitioned tables, each created ahead then trimmed to database.usage_retention: the
+ * usage history and the delivery attempts, kept alike. */
+struct partition_step {
+	const char *sql; /* one parameter: months ahead, or the retention as an interval */
+	bool retention;
+	const char *what; /* the table, for the log: "created 2 usage partition(s)" */
+};
 
-/* One statement after the other: creating and dropping partitions of one table at the same
- * time on two connections deadlock on the parent's locks. */
-static void partitions_done(PGresult *res, void *arg)
+static const struct partition_step partition_steps[] = {
+	{ "SELECT hookgate.ensure_usage_partitions($1::integer)", false, "usage" },
+	{ "SELECT hookgate.drop_usage_partitions($1::interval)", true, "usage" },
+	{ "SELECT hookgate.ensure_delivery_partitions($1::integer)", false, "delivery attempt" },
+	{ "SELECT hookgate.drop_delivery_partitions($1::interval)", true, "delivery attempt" },
+};
+#define PARTITION_STEPS (int)(sizeof(partition_steps) / sizeof(partition_steps[0]))
+
+static void partition_next(struct maintenance *m, int step);
+
+static void partition_done(PGresult *res, void *arg)
 {
 	struct maintenance *m = arg;
-	const struct hg_config *cfg = m->cfg;
-	char interval[64];
-	const char *params[] = { interval };
+	const struct partition_step *s = &partition_steps[m->step];
 
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-		log_warn("maintenance: creating usage partitions failed: %s",
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warn("maintenance: %s failed: %s", s->sql,
 			 res ? PQresultErrorMessage(res) : "no answer from PostgreSQL");
-	else if (atoi(PQgetvalue(res, 0, 0)) > 0)
-		log_info("maintenance: created %s usage partition(s)", PQgetvalue(res, 0, 0));
-	if (cfg->usage_retention_ms <= 0)
-		return;
-	snprintf(interval, sizeof(interval), "%lld milliseconds",
-		 (long long)cfg->usage_retention_ms);
-	db_query(m->pool, "SELECT hookgate.drop_usage_partitions($1::interval)", 1, params,
-		 MAINTENANCE_TIMEOUT_MS, retention_done, m);
+	} else if (atoi(PQgetvalue(res, 0, 0)) > 0) {
+		log_info("maintenance: %s %s %s partition(s)%s",
+			 s->retention ? "dropped" : "created", PQgetvalue(res, 0, 0), s->what,
+			 s->retention ? " older than database.usage_retention" : "");
+	}
+	partition_next(m, m->step + 1);
 }
 
-static void retention_done(PGresult *res, void *arg)
+/* One statement after the other: creating and dropping partitions of one table at the same
+ * time on two connections deadlock on the parent's locks. A step that fails does not stop
+ * the others. */
+static void partition_next(struct maintenance *m, int step)
 {
-	(void)arg;
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-		log_warn("maintenance: dropping old usage partitions failed: %s",
-			 res ? PQresultErrorMessage(res) : "no answer from PostgreSQL");
-	else if (atoi(PQgetvalue(res, 0, 0)) > 0)
-		log_info("maintenance: dropped %s usage partition(s) older than "
-			 "database.usage_retention",
-			 PQgetvalue(res, 0, 0));
+	char param[64];
+	const char *params[] = { param };
+
+	while (step < PARTITION_STEPS && partition_steps[step].retention &&
+	       m->cfg->usage_retention_ms <= 0)
+		step++;
+	if (step >= PARTITION_STEPS)
+		return;
+	m->step = step;
+	if (partition_steps[step].retention)
+		snprintf(param, sizeof(param), "%lld milliseconds",
+			 (long long)m->cfg->usage_retention_ms);
+	else
+		snprintf(param, sizeof(param), "%s", MONTHS_AHEAD);
+	db_query(m->pool, partition_steps[step].sql, 1, params, MAINTENANCE_TIMEOUT_MS,
+		 partition_done, m);
 }
 
 /* A missed round (PostgreSQL down) is harmless: partitions exist three months ahead, and the
- * default partition catches rows in between. */
+ * default partitions catch rows in between. */
 void maintenance_partitions(struct maintenance *m)
 {
-	const char *months[] = { MONTHS_AHEAD };
-
-	db_query(m->pool, "SELECT hookgate.ensure_usage_partitions($1::integer)", 1, months,
-		 MAINTENANCE_TIMEOUT_MS, partitions_done, m);
+	partition_next(m, 0);
 }
 
 static void watch_done(PGresult *res, void *arg)

@@ -39,11 +39,14 @@ static void run_watch(struct housekeeping *hk);
 
 static const struct housekeeping_job jobs[] = {
 	{ "counter fold", COUNTERS_FOLD_EVERY_MS, COUNTERS_FOLD_EVERY_MS, run_fold, NULL },
-	{ "usage partitions", 5000, 3600 * 1000, run_partitions, NULL },
+	{ "usage and delivery partitions", 5000, 3600 * 1000, run_partitions, NULL },
 	{ "dead-row watch", 5000, 60 * 1000, run_watch, NULL },
 	{ "expired idempotency keys", 10000, 600 * 1000, NULL,
 	  "SELECT hookgate.prune_idempotency_keys()" },
 	{ "expired sessions", 10000, 600 * 1000, NULL, "SELECT hookgate.prune_sessions()" },
+	/* Ticks every feed consumer has passed (sql/004_delivery.sql); a tick is taken at most
+	 * once a read, so a minute's worth is small. */
+	{ "old feed ticks", 15000, 60 * 1000, NULL, "SELECT hookgate.feed_prune()" },
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 

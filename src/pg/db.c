@@ -216,12 +216,14 @@ static void conn_ready(struct db_conn *c)
 		log_info("PostgreSQL connection %d is back", c->index);
 	c->logged_down = false;
 	conn_watch(c, EV_READ);
-	if (c->pool->on_connect)
-		c->pool->on_connect(c->pool->on_connect_arg);
+	/* The setup statements go first: what on_connect queues then waits behind them (a busy
+	 * connection is skipped by pool_dispatch) instead of colliding with them. */
 	c->setup_next = 0;
 	if (c->pool->nsetup > 0)
 		conn_send_setup(c);
-	else
+	if (c->pool->on_connect)
+		c->pool->on_connect(c->pool->on_connect_arg);
+	if (c->pool->nsetup == 0)
 		pool_dispatch(c->pool);
 }
 

@@ -5,6 +5,7 @@
 #include "proc/tls.h"
 #include "lib/clock.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdlib.h>
@@ -36,10 +37,12 @@ static void worker_drain(struct worker *w, const char *why)
 {
 	if (w->draining)
 		return;
-	if (w->http == NULL) { /* no listener: no request to wait for */
+	if (w->http == NULL) { /* no listener: no request to wait for, unless the role says */
 		log_info("%s: stopping", why);
 		w->draining = true;
-		event_base_loopexit(w->base, NULL);
+		w->drain_deadline_ms = clock_mono_ms() + w->cfg->shutdown_timeout_ms;
+		if (w->drain == NULL || !w->drain(w))
+			event_base_loopexit(w->base, NULL);
 		return;
 	}
 	log_info("%s: stopping gracefully (%d request(s) in flight)", why,
@@ -67,6 +70,12 @@ static void worker_signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGQUIT:
 		log_info("SIGQUIT: stopping now");
 		event_base_loopbreak(w->base);
+		break;
+	case SIGUSR1: /* the master re-opened the log file (logrotate): so do we */
+		if (!log_reopen())
+			log_error("SIGUSR1: cannot reopen the log file: %s; logging on to the old "
+				  "file",
+				  strerror(errno));
 		break;
 	default:
 		/* SIGHUP: the master re-reads the config and replaces us; nothing to do here. */
@@ -177,8 +186,9 @@ static bool worker_setup(struct worker *w)
 	w->ev_int = worker_signal(w, SIGINT);
 	w->ev_quit = worker_signal(w, SIGQUIT);
 	w->ev_hup = worker_signal(w, SIGHUP);
+	w->ev_usr1 = worker_signal(w, SIGUSR1);
 	w->ev_parent = event_new(w->base, w->parent_fd, EV_READ | EV_PERSIST, worker_parent_cb, w);
-	if (!w->ev_term || !w->ev_int || !w->ev_quit || !w->ev_hup || !w->ev_parent)
+	if (!w->ev_term || !w->ev_int || !w->ev_quit || !w->ev_hup || !w->ev_usr1 || !w->ev_parent)
 		return false;
 	event_add(w->ev_parent, NULL);
 	w->db = db_pool_new(w->base, w->cfg->conninfo, w->application_name,
@@ -214,6 +224,7 @@ static void worker_teardown(struct worker *w)
 	worker_free_event(&w->ev_int);
 	worker_free_event(&w->ev_quit);
 	worker_free_event(&w->ev_hup);
+	worker_free_event(&w->ev_usr1);
 	worker_free_event(&w->ev_parent);
 	worker_free_event(&w->ev_drain);
 	if (w->base)

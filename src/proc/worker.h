@@ -36,8 +36,12 @@ struct worker {
 	worker_body_cb body_check;    /* may be NULL: every announced body is read */
 	worker_hook_cb setup;	      /* may be NULL */
 	worker_hook_cb teardown;      /* may be NULL */
-	db_connect_cb on_db_connect;  /* may be NULL; arg is the worker */
-	void *role;		      /* the role's own state */
+	/* May be NULL. A role without a listener that has work in flight: called once when the
+	 * drain starts (drain_deadline_ms is set). True: the role stops the loop itself
+	 * (event_base_loopexit) once its work is done, by that deadline; false: stop now. */
+	worker_hook_cb drain;
+	db_connect_cb on_db_connect; /* may be NULL; arg is the worker */
+	void *role;		     /* the role's own state */
 
 	struct event_base *base;
 	struct http_server *http;
@@ -45,7 +49,7 @@ struct worker {
 	struct db_pool *db;
 	struct crypto_keys keys;
 	bool draining;
-	struct event *ev_parent, *ev_term, *ev_int, *ev_quit, *ev_hup, *ev_drain;
+	struct event *ev_parent, *ev_term, *ev_int, *ev_quit, *ev_hup, *ev_usr1, *ev_drain;
 	int64_t drain_deadline_ms;
 };
 

@@ -24,6 +24,7 @@
 #define INGEST_FIX_TIMEOUT_MS 10000
 /* Room for the message ids an orphaned batch's log line names (the line holds 2 KiB). */
 #define INGEST_IDS_TEXT 1200
+#define INGEST_NOTIFY_TIMEOUT_MS 5000
 
 /* The batch as one binary array per field of hookgate.ingest_call (sql/002_ingest.sql), in
  * the order of batch_fields. */
@@ -307,6 +308,34 @@ static void orphan_committed(struct ingest_batch *b, const PGresult *res, double
 	free(ids);
 }
 
+static void feed_notify_done(PGresult *res, void *arg)
+{
+	(void)arg;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_debug("NOTIFY hookgate_feed failed: %s",
+			  res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "no answer");
+}
+
+/* Wakes the feed's readers (the delivery workers) once a batch that stored messages has
+ * committed. Its own statement, after the commit: a NOTIFY inside the batch would take
+ * PostgreSQL's global notify lock at every batch's commit. Nobody waits for it; a lost one
+ * only costs a reader its next poll (every second). */
+static void feed_notify(struct ingest *ing)
+{
+	db_query(ing->pool, "SELECT pg_notify('hookgate_feed', '')", 0, NULL,
+		 INGEST_NOTIFY_TIMEOUT_MS, feed_notify_done, NULL);
+}
+
+/* Whether a batch's answer names a message (a replayed key's too: a spare wake-up is free). */
+static bool batch_stored(const PGresult *res)
+{
+	for (int row = 0; row < PQntuples(res); row++) {
+		if (!PQgetisnull(res, row, 3))
+			return true;
+	}
+	return false;
+}
+
 /* The late result of an orphaned batch, whose callers were answered 503 (outcome unknown). */
 static void orphan_done(struct ingest_batch *b, PGresult *res, enum db_outcome outcome)
 {
@@ -324,6 +353,8 @@ static void orphan_done(struct ingest_batch *b, PGresult *res, enum db_outcome o
 			 "was stored",
 			 b->n, late_s, state ? state : "none");
 	} else {
+		if (batch_stored(res))
+			feed_notify(b->owner);
 		orphan_committed(b, res, late_s);
 	}
 	batch_orphan_release(b);
@@ -340,9 +371,15 @@ static void ingest_result(PGresult *res, enum db_outcome outcome, void *arg)
 	}
 	if (outcome == DB_OUTCOME_ANSWERED && res != NULL &&
 	    PQresultStatus(res) == PGRES_TUPLES_OK) {
+		struct ingest *ing = b->owner;
+		bool stored = batch_stored(res);
+
 		for (int row = 0; row < PQntuples(res); row++)
 			batch_apply_row(b, res, row);
+		/* After batch_done, which may send the next batch: that one goes first. */
 		batch_done(b, BATCH_RESULT_ANSWERED);
+		if (stored)
+			feed_notify(ing);
 		return;
 	}
 	batch_log_failure(b, res, outcome);

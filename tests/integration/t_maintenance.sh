@@ -1,12 +1,12 @@
 #!/bin/bash
 # shellcheck disable=SC2119
-# Maintenance by the housekeeping process (its leader): monthly token_usage partitions kept three
-# months ahead, partitions older than database.usage_retention dropped (their rows with them),
+# Maintenance by the housekeeping process (its leader): monthly token_usage (and
+# delivery_attempts) partitions kept three months ahead, partitions older than database.usage_retention dropped (their rows with them),
 # and a warning when an open transaction keeps PostgreSQL from cleaning up the pending token
 # counts folds read.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 9
+plan 12
 
 pg_start
 hg_config '[database]' 'usage_retention = 90d'
@@ -24,6 +24,11 @@ pg_sql "CREATE TABLE hookgate.token_usage_y2020m01 PARTITION OF hookgate.token_u
 pg_sql "INSERT INTO hookgate.token_usage (token_id, user_id, at, module, target, http_status)
 	VALUES (1, 1, '2020-01-15 00:00+00', 'channel', 'general', 204)" >/dev/null
 ok "before: the partition three months ahead is gone" bash -c "[[ '$(parts)' != *$ahead* ]]"
+# The same for the delivery attempts, which share the retention.
+dahead=delivery_attempts_${ahead#token_usage_}
+pg_sql "DROP TABLE hookgate.$dahead" >/dev/null
+pg_sql "SELECT hookgate.create_monthly_partition('delivery_attempts', 'delivery_attempts_y2020m01',
+	'2020-01-01 00:00+00', '2020-02-01 00:00+00')" >/dev/null
 
 hg_start || bail_out "hookgated does not start"
 ok "the housekeeping leader re-creates the partition three months ahead" \
@@ -33,6 +38,16 @@ ok "the partition older than usage_retention is dropped" \
 is "$(pg_sql "SELECT count(*) FROM hookgate.token_usage WHERE at < '2021-01-01'")" 0 \
 	"its rows are gone with it"
 ok "the log says what was done" grep -q 'maintenance: created 1 usage partition' "$HG_TMP/hookgated.log"
+# relcount NAME N: N relations are named NAME.
+relcount() {
+	[[ $(pg_sql "SELECT count(*) FROM pg_class WHERE relname = '$1'") == "$2" ]]
+}
+ok "the delivery attempts' partition three months ahead is re-created" \
+	wait_until 5000 relcount "$dahead" 1
+ok "and the one older than usage_retention dropped" \
+	wait_until 5000 relcount delivery_attempts_y2020m01 0
+ok "the log says so" grep -q 'maintenance: dropped 1 delivery attempt partition(s) older' \
+	"$HG_TMP/hookgated.log"
 
 # The watch ran with the partitions (5 s after start): nothing held cleanup back then.
 sleep 1

@@ -27,5 +27,9 @@ Suite *make_suite_utf8(void);
 Suite *make_suite_text(void);
 Suite *make_suite_percent(void);
 Suite *make_suite_clock(void);
+Suite *make_suite_signer(void);
+Suite *make_suite_schedule(void);
+Suite *make_suite_netpolicy(void);
+Suite *make_suite_delivery_post(void);
 
 #endif

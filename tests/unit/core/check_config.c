@@ -323,6 +323,18 @@ static void assert_defaults(const struct hg_config *cfg, bool with_tls)
 	ck_assert_int_eq(cfg->login_burst, 5);
 	ck_assert(cfg->token_rate == 0.0);
 	ck_assert_int_eq(cfg->token_burst, 20);
+	ck_assert_int_eq(cfg->delivery_workers, 1);
+	ck_assert_int_eq(cfg->delivery_timeout_ms, 15000);
+	ck_assert_int_eq(cfg->delivery_connect_timeout_ms, 5000);
+	ck_assert_int_eq(cfg->delivery_max_inflight_per_destination, 8);
+	ck_assert_int_eq(cfg->delivery_max_inflight, 256);
+	ck_assert_int_eq(cfg->delivery_batch, 256);
+	ck_assert_int_eq(cfg->delivery_disable_after_ms, 5LL * 86400000);
+	ck_assert_int_eq(cfg->delivery_retry_after_max_ms, 3600000);
+	if (!with_tls) {
+		ck_assert_ptr_null(cfg->delivery_allow_networks);
+		ck_assert_ptr_null(cfg->delivery_ca_file);
+	}
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_INFO);
 	ck_assert_str_eq(cfg->log_file, "stderr");
 	ck_assert(!cfg->log_access);
@@ -426,6 +438,16 @@ START_TEST(example_documents_every_default)
 		"login_burst",
 		"token_rate",
 		"token_burst",
+		"workers",
+		"timeout",
+		"connect_timeout",
+		"max_inflight_per_destination",
+		"max_inflight",
+		"batch",
+		"disable_after",
+		"retry_after_max",
+		"allow_networks",
+		"ca_file",
 		"level",
 		"file",
 		"access",
@@ -450,6 +472,9 @@ START_TEST(example_documents_every_default)
 	ck_assert_str_eq(cfg.web_dir, "/usr/local/share/hookgate/web");
 	ck_assert_ptr_nonnull(cfg.tls_cert);
 	ck_assert_ptr_nonnull(cfg.tls_key);
+	/* Keys without a default show an example value. */
+	ck_assert_str_eq(cfg.delivery_allow_networks, "10.20.0.0/16, fd12:3456::/32");
+	ck_assert_ptr_nonnull(cfg.delivery_ca_file);
 	cfg_free(&cfg);
 	free(text);
 	free(path);
@@ -738,6 +763,13 @@ START_TEST(int_ranges)
 			 1000000);
 	expect_value_error("limits", "token_burst = 2147483648",
 			   "limits.token_burst: bad integer \"2147483648\"");
+	expect_int_range("delivery", "workers", offsetof(struct hg_config, delivery_workers), 0,
+			 64);
+	expect_int_range("delivery", "max_inflight_per_destination",
+			 offsetof(struct hg_config, delivery_max_inflight_per_destination), 1, 256);
+	expect_int_range("delivery", "max_inflight",
+			 offsetof(struct hg_config, delivery_max_inflight), 1, 10000);
+	expect_int_range("delivery", "batch", offsetof(struct hg_config, delivery_batch), 1, 10000);
 }
 END_TEST
 
@@ -772,6 +804,27 @@ START_TEST(size_range)
 			   "server.admin_max_body_size: \"65m\" is out of range (1..64m)");
 }
 END_TEST
+
+/* A duration key takes lo and hi (given as text, expected in ms); below and above are out of
+ * range "(lo..hi)". */
+static void expect_duration_range(const char *section, const char *key, size_t offset,
+				  const char *lo, int64_t lo_ms, const char *hi, int64_t hi_ms,
+				  const char *below, const char *above)
+{
+	const char *out[] = { below, above };
+	char line[128], message[256];
+
+	snprintf(line, sizeof(line), "%s = %s", key, lo);
+	ck_assert_int_eq(load_duration(section, line, offset), lo_ms);
+	snprintf(line, sizeof(line), "%s = %s", key, hi);
+	ck_assert_int_eq(load_duration(section, line, offset), hi_ms);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(line, sizeof(line), "%s = %s", key, out[i]);
+		snprintf(message, sizeof(message), "%s.%s: \"%s\" is out of range (%s..%s)",
+			 section, key, out[i], lo, hi);
+		expect_value_error(section, line, message);
+	}
+}
 
 START_TEST(duration_ranges)
 {
@@ -811,6 +864,37 @@ START_TEST(duration_ranges)
 			 36500LL * 86400000);
 	expect_value_error("database", "usage_retention = 36501d",
 			   "database.usage_retention: \"36501d\" is out of range (0..36500d)");
+	expect_duration_range("delivery", "timeout",
+			      offsetof(struct hg_config, delivery_timeout_ms), "1s", 1000, "5m",
+			      300000, "999ms", "301s");
+	expect_duration_range("delivery", "connect_timeout",
+			      offsetof(struct hg_config, delivery_connect_timeout_ms), "100ms", 100,
+			      "1m", 60000, "99ms", "61s");
+	expect_duration_range("delivery", "disable_after",
+			      offsetof(struct hg_config, delivery_disable_after_ms), "1h", 3600000,
+			      "365d", 365LL * 86400000, "59m", "366d");
+	expect_duration_range("delivery", "retry_after_max",
+			      offsetof(struct hg_config, delivery_retry_after_max_ms), "1s", 1000,
+			      "1d", 86400000, "999ms", "25h");
+}
+END_TEST
+
+/* The delivery keys without a default: unset, or any text (the allow list is parsed by the
+ * delivery worker); an empty value is refused like every string's. */
+START_TEST(delivery_strings)
+{
+	struct hg_config cfg;
+
+	ck_assert_msg(load_one("delivery", "allow_networks = 127.0.0.0/8, ::1/128", &cfg), "%s",
+		      err);
+	ck_assert_str_eq(cfg.delivery_allow_networks, "127.0.0.0/8, ::1/128");
+	cfg_free(&cfg);
+	ck_assert_msg(load_one("delivery", "ca_file = /etc/ssl/ours.pem", &cfg), "%s", err);
+	ck_assert_str_eq(cfg.delivery_ca_file, "/etc/ssl/ours.pem");
+	ck_assert_ptr_null(cfg.delivery_allow_networks);
+	cfg_free(&cfg);
+	expect_value_error("delivery", "allow_networks =", "delivery.allow_networks: empty value");
+	expect_value_error("delivery", "ca_file = \"\"", "delivery.ca_file: empty value");
 }
 END_TEST
 
@@ -1054,6 +1138,23 @@ START_TEST(reload_comparison)
 	ck_assert_int_eq(cfg_unreloadable_changes(&b, &a, buf, sizeof(buf)), 2);
 	cfg_free(&a);
 	cfg_free(&b);
+
+	/* delivery.workers needs a restart; every other delivery key reloads. */
+	ck_assert_msg(load(REQUIRED, &a), "%s", err);
+	ck_assert_msg(load(REQUIRED
+			   "[delivery]\ntimeout = 20s\nconnect_timeout = 1s\n"
+			   "max_inflight_per_destination = 2\nmax_inflight = 9\nbatch = 5\n"
+			   "disable_after = 1d\nretry_after_max = 1m\n"
+			   "allow_networks = 10.0.0.0/8\nca_file = /ca.pem\n",
+			   &b),
+		      "%s", err);
+	ck_assert_int_eq(cfg_unreloadable_changes(&a, &b, buf, sizeof(buf)), 0);
+	cfg_free(&b);
+	ck_assert_msg(load(REQUIRED "[delivery]\nworkers = 0\n", &b), "%s", err);
+	ck_assert_int_eq(cfg_unreloadable_changes(&a, &b, buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "delivery.workers");
+	cfg_free(&a);
+	cfg_free(&b);
 }
 END_TEST
 
@@ -1107,6 +1208,7 @@ Suite *make_suite_config(void)
 	tcase_add_test(keys, int_ranges);
 	tcase_add_test(keys, size_range);
 	tcase_add_test(keys, duration_ranges);
+	tcase_add_test(keys, delivery_strings);
 	tcase_add_test(keys, token_rate_values);
 	tcase_add_test(keys, log_values);
 	tcase_add_test(keys, url_values);
