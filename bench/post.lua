@@ -2,13 +2,29 @@
 -- per request in round robin (each thread starts at its own offset), counts the answers by
 -- status and prints one machine-readable "bench:" line in done().
 --
---   wrk ... -s post.lua URL -- TOKENS_FILE PATH_PREFIX
+--   wrk ... -s post.lua URL -- TOKENS_FILE PATH_PREFIX [ID_LOG_PREFIX]
 --
--- TOKENS_FILE holds one token a line; each request goes to PATH_PREFIX .. TOKEN. The requests
--- are formatted once in init(): wrk shares the CPU with the server under test, so the Lua side
+-- TOKENS_FILE holds one token a line; each request goes to PATH_PREFIX .. TOKEN (an empty
+-- prefix and whole paths in the file serve a load spread over channels). The requests are
+-- formatted once in init(): wrk shares the CPU with the server under test, so the Lua side
 -- must cost next to nothing per request.
+--
+-- bench/bench-delivery adds two things. With ID_LOG_PREFIX, each thread appends a line
+-- "X-MESSAGE-ID UNIX-SECONDS" (the wall clock, microseconds) per 2xx to ID_LOG_PREFIX .. N,
+-- N the thread's number: the moment the call was acknowledged, to compare with the time the
+-- receiver logged its delivery. With BENCH_DELAY_MS in the environment, each connection waits
+-- that long before each request (wrk's delay()): a load below saturation, whose latencies are
+-- the delivery's own rather than those of a queue in front of it.
 
 local threads = {}
+
+local pace_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pace_ms then
+	-- wrk looks for delay() when it loads the script, before init(): define it only here.
+	function delay()
+		return pace_ms
+	end
+end
 
 function setup(thread)
 	thread:set("thread_no", #threads)
@@ -26,6 +42,32 @@ local function read_tokens(file)
 	f:close()
 	assert(#list > 0, "no token in " .. file)
 	return list
+end
+
+-- The id log: a line a 2xx, written at once (line-buffered), since wrk never closes a
+-- thread's Lua state, so that a buffer left unflushed at the end would lose the last ids.
+local id_log
+local ffi
+
+local function open_id_log(path)
+	ffi = require("ffi")
+	ffi.cdef([[
+		struct bench_timespec { long tv_sec; long tv_nsec; };
+		int clock_gettime(int clk, struct bench_timespec *ts);
+	]])
+	id_log = assert(io.open(path, "a"))
+	id_log:setvbuf("line")
+end
+
+local function log_id(headers)
+	local id = headers["X-Message-Id"] or headers["x-message-id"]
+	if not id then
+		return
+	end
+	local ts = ffi.new("struct bench_timespec")
+	ffi.C.clock_gettime(0, ts) -- CLOCK_REALTIME, the clock of nginx's $msec
+	id_log:write(string.format("%s %d.%06d\n", id, tonumber(ts.tv_sec),
+		math.floor(tonumber(ts.tv_nsec) / 1000)))
 end
 
 local requests = {}
@@ -47,6 +89,9 @@ function init(args)
 	status_counts = {}
 	ok_count = 0
 	other_count = 0
+	if args[3] then
+		open_id_log(args[3] .. (thread_no or 0))
+	end
 end
 
 function request()
@@ -55,9 +100,12 @@ function request()
 	return r
 end
 
-function response(status)
+function response(status, headers)
 	if status >= 200 and status < 300 then
 		ok_count = ok_count + 1
+		if id_log then
+			log_id(headers)
+		end
 	else
 		other_count = other_count + 1
 		status_counts[status] = (status_counts[status] or 0) + 1
