@@ -1204,8 +1204,15 @@
 		$('rotate-confirm').addEventListener('click', onRotate);
 		$('attempts-more').addEventListener('click', loadAttempts);
 		$('form-replay').addEventListener('submit', onReplay);
+		// A shown secret is wiped before the dialog closes: the 'close' event (which also
+		// covers Escape) comes a task later, after the dialog is already hidden.
 		for (const b of document.querySelectorAll('dialog .close'))
-			b.addEventListener('click', () => b.closest('dialog').close());
+			b.addEventListener('click', () => {
+				const d = b.closest('dialog');
+				for (const f of d.querySelectorAll('#secret-value, #dsecret-value'))
+					f.value = '';
+				d.close();
+			});
 	}
 
 	wire();
