@@ -436,8 +436,10 @@ static void clean_redacted(char *out, size_t outlen, char *text, bool truncated)
 	log_clean(out, outlen, text);
 }
 
-static void log_vfields(enum log_level level, const struct log_field *fields, size_t nfields,
-			const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void log_vfields(enum log_level level,
+							      const struct log_field *fields,
+							      size_t nfields, const char *fmt,
+							      va_list ap)
 {
 	char raw[LOG_MSG_MAX], msg[LOG_MSG_MAX], values[LOG_MAX_FIELDS][LOG_VALUE_MAX];
 	struct log_field clean[LOG_MAX_FIELDS];

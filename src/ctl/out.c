@@ -62,7 +62,8 @@ void ctl_print_usage(FILE *out)
 #define OID_INT2 21
 #define OID_INT4 23
 
-static void report(struct ctl_ctx *ctx, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void report(struct ctl_ctx *ctx, const char *fmt,
+							 va_list ap)
 {
 	char reason[1024];
 
