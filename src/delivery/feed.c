@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* delivery feed: first attempts read from the feed with delivery_take while this worker holds
+ * the feed lease, their positions, the acknowledgement (feed_ack) up to the oldest one not yet
+ * done, and the hand-off to the queue of first attempts unfinished after HANDOFF_MS. */
+#include "delivery/dest.h"
+#include "delivery/worker_int.h"
+#include "lib/clock.h"
+#include "pg/lease.h"
+#include "proc/metrics.h"
+#include "proc/worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define HANDOFF_MS 2000 /* a first attempt unfinished this long is parked */
+
+/* ---- the feed: first attempts -------------------------------------------------------------- */
+
+/* Positions are "<tick>:<id>", ordered by tick, then id. */
+static bool position_after(const char *a, const char *b)
+{
+	long long ta = 0, ia = 0, tb = -1, ib = -1;
+	if (sscanf(a, "%lld:%lld", &ta, &ia) != 2)
+		return false;
+	if (b[0] == '\0' || sscanf(b, "%lld:%lld", &tb, &ib) != 2)
+		return true;
+	return ta > tb || (ta == tb && ia > ib);
+}
+
+static struct feed_pos *pos_add(struct delivery *dw, const char *position)
+{
+	struct feed_pos *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	snprintf(p->position, sizeof(p->position), "%s", position);
+	p->epoch = dw->lease_epoch;
+	p->taken_ms = clock_mono_ms();
+	if (dw->pos_tail)
+		dw->pos_tail->next = p;
+	else
+		dw->pos_head = p;
+	dw->pos_tail = p;
+	return p;
+}
+
+/* delivery_take's columns: position, message_id, destination_id, module, target,
+ * token_public_id, content_type, body, at. */
+static void take_row(struct delivery *dw, PGresult *res, int r)
+{
+	static const int cols[7] = { 1, 2, 3, 4, 5, 6, 7 };
+	const char *position = PQgetvalue(res, r, 0);
+	if (!position_after(position, dw->last_taken))
+		return; /* read before; its outcome is not acknowledged yet */
+	snprintf(dw->last_taken, sizeof(dw->last_taken), "%s", position);
+	struct feed_pos *p = pos_add(dw, position);
+	if (p == NULL)
+		return;		      /* not acknowledged: read again after a restart */
+	if (PQgetisnull(res, r, 2)) { /* no destination: nothing to deliver */
+		p->done = true;
+		return;
+	}
+	struct delivery_item *it = item_new(dw, res, r, cols, true);
+	if (it == NULL)
+		return;
+	it->attempt = 1;
+	it->pos = p;
+	p->item = it;
+	snprintf(it->first_at, sizeof(it->first_at), "%s", PQgetvalue(res, r, 8));
+	dispatch_first(dw, it);
+}
+
+static void take_done(PGresult *res, void *arg)
+{
+	struct delivery *dw = arg;
+	dw->take_inflight = false;
+	if (!result_ok(res, "delivery_take") || !lease_held(dw->lease))
+		return;
+	int n = PQntuples(res);
+	for (int r = 0; r < n; r++)
+		take_row(dw, res, r);
+	/* The feed's lag: how old the last message handed out was (0 when caught up). */
+	metrics_gauge_set(METRICS_GAUGE_FEED_LAG_US,
+			  n > 0 && !PQgetisnull(res, n - 1, 9)
+				  ? strtoll(PQgetvalue(res, n - 1, 9), NULL, 10)
+				  : 0);
+	delivery_pump(dw);
+	/* A whole batch: there may be more behind it (a backlog), read on at once. Fewer is all
+	 * there is; a NOTIFY or the poll finds what comes next. */
+	if (n >= dw->w->cfg->delivery_batch)
+		take(dw);
+}
+
+static bool may_take(const struct delivery *dw)
+{
+	const struct hg_config *cfg = dw->w->cfg;
+	return !dw->w->draining && !dw->take_inflight && lease_held(dw->lease) &&
+	       dest_cache_loaded(dw->dests) && dw->nrows < OUTCOMES_MAX / 2 &&
+	       dw->items - dw->retry_items < cfg->delivery_max_inflight + cfg->delivery_batch;
+}
+
+void take(struct delivery *dw)
+{
+	if (!may_take(dw))
+		return;
+	char max[16];
+	snprintf(max, sizeof(max), "%d", dw->w->cfg->delivery_batch);
+	/* From the last position taken under this lease, not the acknowledged one: acks come
+	 * once a second, reads as fast as deliveries go out. */
+	const char *params[3] = { dw->owner, max, dw->last_taken[0] ? dw->last_taken : NULL };
+	dw->take_inflight = db_query(dw->w->db,
+				     "SELECT position, message_id, destination_id, module, target, "
+				     "token_public_id, content_type, body, at, "
+				     "(extract(epoch FROM now() - at) * 1000000)::bigint "
+				     "FROM hookgate.delivery_take($1, $2::integer, $3)",
+				     3, params, SQL_TIMEOUT_MS, take_done, dw);
+}
+
+void feed_notified(const char *channel, const char *payload, void *arg)
+{
+	(void)channel;
+	(void)payload;
+	take(arg);
+}
+
+static void ack_done(PGresult *res, void *arg)
+{
+	struct delivery *dw = arg;
+	dw->ack_inflight = false;
+	result_ok(res, "feed_ack");
+}
+
+/* Acknowledges the feed up to the last of the done positions at its head. */
+void ack(struct delivery *dw)
+{
+	char last[48] = "";
+	if (dw->ack_inflight || !lease_held(dw->lease))
+		return; /* the done positions wait for the next one */
+	while (dw->pos_head && dw->pos_head->done) {
+		struct feed_pos *p = dw->pos_head;
+		if (p->epoch == dw->lease_epoch)
+			snprintf(last, sizeof(last), "%s", p->position);
+		dw->pos_head = p->next;
+		if (dw->pos_head == NULL)
+			dw->pos_tail = NULL;
+		free(p);
+	}
+	if (last[0] == '\0')
+		return;
+	const char *params[1] = { last };
+	dw->ack_inflight = db_query(dw->w->db, "SELECT hookgate.feed_ack('delivery', $1)", 1,
+				    params, SQL_TIMEOUT_MS, ack_done, dw);
+}
+
+/* First attempts unfinished after HANDOFF_MS go to the queue, so the feed can move on past
+ * them: one waiting in memory leaves it (due now); one in flight stays, and its queue row
+ * waits until well after its time-out (the outcome, recorded later, replaces the row). */
+void handoff(struct delivery *dw)
+{
+	int64_t now = clock_mono_ms();
+	int64_t later = wall_ms() + dw->w->cfg->delivery_timeout_ms + LEASE_MARGIN_MS;
+	for (struct feed_pos *p = dw->pos_head; p; p = p->next) {
+		if (now - p->taken_ms < HANDOFF_MS)
+			break;
+		struct delivery_item *it = p->item;
+		if (p->done || it == NULL)
+			continue;
+		if (it->inflight) {
+			park(dw, it, later);
+		} else {
+			fifo_remove_first(it->ds, it);
+			park(dw, it, wall_ms());
+		}
+	}
+}
+
+void lease_changed(bool held, void *arg)
+{
+	struct delivery *dw = arg;
+	dw->lease_epoch++; /* positions read under another lease are never acknowledged */
+	dw->last_taken[0] = '\0';
+	if (held)
+		take(dw);
+	else /* another process reads the feed now, and reports its lag */
+		metrics_gauge_set(METRICS_GAUGE_FEED_LAG_US, 0);
+}
