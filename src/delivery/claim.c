@@ -18,22 +18,22 @@ static void claim_done(PGresult *res, void *arg)
 	static const int cols[7] = { 0, 1, 4, 5, 6, 7, 8 };
 	struct delivery *dw = arg;
 	dw->claim_inflight = false;
-	if (!result_ok(res, "delivery_claim"))
+	if (!dw_result_ok(res, "delivery_claim"))
 		return;
 	for (int r = 0; r < PQntuples(res); r++) {
-		struct delivery_item *it = item_new(dw, res, r, cols, false);
+		struct delivery_item *it = dw_item_new(dw, res, r, cols, false);
 		if (it == NULL)
 			continue; /* its lease runs out, and it is claimed again */
 		it->attempt = atoi(PQgetvalue(res, r, 2)) + 1;
 		snprintf(it->first_at, sizeof(it->first_at), "%s", PQgetvalue(res, r, 3));
-		fifo_push(&it->ds->retry_head, &it->ds->retry_tail, it);
+		dw_fifo_push(&it->ds->retry_head, &it->ds->retry_tail, it);
 		it->ds->retries++;
 	}
 	delivery_pump(dw);
 }
 
 /* Claims as many as half of max_inflight leaves room for, beside those already held. */
-void claim(struct delivery *dw)
+void dw_claim(struct delivery *dw)
 {
 	const struct hg_config *cfg = dw->w->cfg;
 	int room = cfg->delivery_max_inflight / 2 + 1 - dw->retry_items;

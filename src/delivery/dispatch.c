@@ -41,19 +41,19 @@ static const char *dest_name(const struct delivery *dw, int64_t id, char *buf, s
 
 /* Parks a first attempt in the queue, due at due_ms (unix ms); its feed position is done once
  * the park is committed. The item stays only if it is in flight. */
-void park(struct delivery *dw, struct delivery_item *it, int64_t due_ms)
+void dw_park(struct delivery *dw, struct delivery_item *it, int64_t due_ms)
 {
 	struct delivery_row row = { .park = true,
 				    .message_id = it->message_id,
 				    .destination_id = it->destination_id,
 				    .pos = it->pos };
-	format_time(due_ms, row.next_at, sizeof(row.next_at));
+	dw_format_time(due_ms, row.next_at, sizeof(row.next_at));
 	snprintf(row.first_at, sizeof(row.first_at), "%s", it->first_at);
 	delivery_push_row(dw, &row);
 	it->pos->item = NULL;
 	it->pos = NULL; /* the position may be acknowledged and freed before it ends */
 	if (!it->inflight)
-		item_free(dw, it);
+		dw_item_free(dw, it);
 }
 
 /* Valid UTF-8 of the answer's beginning for the attempts table (invalid bytes become U+FFFD). */
@@ -101,7 +101,7 @@ static void note_health(struct delivery *dw, struct dest_state *ds, bool ok, con
 static void outcome_failure(struct delivery *dw, struct delivery_item *it,
 			    const struct post_result *res, bool slow_down, struct delivery_row *row)
 {
-	int64_t now = wall_ms();
+	int64_t now = dw_wall_ms();
 	uint32_t rnd = 0;
 	crypto_random(&rnd, sizeof(rnd));
 	int64_t delay = schedule_delay_ms(it->attempt, rnd);
@@ -118,7 +118,7 @@ static void outcome_failure(struct delivery *dw, struct delivery_item *it,
 		return;
 	}
 	row->outcome = "retry";
-	format_time(now + delay, row->next_at, sizeof(row->next_at));
+	dw_format_time(now + delay, row->next_at, sizeof(row->next_at));
 }
 
 static void outcome_of(struct delivery *dw, struct delivery_item *it, const struct post_result *res,
@@ -163,7 +163,7 @@ static void post_done(const struct post_result *res, void *arg)
 				    .pos = it->pos };
 	snprintf(row.error, sizeof(row.error), "%s", res->error ? res->error : "");
 	snprintf(row.first_at, sizeof(row.first_at), "%s", it->first_at);
-	format_time(wall_ms(), row.at, sizeof(row.at));
+	dw_format_time(dw_wall_ms(), row.at, sizeof(row.at));
 	row.response = answer_text(res->answer, res->answer_len);
 	outcome_of(dw, it, res, &row);
 	metrics_delivery(row.outcome, res->latency_us);
@@ -173,9 +173,9 @@ static void post_done(const struct post_result *res, void *arg)
 	metrics_gauge_set(METRICS_GAUGE_DELIVERY_IN_FLIGHT, dw->inflight);
 	if (!it->first)
 		ds->inflight_retries--;
-	item_free(dw, it);
+	dw_item_free(dw, it);
 	delivery_pump(dw);
-	take(dw); /* room in memory again */
+	dw_take(dw); /* room in memory again */
 }
 
 /* The headers of one attempt (Standard Webhooks, and hookgate's own), signed now. */
@@ -183,7 +183,7 @@ static bool item_headers(struct delivery_item *it, const struct dest *d)
 {
 	char id[64], sig[SIGNER_HEADER_MAX(2)];
 	const char *secrets[2];
-	int64_t now = wall_ms();
+	int64_t now = dw_wall_ms();
 	int n = dest_secrets(d, now, secrets);
 	snprintf(id, sizeof(id), "msg_%" PRId64 "_%" PRId64, it->message_id, it->destination_id);
 	if (!signer_sign(id, now / 1000, (const unsigned char *)it->body, it->body_len, secrets, n,
@@ -250,10 +250,10 @@ static void pump_dest(struct delivery *dw, struct dest_state *ds, int64_t now)
 	while (ds->inflight < cap && dw->inflight < dw->w->cfg->delivery_max_inflight) {
 		struct delivery_item *it = NULL;
 		if (ds->first_head) {
-			it = fifo_pop(&ds->first_head, &ds->first_tail);
+			it = dw_fifo_pop(&ds->first_head, &ds->first_tail);
 			ds->firsts--;
 		} else if (ds->retry_head && ds->inflight_retries < retry_cap) {
-			it = fifo_pop(&ds->retry_head, &ds->retry_tail);
+			it = dw_fifo_pop(&ds->retry_head, &ds->retry_tail);
 			ds->retries--;
 		}
 		if (it == NULL)
@@ -264,14 +264,14 @@ static void pump_dest(struct delivery *dw, struct dest_state *ds, int64_t now)
 						    .attempt = it->attempt - 1,
 						    .outcome = "disabled" };
 			if (it->pos) { /* a first attempt waiting in memory */
-				park(dw, it, wall_ms());
+				dw_park(dw, it, dw_wall_ms());
 				continue;
 			}
 			snprintf(row.first_at, sizeof(row.first_at), "%s", it->first_at);
-			format_time(wall_ms(), row.at, sizeof(row.at));
+			dw_format_time(dw_wall_ms(), row.at, sizeof(row.at));
 			metrics_delivery(row.outcome, 0);
 			delivery_push_row(dw, &row);
-			item_free(dw, it);
+			dw_item_free(dw, it);
 			continue;
 		}
 		item_start(dw, it, d);
@@ -301,17 +301,17 @@ void delivery_pump(struct delivery *dw)
 }
 
 /* A first attempt from the feed: queued in memory when it can go out soon, else parked. */
-void dispatch_first(struct delivery *dw, struct delivery_item *it)
+void dw_dispatch_first(struct delivery *dw, struct delivery_item *it)
 {
 	struct dest_state *ds = it->ds;
 	const struct dest *d = dest_find(dw->dests, it->destination_id);
 	int64_t now = clock_mono_ms();
 	if (d == NULL || !d->enabled || ds->disabled || ds->firsts >= BACKLOG_FACTOR * cap_of(dw)) {
-		park(dw, it, wall_ms());
+		dw_park(dw, it, dw_wall_ms());
 	} else if (ds->paused_until_ms > now) {
-		park(dw, it, wall_ms() + (ds->paused_until_ms - now));
+		dw_park(dw, it, dw_wall_ms() + (ds->paused_until_ms - now));
 	} else {
-		fifo_push(&ds->first_head, &ds->first_tail, it);
+		dw_fifo_push(&ds->first_head, &ds->first_tail, it);
 		ds->firsts++;
 	}
 }

@@ -59,21 +59,21 @@ static void take_row(struct delivery *dw, PGresult *res, int r)
 		p->done = true;
 		return;
 	}
-	struct delivery_item *it = item_new(dw, res, r, cols, true);
+	struct delivery_item *it = dw_item_new(dw, res, r, cols, true);
 	if (it == NULL)
 		return;
 	it->attempt = 1;
 	it->pos = p;
 	p->item = it;
 	snprintf(it->first_at, sizeof(it->first_at), "%s", PQgetvalue(res, r, 8));
-	dispatch_first(dw, it);
+	dw_dispatch_first(dw, it);
 }
 
 static void take_done(PGresult *res, void *arg)
 {
 	struct delivery *dw = arg;
 	dw->take_inflight = false;
-	if (!result_ok(res, "delivery_take") || !lease_held(dw->lease))
+	if (!dw_result_ok(res, "delivery_take") || !lease_held(dw->lease))
 		return;
 	int n = PQntuples(res);
 	for (int r = 0; r < n; r++)
@@ -87,7 +87,7 @@ static void take_done(PGresult *res, void *arg)
 	/* A whole batch: there may be more behind it (a backlog), read on at once. Fewer is all
 	 * there is; a NOTIFY or the poll finds what comes next. */
 	if (n >= dw->w->cfg->delivery_batch)
-		take(dw);
+		dw_take(dw);
 }
 
 static bool may_take(const struct delivery *dw)
@@ -98,7 +98,7 @@ static bool may_take(const struct delivery *dw)
 	       dw->items - dw->retry_items < cfg->delivery_max_inflight + cfg->delivery_batch;
 }
 
-void take(struct delivery *dw)
+void dw_take(struct delivery *dw)
 {
 	if (!may_take(dw))
 		return;
@@ -115,22 +115,22 @@ void take(struct delivery *dw)
 				     3, params, SQL_TIMEOUT_MS, take_done, dw);
 }
 
-void feed_notified(const char *channel, const char *payload, void *arg)
+void dw_feed_notified(const char *channel, const char *payload, void *arg)
 {
 	(void)channel;
 	(void)payload;
-	take(arg);
+	dw_take(arg);
 }
 
 static void ack_done(PGresult *res, void *arg)
 {
 	struct delivery *dw = arg;
 	dw->ack_inflight = false;
-	result_ok(res, "feed_ack");
+	dw_result_ok(res, "feed_ack");
 }
 
 /* Acknowledges the feed up to the last of the done positions at its head. */
-void ack(struct delivery *dw)
+void dw_ack(struct delivery *dw)
 {
 	char last[48] = "";
 	if (dw->ack_inflight || !lease_held(dw->lease))
@@ -154,10 +154,10 @@ void ack(struct delivery *dw)
 /* First attempts unfinished after HANDOFF_MS go to the queue, so the feed can move on past
  * them: one waiting in memory leaves it (due now); one in flight stays, and its queue row
  * waits until well after its time-out (the outcome, recorded later, replaces the row). */
-void handoff(struct delivery *dw)
+void dw_handoff(struct delivery *dw)
 {
 	int64_t now = clock_mono_ms();
-	int64_t later = wall_ms() + dw->w->cfg->delivery_timeout_ms + LEASE_MARGIN_MS;
+	int64_t later = dw_wall_ms() + dw->w->cfg->delivery_timeout_ms + LEASE_MARGIN_MS;
 	for (struct feed_pos *p = dw->pos_head; p; p = p->next) {
 		if (now - p->taken_ms < HANDOFF_MS)
 			break;
@@ -165,21 +165,21 @@ void handoff(struct delivery *dw)
 		if (p->done || it == NULL)
 			continue;
 		if (it->inflight) {
-			park(dw, it, later);
+			dw_park(dw, it, later);
 		} else {
-			fifo_remove_first(it->ds, it);
-			park(dw, it, wall_ms());
+			dw_fifo_remove_first(it->ds, it);
+			dw_park(dw, it, dw_wall_ms());
 		}
 	}
 }
 
-void lease_changed(bool held, void *arg)
+void dw_lease_changed(bool held, void *arg)
 {
 	struct delivery *dw = arg;
 	dw->lease_epoch++; /* positions read under another lease are never acknowledged */
 	dw->last_taken[0] = '\0';
 	if (held)
-		take(dw);
+		dw_take(dw);
 	else /* another process reads the feed now, and reports its lag */
 		metrics_gauge_set(METRICS_GAUGE_FEED_LAG_US, 0);
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct dest_state *dest_state(struct delivery *dw, int64_t id)
+struct dest_state *dw_dest_state(struct delivery *dw, int64_t id)
 {
 	struct dest_state **b = &dw->buckets[(uint64_t)id % DEST_BUCKETS];
 	for (struct dest_state *s = *b; s; s = s->next)
@@ -24,7 +24,7 @@ struct dest_state *dest_state(struct delivery *dw, int64_t id)
 
 /* ---- items and their FIFOs ----------------------------------------------------------------- */
 
-void item_free(struct delivery *dw, struct delivery_item *it)
+void dw_item_free(struct delivery *dw, struct delivery_item *it)
 {
 	dw->items--;
 	if (!it->first)
@@ -43,8 +43,8 @@ void item_free(struct delivery *dw, struct delivery_item *it)
 
 /* From a row of delivery_take or delivery_claim; cols: message_id, destination_id, module,
  * target, token_public_id, content_type, body. */
-struct delivery_item *item_new(struct delivery *dw, PGresult *res, int r, const int cols[7],
-			       bool first)
+struct delivery_item *dw_item_new(struct delivery *dw, PGresult *res, int r, const int cols[7],
+				  bool first)
 {
 	struct delivery_item *it = calloc(1, sizeof(*it));
 	if (it == NULL)
@@ -62,17 +62,18 @@ struct delivery_item *item_new(struct delivery *dw, PGresult *res, int r, const 
 	it->content_type = strdup(PQgetvalue(res, r, cols[5]));
 	it->body_len = (size_t)PQgetlength(res, r, cols[6]);
 	it->body = malloc(it->body_len + 1);
-	it->ds = dest_state(dw, it->destination_id);
+	it->ds = dw_dest_state(dw, it->destination_id);
 	if (!it->module || !it->target || !it->token_id || !it->content_type || !it->body ||
 	    !it->ds) {
-		item_free(dw, it);
+		dw_item_free(dw, it);
 		return NULL;
 	}
 	memcpy(it->body, PQgetvalue(res, r, cols[6]), it->body_len + 1);
 	return it;
 }
 
-void fifo_push(struct delivery_item **head, struct delivery_item **tail, struct delivery_item *it)
+void dw_fifo_push(struct delivery_item **head, struct delivery_item **tail,
+		  struct delivery_item *it)
 {
 	it->next = NULL;
 	if (*tail)
@@ -82,7 +83,7 @@ void fifo_push(struct delivery_item **head, struct delivery_item **tail, struct 
 	*tail = it;
 }
 
-struct delivery_item *fifo_pop(struct delivery_item **head, struct delivery_item **tail)
+struct delivery_item *dw_fifo_pop(struct delivery_item **head, struct delivery_item **tail)
 {
 	struct delivery_item *it = *head;
 	if (it) {
@@ -94,7 +95,7 @@ struct delivery_item *fifo_pop(struct delivery_item **head, struct delivery_item
 }
 
 /* Takes it out of its destination's first-attempt FIFO. */
-void fifo_remove_first(struct dest_state *ds, struct delivery_item *it)
+void dw_fifo_remove_first(struct dest_state *ds, struct delivery_item *it)
 {
 	struct delivery_item *prev = NULL;
 	for (struct delivery_item *x = ds->first_head; x; prev = x, x = x->next) {
@@ -111,17 +112,17 @@ void fifo_remove_first(struct dest_state *ds, struct delivery_item *it)
 	}
 }
 
-void free_dest_states(struct delivery *dw)
+void dw_free_dest_states(struct delivery *dw)
 {
 	for (int b = 0; b < DEST_BUCKETS; b++) {
 		while (dw->buckets[b]) {
 			struct dest_state *ds = dw->buckets[b];
 			dw->buckets[b] = ds->next;
 			struct delivery_item *it;
-			while ((it = fifo_pop(&ds->first_head, &ds->first_tail)) != NULL)
-				item_free(dw, it);
-			while ((it = fifo_pop(&ds->retry_head, &ds->retry_tail)) != NULL)
-				item_free(dw, it);
+			while ((it = dw_fifo_pop(&ds->first_head, &ds->first_tail)) != NULL)
+				dw_item_free(dw, it);
+			while ((it = dw_fifo_pop(&ds->retry_head, &ds->retry_tail)) != NULL)
+				dw_item_free(dw, it);
 			free(ds);
 		}
 	}

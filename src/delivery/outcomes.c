@@ -69,7 +69,7 @@ static void rows_written(PGresult *res, void *arg)
 	 * written yet, and dropping them here would lose their outcomes (and ack past them). */
 	int n = dw->nwriting;
 	dw->write_inflight = false;
-	if (!result_ok(res, dw->rows[0].park ? "delivery_park" : "delivery_record")) {
+	if (!dw_result_ok(res, dw->rows[0].park ? "delivery_park" : "delivery_record")) {
 		if (!dw->write_failing)
 			log_warn("%d delivery outcome(s) kept until PostgreSQL takes them",
 				 dw->nrows);
@@ -86,7 +86,7 @@ static void rows_written(PGresult *res, void *arg)
 	dw->nrows -= n;
 }
 
-void write_rows(struct delivery *dw)
+void dw_write_rows(struct delivery *dw)
 {
 	if (dw->write_inflight || dw->nrows == 0)
 		return;

@@ -35,7 +35,7 @@
 
 /* ---- time and small helpers ---------------------------------------------------------------- */
 
-int64_t wall_ms(void)
+int64_t dw_wall_ms(void)
 {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
@@ -43,7 +43,7 @@ int64_t wall_ms(void)
 }
 
 /* ISO 8601 in UTC, which PostgreSQL reads as a timestamptz. */
-void format_time(int64_t unix_ms, char *out, size_t len)
+void dw_format_time(int64_t unix_ms, char *out, size_t len)
 {
 	time_t s = (time_t)(unix_ms / 1000);
 	struct tm tm;
@@ -53,7 +53,7 @@ void format_time(int64_t unix_ms, char *out, size_t len)
 	snprintf(out, len, "%s.%03dZ", buf, (int)(unix_ms % 1000));
 }
 
-bool result_ok(PGresult *res, const char *what)
+bool dw_result_ok(PGresult *res, const char *what)
 {
 	if (res != NULL &&
 	    (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK))
@@ -69,7 +69,7 @@ static void release_done(PGresult *res, void *arg)
 {
 	struct delivery *dw = arg;
 	dw->release_inflight = false;
-	result_ok(res, "delivery_release");
+	dw_result_ok(res, "delivery_release");
 }
 
 /* Stop taking; let what is in flight finish until shutdown_timeout; write every outcome;
@@ -97,7 +97,7 @@ static void drain_step(struct delivery *dw)
 	if (dw->drain_phase == 3 && dw->final_ack && !dw->ack_inflight) {
 		/* after any acknowledgement already on its way, one for everything done since */
 		dw->final_ack = false;
-		ack(dw);
+		dw_ack(dw);
 	}
 	if (dw->drain_phase == 3 &&
 	    ((!dw->final_ack && !dw->ack_inflight && !dw->release_inflight) || late))
@@ -122,7 +122,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct delivery *dw = arg;
 	(void)fd;
 	(void)what;
-	write_rows(dw);
+	dw_write_rows(dw);
 	dest_cache_tick(dw->dests);
 	if (dw->drain_phase > 0) {
 		drain_step(dw);
@@ -131,10 +131,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	delivery_pump(dw); /* pauses that ended */
 	if (++dw->ticks % TICKS_PER_SECOND != 0)
 		return;
-	handoff(dw);
-	ack(dw);
-	take(dw);
-	claim(dw);
+	dw_handoff(dw);
+	dw_ack(dw);
+	dw_take(dw);
+	dw_claim(dw);
 }
 
 /* ---- set-up ------------------------------------------------------------------------------- */
@@ -142,7 +142,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 static void dest_changed(int64_t id, const struct dest *d, void *arg)
 {
 	struct delivery *dw = arg;
-	struct dest_state *ds = dest_state(dw, id);
+	struct dest_state *ds = dw_dest_state(dw, id);
 	if (ds == NULL)
 		return;
 	bool disabled = d == NULL || !d->enabled;
@@ -195,13 +195,13 @@ static bool delivery_setup(struct worker *w)
 	if (!dw->rows || !dw->post || !dw->pool || !dw->tick)
 		return false;
 	dw->dests = dest_cache_new(dw->pool, &w->keys, dest_changed, dw);
-	if (dw->dests == NULL || !db_pool_listen(w->db, "hookgate_feed", feed_notified, dw))
+	if (dw->dests == NULL || !db_pool_listen(w->db, "hookgate_feed", dw_feed_notified, dw))
 		return false;
 	struct timeval tv = { 0, TICK_MS * 1000 };
 	event_add(dw->tick, &tv);
 	dw->lease =
 		lease_new(w->base, w->db, DELIVERY_LOCK_KEY1, DELIVERY_LOCK_KEY2, "delivery feed",
-			  dw->restarted ? 2 * LEASE_RETRY_MS : 0, lease_changed, dw);
+			  dw->restarted ? 2 * LEASE_RETRY_MS : 0, dw_lease_changed, dw);
 	return dw->lease != NULL;
 }
 
@@ -219,7 +219,7 @@ static bool delivery_teardown(struct worker *w)
 	for (int i = 0; dw->rows && i < dw->nrows; i++)
 		free(dw->rows[i].response);
 	free(dw->rows);
-	free_dest_states(dw); /* before the positions its items point to */
+	dw_free_dest_states(dw); /* before the positions its items point to */
 	while (dw->pos_head) {
 		struct feed_pos *p = dw->pos_head;
 		dw->pos_head = p->next;

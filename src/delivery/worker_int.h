@@ -98,37 +98,38 @@ struct delivery {
 };
 
 /* worker.c: small helpers */
-int64_t wall_ms(void);
-void format_time(int64_t unix_ms, char *out, size_t len);
-bool result_ok(PGresult *res, const char *what);
+int64_t dw_wall_ms(void);
+void dw_format_time(int64_t unix_ms, char *out, size_t len);
+bool dw_result_ok(PGresult *res, const char *what);
 
 /* item.c: items, their FIFOs and the per-destination state */
-struct dest_state *dest_state(struct delivery *dw, int64_t id);
-void item_free(struct delivery *dw, struct delivery_item *it);
-struct delivery_item *item_new(struct delivery *dw, PGresult *res, int r, const int cols[7],
-			       bool first);
-void fifo_push(struct delivery_item **head, struct delivery_item **tail, struct delivery_item *it);
-struct delivery_item *fifo_pop(struct delivery_item **head, struct delivery_item **tail);
-void fifo_remove_first(struct dest_state *ds, struct delivery_item *it);
-void free_dest_states(struct delivery *dw);
+struct dest_state *dw_dest_state(struct delivery *dw, int64_t id);
+void dw_item_free(struct delivery *dw, struct delivery_item *it);
+struct delivery_item *dw_item_new(struct delivery *dw, PGresult *res, int r, const int cols[7],
+				  bool first);
+void dw_fifo_push(struct delivery_item **head, struct delivery_item **tail,
+		  struct delivery_item *it);
+struct delivery_item *dw_fifo_pop(struct delivery_item **head, struct delivery_item **tail);
+void dw_fifo_remove_first(struct dest_state *ds, struct delivery_item *it);
+void dw_free_dest_states(struct delivery *dw);
 
 /* dispatch.c: parks, attempts and their outcomes, the per-destination caps */
-void park(struct delivery *dw, struct delivery_item *it, int64_t due_ms);
+void dw_park(struct delivery *dw, struct delivery_item *it, int64_t due_ms);
 void delivery_pump(struct delivery *dw);
-void dispatch_first(struct delivery *dw, struct delivery_item *it);
+void dw_dispatch_first(struct delivery *dw, struct delivery_item *it);
 
 /* feed.c: first attempts from the feed, under the feed lease */
-void take(struct delivery *dw);
-void feed_notified(const char *channel, const char *payload, void *arg);
-void ack(struct delivery *dw);
-void handoff(struct delivery *dw);
-void lease_changed(bool held, void *arg);
+void dw_take(struct delivery *dw);
+void dw_feed_notified(const char *channel, const char *payload, void *arg);
+void dw_ack(struct delivery *dw);
+void dw_handoff(struct delivery *dw);
+void dw_lease_changed(bool held, void *arg);
 
 /* claim.c: retries, parked and replayed deliveries from the queue */
-void claim(struct delivery *dw);
+void dw_claim(struct delivery *dw);
 
 /* outcomes.c: the rows buffer, written with delivery_record and delivery_park */
 void delivery_push_row(struct delivery *dw, const struct delivery_row *row);
-void write_rows(struct delivery *dw);
+void dw_write_rows(struct delivery *dw);
 
 #endif
