@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_migrate: "hookgatectl migrate" (docs/schema.md, "Migrations"). Applies the sql/NNN_name.sql
  * files not yet recorded in hookgate.schema_migrations, in order, each in one transaction with its
  * record; a session advisory lock makes concurrent runs take turns, so running it twice is

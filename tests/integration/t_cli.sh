@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # hookgatectl (docs/hookgatectl.md) against a throwaway cluster, and the schema rules it relies
 # on (docs/schema.md): migrations, users, modules, tokens, the five-token trigger under races
 # (hookgatectl processes, hand-written SQL, REPEATABLE READ sessions), soft deletion and --json
