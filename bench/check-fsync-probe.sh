@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/fsync-probe, the disk probe bench/bench-ingest runs beside each hookgate run and whose
 # one "fsync:" line it parses: its usage errors, and a short real run on disk. "make bench" runs
 # this (TAP) after building the probe, and bench-ingest runs make bench before measuring.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """dead-listener.py: the dead destination of bench/bench-delivery. It accepts every
 connection on 127.0.0.1:PORT and never answers: each delivery to it waits until the
 delivery worker's timeout. It reads what it is sent (so the sender's writes never block)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fsync-probe: how long this machine's disk takes to make a small write durable, while a
  * benchmark runs. Every INTERVAL_MS it writes 8 KiB into a preallocated file in DIR and calls

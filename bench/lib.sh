@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # bench/lib.sh: what the benchmarks (bench-ingest, bench-delivery, bench-batch) share. Free
 # ports, processes, the throwaway PostgreSQL, hookgated and hookgatectl are

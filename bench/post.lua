@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- post.lua: the wrk script of bench/bench-ingest. POSTs a ~100-byte JSON message, one token
 -- per request in round robin (each thread starts at its own offset), counts the answers by
 -- status and prints one machine-readable "bench:" line in done().

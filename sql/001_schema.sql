@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 001_schema.sql: the whole hookgate data model (docs/schema.md), schema
 -- "hookgate", PostgreSQL 13+: every table in its final shape with its indexes, the token
 -- counters, the usage history's partitions and their helpers, and the five-token trigger. The

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 002_ingest.sql: the database side of webhook ingest (docs/api-webhooks.md): the
 -- group-commit functions the webhook workers call once per batch, the NOTIFY that invalidates
 -- their token caches, the purge of expired idempotency keys and the fold of the token

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 003_admin.sql: what the admin API (docs/api-admin.md) needs beyond the data model of
 -- 001_schema.sql: login lockout, the TOTP no-replay rule, enrollment, recovery codes, sessions,
 -- and keyset pagination of the usage history.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 004_delivery.sql: the database side of delivery (docs/schema.md, "Delivery"): the feed that
 -- hands stored messages out in commit order, the destinations messages are posted to, the
 -- queue of deliveries still to try, the history of every attempt, and the functions the

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 005_admin_delivery.sql: delivery as its owners see and steer it (docs/api-admin.md,
 -- "Delivery"; docs/schema.md). The changes to a destination that hookgatectl and the admin API
 -- both make (set, disable, enable, rotate the secret), the destination object of the admin API,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hookgate dashboard: talks only to the admin API of this origin (docs/api-admin.md). No framework, no
  * build step, no inline script: the page runs under script-src 'self'. Text from the server
  * is always set with textContent, never parsed as HTML. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_attempts: see admin/attempts.h. The pages are built by sql/005_admin_delivery.sql; the
  * cursor of the next page travels base64url-encoded, as the usage history's does. */
 #include "admin/attempts.h"

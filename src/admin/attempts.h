@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_attempts: what became of deliveries, as the owners see it (docs/api-admin.md,
  * "Delivery") — a destination's attempts, newest first and keyset paged like the usage
  * history, the replay of a time range (audited), and one message's attempts for the owner of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session: session ids and CSRF tokens, recovery codes, and the session cookie. */
 #include "admin/credential.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session: the pure pieces of admin sessions: random ids and CSRF tokens (base64url text, only
  * their SHA-256 stored), recovery codes (generation, normalization, keyed hash) and the
  * hookgate_session cookie (building and finding it in a Cookie header). No I/O, no SQL. */

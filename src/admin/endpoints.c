@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_endpoints: see admin/endpoints.h.
  *
  * The statements are sql/005_admin_delivery.sql's functions: each checks that the bot or

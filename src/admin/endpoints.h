@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_endpoints: the destinations of the user's bots and extensions (docs/api-admin.md,
  * "Delivery") — the list with what needs attention, GET and PUT of a bot's two slots and of an
  * extension environment's, the secret shown once on creation and on rotation — and what the

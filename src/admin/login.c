@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_login: see admin/login.h.
  *
  * Each step is a chain of single statements; whatever must be atomic (counting a failure and

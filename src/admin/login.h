@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_login: the two-step login of docs/api-admin.md — password (checked off the loop by
  * admin_pwcheck), then a TOTP code, a recovery code or the enrollment of a new factor — with
  * lockout and audit rows, and GET /admin/api/session and POST /admin/api/logout. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_modules: see admin/modules.h. */
 #include "admin/modules.h"
 #include "admin/tokens.h"

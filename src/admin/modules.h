@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_modules: what a user's tokens can reach (GET /admin/api/modules: channels they are a
  * member of, bots they own or are subscribed to, extensions they own) and "Get Webhook URL"
  * for each of them, built from server.public_url with the token (and an extension's appkey). */

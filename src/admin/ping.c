@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_ping: see admin/ping.h. */
 #include "admin/ping.h"
 #include "admin/endpoints.h"

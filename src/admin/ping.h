@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_ping: "Send test event" (docs/api-admin.md, "Delivery"): one signed hookgate.ping POST
  * to a destination, sent from the admin worker's own loop through the delivery workers' HTTP
  * client (delivery/post.h) with the same address policy and time-outs, its answer returned to

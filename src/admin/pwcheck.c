@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_pwcheck: see admin/pwcheck.h.
  *
  * Why threads here and nowhere else: everything else the admin worker does waits on I/O and

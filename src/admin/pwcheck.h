@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_pwcheck: password verification off the admin worker's event loop. scrypt costs about
  * 100 ms of CPU and 32 MiB per check; a few threads run it and hand each result back to the
  * loop through a pipe. The only threads in hookgated. */

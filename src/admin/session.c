@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_session: see admin/session.h. */
 #include "admin/session.h"
 #include "core/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_session: who is calling the admin API. The hookgate_session cookie is looked up in
  * PostgreSQL (hookgate.session_get), then the request is held to docs/api-admin.md: a 2FA session
  * for the dashboard API, X-CSRF-Token on every non-GET/HEAD request, no cross-site requests. */

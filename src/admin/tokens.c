@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_tokens: see admin_tokens.h.
  *
  * Every statement names both the public id and the session's user id, so another user's token

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_tokens: the token module of docs/api-admin.md — list, generate (409 token_limit from the
  * trigger's SQLSTATE), rename / enable / disable, soft delete, secret copy and the usage
  * history with keyset pagination — always restricted to the session's own user (404 else). */

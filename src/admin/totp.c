@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* totp: HOTP/TOTP codes (RFC 4226, RFC 6238), the login's verification window and the
  * enrollment secret with its otpauth URI. */
 #include "admin/totp.h"

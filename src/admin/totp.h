@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* totp: RFC 4226 HOTP and RFC 6238 TOTP through OpenSSL HMAC, the admin login's verification
  * rule (SHA-1, 6 digits, 30 s steps, ±1 step, no replay) and enrollment secrets (base32 and
  * the otpauth URI). Pure functions on caller-owned buffers; the last used step lives in SQL. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_util: see admin_util.h. */
 #include "admin/util.h"
 #include "lib/encoding.h"

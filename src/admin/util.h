@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_util: what every admin API handler shares — the per-request context, JSON in and out
  * (docs/api-admin.md shapes, Cache-Control: no-store), database calls that answer failures by
  * themselves, text rules (token names), query-string parameters, bytea and time formats. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_web: see admin_web.h. The files are few and small, so each request reads its file
  * whole (a local read, not a network wait); only names on the list below are ever opened, so
  * no request path can reach outside server.web_dir. */

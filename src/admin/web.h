@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_web: the dashboard page of the admin worker — GET /admin/ and its few static files,
  * read from server.web_dir by a fixed list of names, with a strict Content-Security-Policy —
  * and the enrollment QR code, an SVG of the otpauth URI made with libqrencode. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_worker: see admin/worker.h. The route table of docs/api-admin.md, the session each route
  * needs, and the worker's own state: the password-check threads and the login budget. Expired
  * sessions are deleted by the housekeeping process. */

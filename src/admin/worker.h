@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* admin_worker: the admin worker process — login, the token dashboard API and the dashboard
  * page of docs/api-admin.md on server.admin_listen. */
 #ifndef HG_ADMIN_WORKER_H

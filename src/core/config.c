@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config: hookgate.conf parsing. Everything about a key (section, type, default, range,
  * whether SIGHUP may change it, where it lives in struct hg_config) is in cfg_keys[]; the
  * parser, the defaults, cfg_free and the reload comparison are all driven by that table. */

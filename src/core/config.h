@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config: hookgate.conf (docs/configuration.md). One table of keys with their type, default and
  * whether a SIGHUP may change them; the parser rejects unknown sections/keys and bad values naming
  * file and line, and cfg_validate checks what involves several keys. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* crypto: key file, HKDF key derivation, look-up hashes, AES-256-GCM sealing, scrypt passwords
  * and randomness, all through OpenSSL 3. */
 #include "core/crypto.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* crypto: the secret key file and everything keyed by it (docs/schema.md, "Secrets"): look-up
  * hashes (HMAC-SHA-256), sealed secrets (AES-256-GCM), passwords (scrypt), randomness, and
  * constant-time comparison. All of it through OpenSSL. */

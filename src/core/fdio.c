@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fdio: see fdio.h. */
 #include "core/fdio.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fdio: writing a buffer whole to a file descriptor, through short writes and EINTR. The log
  * writes its lines with it and hookgatectl keygen the secret key file; a write(2) alone may
  * write part of a buffer and leave a torn line or a short key. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* log: leveled log lines with a UTC timestamp, the process role and pid, as text or JSON;
  * tokens and appkeys in a line are replaced (redact.h), and each line is made one line
  * (log_clean) before it is written. */

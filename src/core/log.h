@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* log: the one place that formats and writes log lines (stderr, syslog or a file), as text or
  * as one JSON object per line. Every event is one line: a multi-line message (libpq's) is
  * folded and control characters are escaped, so that a line can neither be split nor forged.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* module: the four kinds of webhook endpoint of README "Webhook endpoints" (channel message, bot
  * incoming, bot message, extension incoming): each one's path, the name the schema gives it
  * (token_usage.module, hookgate.ingest_batch) and the rule for channel and bot names. One table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* redact: see redact.h.
  *
  * One pass from left to right over the text as a client meant it ("%41" is an 'A'), copying

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* redact: the one place that recognises the secrets hookgate hands out in text it is about to
  * log or store, by their format rather than by where they stand: webhook tokens (33 base62
  * characters whose checksum holds, with or without the "hgt_" prefix) and appkeys ("hga_" and

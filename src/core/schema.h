@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* schema: the migration level these binaries need, the number of the last sql/NNN_*.sql file
  * (001_schema, 002_ingest, 003_admin, 004_delivery,
  * 005_admin_delivery). hookgated refuses to start against a database

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token: generation and format checks of webhook tokens, public ids, app ids and appkeys. */
 #include "core/token.h"
 

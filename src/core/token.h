@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token: the webhook token format of docs/api-webhooks.md, "Tokens", and the other random
  * identifiers we hand out. A token is "hgt_" + 27 base62 chars (160 random bits) + 6 base62 chars
  * of checksum (the first 32 bits of SHA-256 over "hgt_" and the random part), 37 characters in all.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_args: the words of a command line after the global options: options with a value,
  * positional arguments and subcommand tables. Usage errors are reported through out.c; no
  * command is called from here except through the table a caller passes in. */

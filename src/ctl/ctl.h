@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl: the modules of hookgatectl (docs/hookgatectl.md). main.c owns the global options and
  * dispatch; args.c the words after them (options, positional arguments, subcommand tables);
  * db.c the blocking libpq connection; out.c everything printed (text vs --json output, error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_db: hookgatectl's one blocking libpq connection. A CLI waits for its answer anyway, so
  * plain PQexecParams is right here (the daemon uses the asynchronous pg/db instead).
  * Statement errors are kept (SQLSTATE + primary message) for the caller to map or report. */

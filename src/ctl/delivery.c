@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_delivery: "hookgatectl delivery status|list|replay" (docs/hookgatectl.md, "Delivery"):
  * what the delivery workers did and have still to do, read from hookgate.destinations,
  * delivery_queue and delivery_attempts, and the replay of a time window to one destination

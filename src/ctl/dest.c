@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_dest: how hookgatectl names a delivery destination (docs/hookgatectl.md, "Destinations"):
  * the (module, target) pair from an endpoint command's NAME and options or from a --destination
  * spec, the check that its channel, bot or extension exists, the look-up of its row, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_endpoint: "hookgatectl channel|bot|extension endpoint set|show|disable|enable|rotate-secret"
  * (docs/hookgatectl.md, "Destinations"): the handler URL a channel's, bot's or extension's
  * messages are delivered to, with its signing secret. A secret is made here, sealed to its

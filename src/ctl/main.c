@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hookgatectl: the administration CLI of docs/hookgatectl.md. This file parses the global options
  * (which come before the command) and dispatches to the command modules. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_migrate: "hookgatectl migrate" (docs/schema.md, "Migrations"). Applies the sql/NNN_name.sql
  * files not yet recorded in hookgate.schema_migrations, in order, each in one transaction with its
  * record; a session advisory lock makes concurrent runs take turns, so running it twice is
- * harmless. */
+ * harmless. "migrate --check" only reads: it names the files not applied yet and changes nothing.
+ */
 #if !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE /* scandir, alphasort */
 #endif
@@ -18,6 +20,7 @@
 /* "hookgate" in ASCII: the advisory lock key every hookgatectl migrate agrees on. */
 #define MIGRATE_LOCK_SQL "SELECT pg_advisory_lock(7525356009446012005)"
 #define MIGRATE_MAX_FILE (16 * 1024 * 1024)
+#define MIGRATE_RECORDED_SQL "SELECT version, sha256 FROM hookgate.schema_migrations"
 
 static const char setup_sql[] = "CREATE SCHEMA IF NOT EXISTS hookgate;"
 				"CREATE TABLE IF NOT EXISTS hookgate.schema_migrations ("
@@ -157,8 +160,7 @@ static bool list_files(struct ctl_ctx *ctx, struct dirent ***files, int *n)
 
 static int migrate_all(struct ctl_ctx *ctx, struct dirent **files, int n)
 {
-	PGresult *done =
-		ctl_db_exec(ctx, "SELECT version, sha256 FROM hookgate.schema_migrations", 0, NULL);
+	PGresult *done = ctl_db_exec(ctx, MIGRATE_RECORDED_SQL, 0, NULL);
 	cJSON *applied = cJSON_CreateArray();
 	int rc = CTL_OK;
 
@@ -194,11 +196,62 @@ static int migrate_all(struct ctl_ctx *ctx, struct dirent **files, int n)
 	return ctl_done(ctx, obj, "nothing to do, schema at version %d", version);
 }
 
+/* The highest version recorded in done, 0 when done is NULL (nothing ever migrated). */
+static int recorded_version(const PGresult *done)
+{
+	int version = 0;
+
+	for (int r = 0; done && r < PQntuples(done); r++) {
+		if (atoi(PQgetvalue(done, r, 0)) > version)
+			version = atoi(PQgetvalue(done, r, 0));
+	}
+	return version;
+}
+
+/* "migrate --check": no lock and no setup_sql, so it creates nothing and never waits for a
+ * running migrate. A database without the schema or the table has every file pending, as the
+ * daemon's own check sees it. */
+static int migrate_check(struct ctl_ctx *ctx, struct dirent **files, int n)
+{
+	PGresult *done = ctl_db_exec(ctx, MIGRATE_RECORDED_SQL, 0, NULL);
+	cJSON *pending, *obj;
+	char names[1024] = "";
+	size_t len = 0;
+
+	if (!done && !ctl_db_failed_with(ctx, "42P01") && !ctl_db_failed_with(ctx, "3F000"))
+		return ctl_db_fail(ctx);
+	pending = cJSON_CreateArray();
+	for (int i = 0; i < n; i++) {
+		const char *name = files[i]->d_name;
+
+		if (done && recorded_sha(done, atoi(name)))
+			continue;
+		cJSON_AddItemToArray(pending, cJSON_CreateString(name));
+		if (len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+						len ? " " : "", name);
+	}
+	int version = recorded_version(done);
+
+	PQclear(done);
+	if (cJSON_GetArraySize(pending) > 0) {
+		cJSON_Delete(pending);
+		return ctl_fail(ctx, "schema at version %d, pending migrations: %s", version,
+				names);
+	}
+	obj = cJSON_CreateObject();
+	cJSON_AddItemToObject(obj, "pending", pending);
+	cJSON_AddNumberToObject(obj, "version", version);
+	return ctl_done(ctx, obj, "schema current at version %d", version);
+}
+
 int ctl_migrate_main(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	struct dirent **files = NULL;
 	int n = 0;
-	int rc = ctl_args(ctx, "migrate", argc - 1, argv + 1, NULL, 0, NULL, 0);
+	bool check = false;
+	const struct ctl_opt opts[] = { { "--check", NULL, &check } };
+	int rc = ctl_args(ctx, "migrate", argc - 1, argv + 1, opts, 1, NULL, 0);
 
 	if (rc != CTL_OK)
 		return rc;
@@ -206,6 +259,8 @@ int ctl_migrate_main(struct ctl_ctx *ctx, int argc, char **argv)
 		rc = CTL_REFUSED;
 	else if (!ctl_db_open(ctx))
 		rc = CTL_REFUSED;
+	else if (check)
+		rc = migrate_check(ctx, files, n);
 	else if (!ctl_db_run(ctx, MIGRATE_LOCK_SQL, 0, NULL) || !ctl_db_script(ctx, setup_sql))
 		rc = ctl_db_fail(ctx);
 	else

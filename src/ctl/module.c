@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_module: the targets of webhook calls (docs/api-webhooks.md): "hookgatectl
  * channel|bot|extension ...". Names are lowercased and must match [a-z0-9_]{1,64}; every change is
  * audited in the same transaction. Extension appkeys are stored as a look-up hash and sealed, never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_out: everything hookgatectl prints, the usage text included. Errors are one line on stderr
  * ("hookgatectl: reason"); with --json, stdout carries exactly one JSON object: the result or
  * {"error": reason}. It calls no other module of hookgatectl, so every one of them may call it. */

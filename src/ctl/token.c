@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_token: "hookgatectl token create|list|disable|enable|delete" (docs/hookgatectl.md). The
  * five-token limit is the database trigger's job; here its SQLSTATE becomes the refusal. A new
  * token is printed once and stored only as a keyed hash and a sealed copy; every change is audited.

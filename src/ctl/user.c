@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_user: "hookgatectl user add|list|reset-2fa|unlock". Passwords come from the first line of
  * stdin (never from argv, which other local users can read) and are only ever stored hashed. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)

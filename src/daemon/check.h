@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* check: the start-up checks that need neither a socket nor the database — the configuration
  * file, the secret key file and the TLS files. "hookgated -t" runs them alone; the master runs
  * the file checks before it binds, so that a bad file fails with one line, not a crash loop. */

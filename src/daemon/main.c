@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main: hookgated's command line (hookgated(8), docs/operations.md): the options, the usage,
  * and the choice between running the master, checking the configuration (-t) and describing
  * the configuration table. */

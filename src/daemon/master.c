@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* master: see master.h.
  *
  * Signals are blocked for the whole life of the master and taken synchronously with

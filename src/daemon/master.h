@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* master: the hookgated master process (docs/operations.md) — start-up checks, the prefork of the
  * processes the role table asks for (roles.h), and the signal loop that reaps, respawns, reloads
  * and stops. */

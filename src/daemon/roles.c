@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* roles: see roles.h. */
 #include "proc/roles.h"
 #include "admin/worker.h"

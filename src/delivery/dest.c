@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dest: see dest.h. The rows live in an array sorted by id: a worker has few destinations
  * (hundreds), looks one up per delivery and changes one per NOTIFY. The pool has one connection,
  * so a reload of everything and a later reload of one row answer in the order they were sent. */

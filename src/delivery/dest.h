@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dest: the delivery worker's cache of hookgate.destinations — each destination's URL, whether it
  * is enabled, and its signing secrets opened into memory (the current one, and the previous one
  * while a rotation's overlap lasts). A row is reloaded when NOTIFY hookgate_destinations names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* destination: see delivery/destination.h. */
 #include "delivery/destination.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* destination: what hookgatectl and the admin API share about a delivery destination — the
  * handler URL rule and the making of a signing secret sealed to its destination. The rows
  * themselves are created, rotated and enabled by the SQL functions of sql/005_admin_delivery.sql

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netpolicy: the outbound address policy of deliveries (see netpolicy.h). Addresses are
  * compared as bytes in network order against prefix tables; IPv4 and IPv6 stay apart, and an
  * IPv6 address carrying an IPv4 one is reduced to it first. */

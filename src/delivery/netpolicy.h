@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netpolicy: which addresses a delivery may connect to. Global unicast only, unless an address
  * lies in one of the operator's allowed networks (delivery.allow_networks): the check that keeps
  * a webhook URL from reaching loopback, private networks or a cloud's metadata service. It judges

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* post: see post.h. The wiring follows libcurl's docs/examples/multi-event.c: libcurl tells
  * which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to wake it (CURLMOPT_TIMERFUNCTION);
  * the loop calls curl_multi_socket_action back, then collects finished transfers. */

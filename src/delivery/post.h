@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* post: the delivery worker's HTTP client — libcurl's multi-socket API driven by the worker's
  * event_base (one event per socket, one timer), so POSTs to many destinations run side by side
  * without a thread. It owns the safety rules of every outbound request: POST only, http and

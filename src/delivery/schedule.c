@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* schedule: retry delays, status classes and Retry-After (see schedule.h). */
 #include "delivery/schedule.h"
 

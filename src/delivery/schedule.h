@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* schedule: the retry rules of a delivery, as pure arithmetic. When the next attempt is due (the
  * fixed schedule with jitter), what an HTTP status means for the delivery, and how long a
  * Retry-After header asks us to wait. No clock is read here: the caller passes time in. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* signer: Standard Webhooks signatures and signing secrets (see signer.h). */
 #include "delivery/signer.h"
 

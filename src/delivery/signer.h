@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* signer: Standard Webhooks 1.0 signatures (the webhook-signature header) and the signing secrets
  * they are made with ("whsec_" + padded standard base64 of the key). HMAC-SHA-256 of
  * "<webhook-id>.<webhook-timestamp>.<body>" through OpenSSL; nothing here logs a secret. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* delivery_worker: see delivery/worker.h.
  *
  * Two PostgreSQL pools. The worker skeleton's pool has one connection and carries the feed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* delivery_worker: the delivery worker process ("hookgated: delivery worker N"), which posts
  * stored messages to their destinations: first attempts from the feed while it holds the feed
  * lease, retries and parked deliveries claimed from hookgate.delivery_queue, every outcome

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* counters: see counters.h. A fold is never sent while the previous one runs. */
 #include "housekeeping/counters.h"
 #include "proc/metrics.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* counters: the fold of the token counters. A batch does not update webhook_tokens: it
  * inserts its counts into hookgate.token_counts_pending (docs/schema.md). The
  * housekeeping leader asks PostgreSQL to fold those rows into webhook_tokens twice a second

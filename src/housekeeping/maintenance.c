@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* maintenance: see maintenance.h. */
 #include "housekeeping/maintenance.h"
 #include "core/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* maintenance: the schema's upkeep, run by the housekeeping leader only (housekeeping/worker.c):
  * monthly partitions of token_usage and delivery_attempts created ahead of time and, with
  * database.usage_retention, old ones dropped; and a warning when an open transaction keeps

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* housekeeping_worker: see housekeeping/worker.h.
  *
  * The process has one PostgreSQL connection. The lease is a session-level advisory lock on

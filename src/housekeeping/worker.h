@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* housekeeping_worker: the housekeeping process ("hookgated: housekeeping", README "Housekeeping"),
  * which runs every singleton and periodic job on the schema — the counter fold, usage
  * partitions and retention, the dead-row watch, pruning idempotency keys and sessions — while it

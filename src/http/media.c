@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http_media: see media.h. */
 #include "http/media.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http_media: media types of Content-Type values (RFC 9110 section 8.3): "type/subtype" compared
  * case-insensitively, then "; name=value" parameters, a value being a token or a quoted-string.
  * The webhook endpoints and the admin API read request bodies' types through it. Pure functions

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reply: see reply.h. */
 #include "http/reply.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reply: JSON answers in the shapes docs/api-webhooks.md and docs/api-admin.md fix, and small
  * helpers shared by the webhook and admin routes. */
 #ifndef HG_HTTPUTIL_H

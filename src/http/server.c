@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http: see http.h.
  *
  * A connection is a small state machine: HEAD (collecting the request head), BODY (collecting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http: the HTTP/1.1 server every worker runs, on libevent bufferevents (plain or TLS).
  * It owns connections, request-head parsing and its limits (8 KiB head, a deadline for the
  * whole head, body size, connection cap, strict Content-Length), keep-alive and answers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http_syntax: see syntax.h. Spelled out rather than with <ctype.h>, whose classes follow the
  * locale. */
 #include "http/syntax.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http_syntax: the pieces of HTTP's grammar (RFC 9110 section 5.6) that more than one parser needs:
  * token characters (methods, header names, media types and their parameters) and optional white
  * space. They live in http/ because only HTTP text is read by these rules. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clock: monotonic time (CLOCK_MONOTONIC), the one clock of deadlines, time-outs, back-offs and
  * latencies: it never jumps when the wall clock is set, so neither does a deadline. */
 #ifndef HG_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* encoding: base62, base32, base64 and hex on caller-owned buffers. */
 #include "lib/encoding.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* encoding: base62 (token text), base32 (RFC 4648, TOTP secrets), base64 and base64url (RFC 4648,
  * scrypt hashes in the PHC string format; session ids, CSRF tokens and usage cursors) and hex.
  * Pure functions on caller-owned buffers; nothing here allocates. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* jsontext: see jsontext.h. Moved here from the webhook side's request checks, so that the
  * admin API reads its bodies by the same rules. */
 #include "lib/jsontext.h"

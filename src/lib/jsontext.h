@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* jsontext: the strict reading of JSON text that every request body goes through before cJSON
  * sees it, on the webhook and the admin side alike. cJSON is lenient: any byte <= 0x20 is blank
  * to it, it takes "01" and raw control characters in strings, and it cuts a string at \u0000,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* percent: see percent.h. */
 #include "lib/percent.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* percent: percent-decoding (RFC 3986 section 2.1, with '+' as a space where HTML forms put one),
  * the one reading of "%XX" for the webhook router and query string, the admin API's query
  * parameters and the secret scan of redact.c. Pure functions on caller-owned text. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* text: see text.h. */
 #include "lib/text.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* text: the rule for human-given names and titles (docs/api-admin.md, "Token module": token names
  * of 1-64 characters, no control characters), shared by hookgatectl and the admin API so both
  * refuse the same input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* utf8: see utf8.h. The second byte of a sequence carries all of RFC 3629's exclusions (table
  * in section 4), so one range check there and plain continuation checks after it suffice. */
 #include "lib/utf8.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* utf8: the one reading of UTF-8 (RFC 3629) in hookgate, strict everywhere: no overlong forms, no
  * surrogates, nothing above U+10FFFF, no truncated sequence. JSON bodies, token and channel names,
  * titles and the header values ingest stores all go through it, so they refuse the same bytes.

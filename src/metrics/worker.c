@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics_worker: see metrics/worker.h. A scrape reads the shared region and formats it; it
  * never asks PostgreSQL, so it answers (and shows pg_connections down) while the database is
  * away. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics_worker: the metrics process ("hookgated: metrics"), started only when
  * server.metrics_listen is set. It serves GET /metrics — the sums of every process's slot of
  * the shared metrics region (proc/metrics.h) in Prometheus's text format — and /healthz on its

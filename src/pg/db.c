@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* db: asynchronous libpq connections driven by libevent (see db.h). Each connection runs one
  * statement at a time; the pool hands queued statements to whichever connection is idle. A
  * statement with a grace period (db_query_prepared_graced) keeps its connection busy after its

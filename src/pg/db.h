@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* db: asynchronous PostgreSQL connections on a libevent loop. A connection connects with
  * PQconnectStart/PQconnectPoll, runs in non-blocking mode, queues queries, drains every result,
  * and reconnects with back-off; nothing here ever blocks the loop. A pool spreads queries over

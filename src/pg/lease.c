@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lease: see lease.h. One timer, re-armed at each turn: while the lease is free it tries to
  * take it, while held it checks that the connection holding it is still up; a second one tries
  * at once on a new connection. A try answered on a session that has since been replaced (a

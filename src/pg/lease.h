@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lease: one leader among processes and nodes that share a database, as a session-level
  * advisory lock (pg_try_advisory_lock) taken on a pool's only connection. The lock lives exactly
  * as long as that session: when the process dies or its connection drops, PostgreSQL releases

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pgbin: see pgbin.h. Layout (src/backend/utils/adt/arrayfuncs.c, array_send): int32 ndim,
  * int32 has-null flag, element type OID, then per dimension int32 length and lower bound, then
  * per element int32 byte length (-1 for NULL) and the element's own binary form. Everything is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pgbin: one-dimensional arrays in PostgreSQL's binary wire format (what array_recv reads), for
  * statement parameters sent with format 1. The webhook workers send each batch as one array per
  * field: PostgreSQL copies a binary bigint[] where it would parse text or JSON. */

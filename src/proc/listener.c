@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* listener: see listener.h. */
 #include "proc/listener.h"
 #include "core/config.h"

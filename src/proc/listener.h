@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* listener: the listening sockets, opened by the master before it forks so that every
  * worker generation accepts from the same sockets and a reload drops no connection. */
 #ifndef HG_LISTENER_H

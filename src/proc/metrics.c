@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics: see metrics.h. The region holds no pointers (every worker is its own process), only
  * its size and the slots. A slot is owned by a pid; counters are only ever added to, so a sum
  * over all slots never goes down, whoever owned them. */

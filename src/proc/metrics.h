@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics: the counters and gauges every hookgated process keeps for GET /metrics
  * (docs/operations.md, "Metrics"), in one anonymous shared region that the master maps before
  * forking, like the rate-limit table. Each process writes only its own slot, with relaxed

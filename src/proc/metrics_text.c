@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics_text: see metrics_text.h. Counters with labels are written only once they are not
  * zero, except where the set of label values is short and fixed (a series that appears
  * later is normal in Prometheus; a page of zeros is not useful). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics_text: the Prometheus text exposition format 0.0.4 of a struct metrics_totals — the
  * names, help lines, types and labels of every metric hookgated exposes (docs/operations.md,
  * "Metrics"). Pure: no I/O, so the format is unit-tested on its own. */

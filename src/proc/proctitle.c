@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* proctitle: see proctitle.h. */
 #include "proc/proctitle.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* proctitle: process titles ("hookgated: webhook worker 2") shown by ps, written over the
  * argv area the way nginx and PostgreSQL do, since Linux has no setproctitle(3). */
 #ifndef HG_PROCTITLE_H

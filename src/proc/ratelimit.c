@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ratelimit: see ratelimit.h. The region holds no pointers (every worker is its own process),
  * only the table's geometry and the slots. A slot, once used, is never emptied: a token's slot
  * is only ever handed to another token while its bucket is full, i.e. when forgetting it

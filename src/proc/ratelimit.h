@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ratelimit: token buckets in a fixed open-addressed table, each guarded by its own spinlock of
  * C11 atomics, keyed by a 64-bit id. The per-token rate limit of limits.token_rate/token_burst
  * is one, shared by all webhook workers: the master maps the table (an anonymous shared region)

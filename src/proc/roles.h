@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* roles: the table of process roles the master runs (docs/architecture.md), one row per role: its
  * name (the process title is "hookgated: <name>" or, for a numbered role, "hookgated: <name> N"),
  * how many processes the configuration asks for, which listening socket it takes, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tls: the OpenSSL server context both listeners use when server.tls_cert and server.tls_key
  * are set. The master builds one at start-up (so a bad certificate fails there, with one
  * line) and each worker builds its own after fork. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* worker: see worker.h. */
 #include "proc/worker.h"
 #include "http/reply.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* worker: what every worker process shares, whatever its role (roles.h) — its own event_base, an
  * HTTP server on the socket the master opened (for a role with a listener), its PostgreSQL pool,
  * the keys, signals as ordinary callbacks, the watch on the master's pipe, and the graceful

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* batch: see batch.h. Calls wait in one FIFO queue; a batch takes up to max_batch of them from
  * its head. One timer serves the batching delay and the deadline of calls that cannot be sent
  * yet (a batch is in flight), and nothing else. A batch still running at its deadline is

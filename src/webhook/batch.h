@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* batch: the group commit's queue, without PostgreSQL (README "Webhook endpoints", Group
  * commit). It owns which calls leave together and when: calls wait in one FIFO queue, a batch
  * takes up to max_batch of them, one batch is in flight at a time, and every call is answered

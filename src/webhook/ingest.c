@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ingest: see ingest.h. The queue and its deadlines are batch.c's; here a batch becomes one
  * statement and its result the answers. A batch still
  * running in PostgreSQL at its deadline is orphaned (batch.c answers its callers), and waits

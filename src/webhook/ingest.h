@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ingest: a webhook worker's group commit (docs/api-webhooks.md). Calls accumulate
  * into batches, each written by one hookgate.ingest_batch() statement (sql/002_ingest.sql),
  * i.e. one transaction; a call is answered only once its batch has committed, or 503 if it failed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* webhook_request: see webhook_request.h. Every function here reads caller-owned text only and
  * bounds every copy, so a hostile request can at worst be refused. */
 #include "webhook/request.h"

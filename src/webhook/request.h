@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* webhook_request: the pure checks of a webhook call (docs/api-webhooks.md) — routing, the
  * query string, content types, bodies and Idempotency-Key. No I/O and no allocation beyond cJSON's
  * own parse tree, so everything here is safe on hostile input and testable without a server. */

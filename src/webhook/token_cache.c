@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token_cache: see token_cache.h. What is known and who waits for what is token_table.c's;
  * here a miss becomes a query, its result an answer, and NOTIFY and reconnects reach the
  * table. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token_cache: a webhook worker's look-up of tokens by their keyed hash (docs/schema.md,
  * "Secrets"). Known tokens stay cached until a NOTIFY on hookgate_tokens (sql/002_ingest.sql) or a
  * reconnect drops them; unknown ones for 5 s; concurrent misses for one hash share a query. The

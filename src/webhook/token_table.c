@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token_table: see token_table.h. An open-addressing table (linear probing, backward-shift
  * deletion, so no tombstones) keyed by the 32-byte HMAC hash. HMAC output is uniform, so its
  * first bytes serve as the slot index directly. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token_table: the token cache's memory, without PostgreSQL (README "Webhook endpoints"). It
  * owns what is known of each keyed token hash (a known token until a notification or a
  * reconnect drops it, an unknown one for 5 s) and the look-ups waiting for the one query per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* webhook_worker: see webhook/worker.h.
  *
  * A call goes: query and path parsed → token format → token look-up (cache, else PostgreSQL)

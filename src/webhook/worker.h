@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* webhook_worker: a webhook worker process — the Cliq-compatible endpoints of docs/api-webhooks.md
  * on server.listen. */
 #ifndef HG_WEBHOOK_WORKER_H

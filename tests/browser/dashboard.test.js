@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* End-to-end tests of the hookgate dashboard in headless Chromium, driven with
  * playwright-core, against the real hookgated and PostgreSQL that tests/integration/t_browser.sh
  * started. Prints TAP. Every wait is on an element or a condition, not on the clock, except the

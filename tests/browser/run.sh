@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/browser/run.sh: runs the dashboard's browser test (dashboard.test.js) and prints its
 # TAP. Installs playwright-core and standardwebhooks (pinned by package-lock.json) into MODULES_DIR — never into the
 # source tree, which may be read-only — and skips the whole test when Chromium, Node or npm

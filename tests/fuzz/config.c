@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the hookgate.conf parser (src/core/config.c) from text: on success every key is in its
  * range and the required ones are set, on failure the message names the file; and the value
  * parsers, each on the whole input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz: what the libFuzzer harnesses of tests/fuzz share. Each harness file defines
  * LLVMFuzzerTestOneInput for one parser and checks the parser's promises on every input, so
  * that a wrong answer is a finding like a crash; scripts/fuzz builds and runs them, and

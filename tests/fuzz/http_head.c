@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes http_parse_head (src/http/server.c), which every request head reaching a listener goes
  * through, and checks what the handlers rely on when it accepts one. */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the binary array encoder (src/pg/pgbin.c): the input is a program that picks an
  * element type and adds elements (values and NULLs, taken from the input); the encoded array
  * is then read back the way PostgreSQL's array_recv reads it, and every element must be the one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* replay: a main() for a libFuzzer harness without libFuzzer. It runs the harness once on each
  * file it is given, or on each file in a directory it is given, so that make check replays the
  * seed corpus, and every input that once crashed, with whatever compiler and sanitizers the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Every fuzz harness (tests/fuzz) run once on each input of its corpus, seeds and the inputs of
 # past findings alike, with this build's compiler and sanitizers: a finding once fixed stays
 # fixed, and the harnesses keep building without clang.

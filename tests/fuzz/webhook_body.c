@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the strict reading of request bodies: jsontext (src/lib/jsontext.c), which every JSON
  * body passes before cJSON sees it, and the webhook body and message checks
  * (src/webhook/request.c). The first byte picks the endpoint's module and the body's content

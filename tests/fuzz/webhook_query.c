@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the webhook call's head checks (src/webhook/request.c): the route, the query string
  * (percent-decoding, zapikey and appkey), the content type and Idempotency-Key. The input is
  * "PATH\nQUERY\nCONTENT-TYPE"; missing parts are absent (NULL). */

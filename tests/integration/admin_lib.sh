@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # admin_lib.sh: helpers shared by the admin API tests (sourced after lib.sh).
 

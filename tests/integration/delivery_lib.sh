@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # delivery_lib.sh: what the delivery tests share (sourced after lib.sh and webhook_lib.sh):
 # receivers (tests/integration/receiver.js, which verifies every request with the Standard

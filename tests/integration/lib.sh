@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # lib.sh: what every integration test shares — TAP output, a throwaway PostgreSQL cluster,
 # a hookgate.conf on free ports, the real hookgated started and stopped, and a cleanup that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // receiver.js: the delivery tests' webhook receiver. It verifies every request with the
 // Standard Webhooks reference library (npm standardwebhooks, pinned by package-lock.json), not
 // with hookgate's own code, and appends one JSON line per request to a log:

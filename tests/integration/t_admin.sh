@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # The admin API of docs/api-admin.md against the real hookgated: two-step login (password, then TOTP
 # computed here with openssl), enrollment and recovery codes, replay refusal, lockout and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # The "Delivery" routes of docs/api-admin.md against the real hookgated: the endpoints list and
 # its attention list, GET/PUT of bot and extension destinations (URL rule, secrets shown once,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # The admin login under a flood of password checks, with the default budget (login_burst 5,
 # login_rate 0.5): 48 clients on 127.0.0.2 loop on POST /admin/api/login for unknown logins

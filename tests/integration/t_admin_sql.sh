@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The SQL side of the admin API (sql/003_admin.sql) against a throwaway cluster migrated by
 # hookgatectl: lockout and "user unlock", the TOTP no-replay rule (also under races), enrollment,
 # single-use recovery codes (also under races), sessions and their expiry, and the usage

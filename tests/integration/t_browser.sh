@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # The dashboard in headless Chromium: PostgreSQL, two hookgated (the second with a
 # 10 s 2FA session for the expiry case) serving the page from the source tree, a channel, a bot

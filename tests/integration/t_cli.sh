@@ -1,11 +1,12 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # hookgatectl (docs/hookgatectl.md) against a throwaway cluster, and the schema rules it relies
 # on (docs/schema.md): migrations, users, modules, tokens, the five-token trigger under races
 # (hookgatectl processes, hand-written SQL, REPEATABLE READ sessions), soft deletion and --json
 # output.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 83
+plan 88
 
 CTL_LOG=$HG_TMP/ctl-stderr.log
 : >"$CTL_LOG"
@@ -64,6 +65,10 @@ SQL_FILES=$(cd "$HG_SRCDIR/sql" && ls [0-9][0-9][0-9]_*.sql)
 SQL_LAST=$(tail -n 1 <<<"$SQL_FILES")
 SQL_VERSION=$((10#${SQL_LAST%%_*}))
 NEXT=$(printf '%03d' $((SQL_VERSION + 1)))
+run_ctl migrate --check
+is "$RC/$ERR" "1/hookgatectl: schema at version 0, pending migrations: $(echo $SQL_FILES)" \
+	"migrate --check on an empty database: exit 1, one line naming every migration"
+is "$(pg_sql "SELECT to_regnamespace('hookgate') IS NULL")" t "migrate --check creates nothing"
 run_ctl migrate
 is "$RC/$OUT" "0/$(sed 's/^/applied /' <<<"$SQL_FILES")
 schema at version $SQL_VERSION" "migrate applies every migration in order"
@@ -75,6 +80,10 @@ is "$(pg_sql "SELECT version, name, sha256, applied_at FROM hookgate.schema_migr
 	"$before" "a second migrate leaves schema_migrations as it was"
 run_ctl --json migrate
 is "$OUT" "{\"applied\":[],\"version\":$SQL_VERSION}" "migrate --json"
+run_ctl migrate --check
+is "$RC/$OUT" "0/schema current at version $SQL_VERSION" "migrate --check on a current schema: exit 0"
+run_ctl --json migrate --check
+is "$RC/$OUT" "0/{\"pending\":[],\"version\":$SQL_VERSION}" "migrate --check --json"
 like "$(pg_sql "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class c
 	JOIN pg_inherits i ON i.inhrelid = c.oid
 	WHERE i.inhparent = 'hookgate.token_usage'::regclass")" \
@@ -346,6 +355,11 @@ is "$(psql -X -At -d racedb -c "SELECT count(*), to_regclass('hookgate.half_done
 	FROM hookgate.schema_migrations")" "$SQL_VERSION|t" "the failing migration left nothing behind"
 rm "$HG_TMP/sql/${NEXT}_broken.sql"
 printf 'CREATE TABLE hookgate.extra (x int);\n' >"$HG_TMP/sql/${NEXT}_extra.sql"
+rc=0
+err=$(HOOKGATE_SQL_DIR=$HG_TMP/sql "$HG_BUILDDIR/hookgatectl" --conninfo "$race_conninfo" \
+	migrate --check 2>&1 >/dev/null) || rc=$?
+is "$rc/$err" "1/hookgatectl: schema at version $SQL_VERSION, pending migrations: ${NEXT}_extra.sql" \
+	"migrate --check names only the migration not applied yet"
 out=$(HOOKGATE_SQL_DIR=$HG_TMP/sql "$HG_BUILDDIR/hookgatectl" --conninfo "$race_conninfo" migrate \
 	2>>"$CTL_LOG")
 is "$out" "applied ${NEXT}_extra.sql

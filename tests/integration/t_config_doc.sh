@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The configuration keys as documented (docs/configuration.md, "Every key", and the example
 # etc/hookgate.conf) against the table compiled into hookgated, as "hookgated
 # --describe-config" prints it: every key documented with its type, default, range and reload

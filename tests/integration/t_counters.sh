@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119
 # Token counters under load (docs/schema.md): hookgate.token_counts equals the
 # usage rows at every moment, webhook_tokens catches up within a second of the load's end, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The command lines of both binaries (hookgated(8), hookgatectl(1)): "hookgated -t" checks the
 # configuration, the key file and the TLS files without binding a listener or contacting
 # PostgreSQL; --help lists the options, the signals and the default paths; -V prints the

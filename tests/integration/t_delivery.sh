@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Delivery end to end (docs/delivery.md, docs/hookgatectl.md): messages stored through the
 # webhook endpoints reach a real receiver (receiver.js), and every request it gets is verified
 # with the Standard Webhooks reference library. Covers every destination kind and the routing

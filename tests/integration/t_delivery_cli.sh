@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # hookgatectl's delivery destinations and delivery commands (docs/hookgatectl.md, "Destinations"
 # and "Delivery") against a throwaway cluster: endpoint set/show/disable/enable/rotate-secret for
 # bots, extensions and channels, the URL and name rules, signing secrets printed once and sealed

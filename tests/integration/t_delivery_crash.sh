@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # At least once, never lost (docs/delivery.md): an acknowledged-ids ledger (the X-Message-Id of
 # every 2xx) against the receiver's log, across kill -9 of the delivery worker mid-flight
 # (the master starts another), PostgreSQL restarted during delivery, and SIGTERM of the daemon

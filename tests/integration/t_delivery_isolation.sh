@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Isolation (docs/delivery.md): 50 destinations (50 channels), of which one accepts connections
 # and never answers and one refuses them (a closed port). The other 48 receive every message
 # promptly while those two are stuck, and the hanging one never has more requests open at once

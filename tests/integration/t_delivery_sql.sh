@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The database side of delivery (sql/004_delivery.sql, docs/schema.md "Delivery") with psql: the
 # upgrade of a database made by 001-003, the feed (two racing batches: nothing skipped, nothing
 # twice; positions and acks; max across windows; independent consumers; registration; prune),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # GET /healthz (docs/operations.md, "Health checks"): 200 while PostgreSQL answers, 503 "unavailable" quickly when it is
 # stopped or hangs (SIGSTOP), and 200 again once it is back — without restarting hookgated.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # The housekeeping process (README "Running" and "Housekeeping"): two hookgated on one database,
 # of which exactly one housekeeping process leads (holds the advisory lock 1751869300,2) and runs

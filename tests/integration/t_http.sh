@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # HTTP/1.1 as hookgated speaks it on both listeners: reason phrases, Host (RFC 9112 §3.2),
 # absolute-form request targets (§3.2.2) and Expect: 100-continue (RFC 9110 §10.1.1), where a

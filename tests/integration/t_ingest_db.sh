@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # The database side of webhook ingest (sql/002_ingest.sql, docs/api-webhooks.md): hookgate.ingest_batch()
 # called by hand with psql — accepted calls, the 403/404 rules of every module, disabled and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119
 # Honest 503s. A batch that PostgreSQL has but does not answer by the 0.9 s deadline has an
 # unknown outcome: its callers get a 503 that says so, the worker keeps ingesting on the pool's

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # Log rotation (hookgated(8), docs/operations.md "Log rotation"): the log file is moved away as
 # logrotate does, then SIGUSR1 makes the master and every worker open log.file afresh, without

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Logs an operator can parse (docs/operations.md, "Logs"): log.format = json writes one JSON
 # object per line; the access line of a webhook call carries the token's public id (never the
 # token), its message id and its batch id, which find the message and the usage row in

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119
 # Maintenance by the housekeeping process (its leader): monthly token_usage (and
 # delivery_attempts) partitions kept three months ahead, partitions older than database.usage_retention dropped (their rows with them),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The man pages (man/*.in, built into man/ by make) against the code: hookgate.conf(5) has an
 # entry for every key of the configuration table ("hookgated --describe-config") with its
 # default and no entry the table lacks; hookgatectl(1) has one for every command of the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # The master (docs/operations.md): its children and their titles, replacing a dead worker, SIGHUP with a
 # good and a bad configuration, SIGTERM, SIGQUIT, and workers that outlive a killed master.

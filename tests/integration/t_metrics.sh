@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # GET /metrics on server.metrics_listen (docs/operations.md, "Metrics"): the page under a small
 # load, with every process's counts summed; `promtool check metrics` accepts it; the totals
 # survive a kill -9 of a webhook worker (the counts live in shared memory, not in the worker);

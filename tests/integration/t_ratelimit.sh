@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119
 # limits.token_rate / token_burst : per token, shared by all webhook workers,
 # 429 rate_limited with Retry-After; other tokens unaffected; refused calls still counted.

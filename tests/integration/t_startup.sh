@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Start-up failures (docs/operations.md): each one exits non-zero with exactly one line on stderr that
 # says why, before any worker is forked.
 . "$HG_SRCDIR/tests/integration/lib.sh"

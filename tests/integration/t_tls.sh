@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119 # lib.sh functions with optional arguments, called without
 # TLS (server.tls_cert/tls_key, docs/operations.md, "TLS"): with a self-signed certificate made here, both the
 # webhook and the admin listener speak TLS only, the admin session cookie is Secure, and the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119
 # Webhook endpoints (docs/api-webhooks.md): every module, the permission and body rules, every error code
 # of the table, authentication first, idempotency, disable/enable/delete at once on every

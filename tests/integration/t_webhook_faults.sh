@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2119
 # Webhook ingest under faults : PostgreSQL stopped → 503 within 1 s and service
 # back within 5 s of its restart; kill -9 of a worker under load and SIGTERM under load lose

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # webhook_lib.sh: fixtures shared by the webhook ingest tests (sourced after lib.sh): users,
 # a channel, a bot, an extension and tokens, and a helper that posts a call.

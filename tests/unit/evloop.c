@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* evloop: see evloop.h. A one-shot timer bounds every wait, so that a test whose event never
  * comes fails instead of hanging. */
 #include "evloop.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* evloop: runs a test's event_base until what the test waits for has happened, or a time limit
  * has passed, for the unit tests that drive a module's real sockets and timers (http, webhook
  * batch). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* runner: CK_SILENT keeps Check's own summary off stdout so the stream stays pure TAP. */
 #include "runner.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* runner: what every unit-test binary shares (one binary per folder of src/, as xrdp has one
  * per library): the suites' declarations and a runner that writes TAP for automake's
  * tap-driver. */

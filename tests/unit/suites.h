@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* suites: the Check suites, one per module of src/; each folder's main.c runs its own
  * in one SRunner. */
 #ifndef HG_TEST_SUITES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of admin/credential.c: session-id encoding and its strictness, recovery codes
  * (format, spread, normalization, hashing) and the session cookie. */
 #include "suites.h"

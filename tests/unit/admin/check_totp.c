@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of admin/totp.c: the RFC 4226 and RFC 6238 vectors, the login's verification
  * window, replay and malformed-code refusals, and the enrollment secret and URI. */
 #include "suites.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The unit tests of src/admin/: its Check suites in one binary, TAP on stdout. */
 #include "runner.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/config.c: the value parsers, every default, every error message
  * (with its file and line), the INI syntax, the reload comparison and the example file. */
 #include "suites.h"

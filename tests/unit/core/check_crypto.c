@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of core/crypto.c: key file handling, HKDF, look-up hashes, sealing, passwords.
  * Key files live in a mkdtemp directory per test case; the fixture is unchecked so that it runs
  * in the parent process and cleans up even after a failed (forked) test. */

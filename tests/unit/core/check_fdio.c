@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of core/fdio.c: a buffer larger than a pipe holds goes through whole while a child
  * reads it slowly (so write(2) returns short counts), and errors are reported. */
 #include "suites.h"

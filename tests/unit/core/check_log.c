@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of core/log.c: a libpq message folded onto one line, control characters and bytes
  * that are not UTF-8 escaped, text and JSON lines (cJSON must read every JSON line, even one cut
  * to fit), the journald "<N>" prefix and its detection, and the rate limit of repeated lines. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of core/module.c: the endpoint table (paths, SQL names, which take a message) and
  * the channel and bot name rule. */
 #include "suites.h"

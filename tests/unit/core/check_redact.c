@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of core/redact.c: tokens and appkeys recognised by their format wherever they
  * stand (with or without the prefix, percent-encoded, inside longer words), nothing else
  * touched, bounded copies that never leave most of a token behind, and log_msg using it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of core/token.c: token format and checksum, public ids, app ids and appkeys. */
 #include "suites.h"
 

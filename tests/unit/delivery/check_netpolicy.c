@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of delivery/netpolicy.c: every refused range (its edges too), the IPv6 forms that
  * carry an IPv4 address, the allow list inside and outside its networks, and lists that must
  * not parse. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of delivery/post.c against a real HTTP server: an evhttp server on loopback, on the
  * same event_base as the client, answers each path its own way (2xx, 500, 410, a big answer, no
  * answer, a redirect, 503 with Retry-After). */

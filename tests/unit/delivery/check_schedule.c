@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of delivery/schedule.c: every step of the retry schedule and its jitter bounds,
  * the end of it, the class of every kind of status, and Retry-After in both forms. */
 #include "suites.h"

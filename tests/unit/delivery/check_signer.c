@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of delivery/signer.c: the Standard Webhooks test vector, several secrets during a
  * rotation, the forms a secret may take, and new secrets. */
 #include "suites.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of http/syntax.c and http/media.c: token characters, media types and their
  * parameters as the webhook and admin sides read Content-Type. */
 #include "suites.h"

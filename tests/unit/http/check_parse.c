@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of http/server.c's request parsing, through its real I/O: a server on the test's
  * event_base accepts on a loopback socket, and the test writes requests as a client would
  * (whole, several at once, or a byte at a time), then reads what comes back. Covered: the request

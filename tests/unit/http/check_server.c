@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of http/server.c's pure parts: every status hookgate answers with has its reason
  * phrase, and http_parse_head reads a request head as README "HTTP/1.1 rules" says. */
 #include "suites.h"

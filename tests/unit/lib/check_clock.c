@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of lib/clock.c: both units read the same clock, which never goes back and follows
  * real time. */
 #include "suites.h"

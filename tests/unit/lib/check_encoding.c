@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of lib/encoding.c: known vectors, round trips of random data, and refusals. */
 #include "suites.h"
 

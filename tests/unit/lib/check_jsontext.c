@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of lib/jsontext.c: strict JSON, and the check both the webhook and the admin side
  * run on every JSON body (its UTF-8 half is lib/utf8.c's, tested in check_utf8.c). */
 #include "suites.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of lib/percent.c: escapes, the flags, and values that do not fit. */
 #include "suites.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of lib/text.c: the rule for human-given names and titles. */
 #include "suites.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of lib/utf8.c: validation (Markus Kuhn's stress cases, at every alignment of the
  * eight-byte fast path), decoding to code points and counting them. */
 #include "suites.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of pg/pgbin.c: byte-exact arrays as array_send writes them (the layouts were
  * checked against PostgreSQL 15: SELECT array_send(...)). The integration tests send such
  * arrays to a real server with every batch. */

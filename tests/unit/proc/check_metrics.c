@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of proc/metrics.c and proc/metrics_text.c: counts summed over forked processes'
  * slots, a dead process's slot taken over with its counters, and the text format's lines. */
 #include "suites.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of proc/ratelimit.c: token-bucket arithmetic with explicit clocks, many tokens,
  * a full table, and the table shared by forked processes as the webhook workers share it. */
 #include "suites.h"

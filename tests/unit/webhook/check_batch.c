@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of webhook/batch.c, the group commit's queue (README "Webhook endpoints", Group
  * commit), on a real event_base and clock. The test is the queue's owner: its send function
  * keeps each batch, and the test reports what became of it as ingest.c would from PostgreSQL.

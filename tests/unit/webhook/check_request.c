@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of webhook/request.c: routing, query strings, content types, message rules
  * and Idempotency-Key (its UTF-8 and JSON rules are lib/jsontext.c's: check_jsontext.c). */
 #include "suites.h"

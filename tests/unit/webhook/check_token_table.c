@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of webhook/token_table.c, the token cache's memory (README "Webhook endpoints":
  * the token look-up): hits, unknown tokens remembered for 5 s, concurrent misses sharing one
  * query, answers that came from before a flush (reconnect) or a notification not cached,
