@@ -107,6 +107,17 @@ static bool apply_one(struct ctl_ctx *ctx, const char *name, int version, const 
 }
 
 /* Applies name unless recorded; a recorded file that changed since only earns a warning. */
+/* What a migration's checksum covers: all but a first line naming its licence, which says
+ * nothing of what it does (adding that line did not change the migrations applied before). */
+static const char *migration_body(const char *sql)
+{
+	static const char spdx[] = "-- SPDX-License-Identifier:";
+	const char *nl = strchr(sql, '\n');
+	if (strncmp(sql, spdx, sizeof(spdx) - 1) == 0 && nl != NULL)
+		return nl + 1;
+	return sql;
+}
+
 static bool migrate_file(struct ctl_ctx *ctx, const PGresult *done, const char *name,
 			 cJSON *applied)
 {
@@ -122,7 +133,8 @@ static bool migrate_file(struct ctl_ctx *ctx, const PGresult *done, const char *
 	sql = read_file(ctx, path);
 	if (!sql)
 		return false;
-	crypto_sha256(sql, strlen(sql), digest);
+	const char *body = migration_body(sql);
+	crypto_sha256(body, strlen(body), digest);
 	hex_encode(digest, sizeof(digest), sha);
 	was = recorded_sha(done, version);
 	if (was && strcmp(was, sha) != 0)
