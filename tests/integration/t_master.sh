@@ -19,6 +19,11 @@ titles() {
 	children_by_title | cut -d' ' -f2- | paste -sd'|' -
 }
 
+# A child just forked still bears its parent's title for a moment.
+titles_are() {
+	[[ $(titles) == "$1" ]]
+}
+
 pid_of_title() {
 	children_by_title | awk -v t="$1" '{ p = $1; $1 = ""; if (substr($0, 2) == t) print p }'
 }
@@ -153,15 +158,22 @@ old_pids=$(hg_children | paste -sd' ' -)
 kill -HUP "$HG_PID"
 # shellcheck disable=SC2086 # a list of pids
 wait_until 5000 all_new 6 $old_pids
+wait_until 2000 titles_are "$expected_titles|hookgated: webhook worker 3"
 is "$(titles)" "$expected_titles|hookgated: webhook worker 3" "SIGHUP with workers = 3: six workers"
 sed -i 's/^workers = 3$/workers = 2/' "$conf"
+# A count of five alone can be seen mid-reload (old workers draining while new ones start), so
+# wait for five children none of which belongs to the six, and for the six to be gone.
+old_pids=$(hg_children | paste -sd' ' -)
 kill -HUP "$HG_PID"
-wait_until 5000 child_count_is 5
+# shellcheck disable=SC2086 # a list of pids
+{
+	wait_until 5000 all_new 5 $old_pids
+	wait_until 3000 all_gone $old_pids
+}
+wait_until 2000 titles_are "$expected_titles"
 is "$(titles)" "$expected_titles" "SIGHUP with workers = 2 again: five workers"
 
 # ---- SIGHUP with a broken configuration keeps everything as it was ------------------------------
-# shellcheck disable=SC2086 # a list of pids
-wait_until 3000 all_gone $old_pids
 old_pids=$(hg_children | paste -sd' ' -)
 cp "$conf" "$HG_TMP/good.conf"
 printf '[server]\nno_such_key = 1\n' >>"$conf"
