@@ -32,7 +32,7 @@ CREATE TABLE hookgate.feed_ticks (
 );
 
 -- A consumer's position: windows up to and including tick are consumed, and in the window
--- after it the ids up to last_id (a window is handed out in id order).
+-- after it the messages up to message last_id, in the window's order (feed_window_after).
 CREATE TABLE hookgate.feed_consumers (
 	name       text PRIMARY KEY CHECK (name ~ '^[a-z0-9_.:-]{1,64}$'),
 	tick       bigint NOT NULL,
@@ -58,13 +58,88 @@ LANGUAGE sql STABLE AS $$
 	   AND pg_visible_in_snapshot(m.xid, snap);
 $$;
 
+-- Is message a after message b in a window's order: by transaction id (xid), then id? Id 0 is
+-- a window's start, before every message. NULL when either message is gone: callers then
+-- read again rather than skip.
+CREATE FUNCTION hookgate.feed_later(a bigint, b bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN b = 0 THEN a <> 0 WHEN a = 0 THEN false
+		    ELSE (SELECT (ma.xid, ma.id) > (mb.xid, mb.id)
+			    FROM hookgate.messages ma, hookgate.messages mb
+			   WHERE ma.id = a AND mb.id = b) END;
+$$;
+
+-- The xid of the max-th message of a window's range part [lo, hi) after message after_id
+-- (whose xid is ax), in messages_feed's order. The planner, trusting statistics that lag
+-- behind the newest xids, may estimate the range at a few rows and fetch and sort all of it;
+-- the settings keep it walking the index in order, stopping after max rows.
+CREATE FUNCTION hookgate.feed_range_end(lo xid8, hi xid8, snap pg_snapshot, ax xid8,
+					after_id bigint, max integer) RETURNS xid8
+LANGUAGE sql STABLE
+SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off AS $$
+	SELECT max(s.xid) FROM (
+		SELECT m.xid FROM hookgate.messages m
+		 WHERE m.xid >= lo AND m.xid < hi AND pg_visible_in_snapshot(m.xid, snap)
+		   AND (ax IS NULL OR (m.xid, m.id) > (ax, after_id))
+		 ORDER BY m.xid LIMIT max) s;
+$$;
+
+-- Up to max messages of feed_window(prev, snap) after message after_id (0: from the start), in
+-- the window's order: by xid, then id. That order, not id alone, lets a read start where the
+-- last one stopped: messages_feed is ordered by xid, so a read of max messages from the
+-- middle of a window of millions (a backlog stored while no delivery worker ran) touches
+-- about max rows instead of sorting the whole window by id each time. The xip part comes
+-- first: its xids are all below prev's xmax, where the range part starts. A message after_id
+-- that is gone (retention) restarts the window: read twice, never skipped.
+CREATE FUNCTION hookgate.feed_window_after(prev pg_snapshot, snap pg_snapshot,
+					   after_id bigint, max integer)
+RETURNS SETOF hookgate.messages
+LANGUAGE plpgsql STABLE
+-- A scan of every message is never the plan here, whatever the statistics say.
+SET enable_seqscan = off AS $$
+DECLARE
+	ax xid8;
+	last_x xid8;
+	n integer := 0;
+BEGIN
+	IF after_id <> 0 THEN
+		SELECT m.xid INTO ax FROM hookgate.messages m WHERE m.id = after_id;
+	END IF;
+	IF ax IS NULL OR ax < pg_snapshot_xmax(prev) THEN
+		RETURN QUERY
+		SELECT m.* FROM hookgate.messages m
+		 WHERE m.xid = ANY (ARRAY(SELECT pg_snapshot_xip(prev)))
+		   AND pg_visible_in_snapshot(m.xid, snap)
+		   AND (ax IS NULL OR (m.xid, m.id) > (ax, after_id))
+		 ORDER BY m.xid, m.id LIMIT max;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		IF n = max THEN
+			RETURN;
+		END IF;
+	END IF;
+	-- The range part in two steps, so that no step sorts more than max rows and one batch:
+	-- the xid of the last message wanted, then the messages up to that xid, sorted.
+	last_x := hookgate.feed_range_end(greatest(pg_snapshot_xmax(prev), ax),
+					  pg_snapshot_xmax(snap), snap, ax, after_id, max - n);
+	RETURN QUERY
+	SELECT m.* FROM hookgate.messages m
+	 WHERE m.xid >= greatest(pg_snapshot_xmax(prev), ax) AND m.xid <= last_x
+	   AND pg_visible_in_snapshot(m.xid, snap)
+	   AND (ax IS NULL OR (m.xid, m.id) > (ax, after_id))
+	 ORDER BY m.xid, m.id LIMIT max - n;
+END;
+$$;
+
 -- Takes a tick when some committed message is outside the newest one (or no tick exists);
 -- returns the newest tick. Advisory lock (1751869300, 3) ("hkgt", see fold_token_counts in
 -- 002): ticks are taken one at a time, each snapshot in its own statement after the lock, so
 -- that a later tick always has a later snapshot. In REPEATABLE READ the snapshot would be the
 -- transaction's, possibly older than the last tick's: refused.
 CREATE FUNCTION hookgate.feed_tick() RETURNS bigint
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- As in feed_window_after: with statistics behind the newest xids, "is any message past the
+-- last tick" could become a scan of every message.
+SET enable_seqscan = off AS $$
 DECLARE
 	last hookgate.feed_ticks;
 	made bigint;
@@ -88,7 +163,8 @@ BEGIN
 END;
 $$;
 
--- Up to max messages after consumer's position, window by window, by id within a window.
+-- Up to max messages after consumer's position, window by window, in each window's order
+-- (feed_window_after).
 -- position is '<window tick>:<id>', what feed_ack takes. The position does not move: a
 -- consumer acks what it has handled, and reads the rest again after a crash. An unknown
 -- consumer is registered at the newest tick: it gets the messages committed after that.
@@ -124,7 +200,8 @@ BEGIN
 		-- The position '<W>:<id>' is the acknowledged state (tick before W, id).
 		SELECT t.tick INTO before_w FROM hookgate.feed_ticks t
 		 WHERE t.tick < parts[1]::bigint ORDER BY t.tick DESC LIMIT 1;
-		IF before_w > c.tick OR (before_w = c.tick AND parts[2]::bigint > c.last_id) THEN
+		IF before_w > c.tick OR (before_w = c.tick
+					 AND hookgate.feed_later(parts[2]::bigint, c.last_id)) THEN
 			c.tick := before_w;
 			c.last_id := parts[2]::bigint;
 		END IF;
@@ -135,9 +212,7 @@ BEGIN
 		RETURN QUERY
 		SELECT w.tick || ':' || m.id, m.id, m.at, m.module, m.target, m.user_id,
 		       m.token_id, m.content_type, m.body
-		  FROM hookgate.feed_window(prev, w.snap) m
-		 WHERE m.id > after_id
-		 ORDER BY m.id LIMIT left_n;
+		  FROM hookgate.feed_window_after(prev, w.snap, after_id, left_n) m;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		left_n := left_n - n;
 		EXIT WHEN left_n = 0;
@@ -181,11 +256,10 @@ BEGIN
 	END IF;
 	SELECT t.tick, t.snap INTO before_w, snap_before
 	  FROM hookgate.feed_ticks t WHERE t.tick < w ORDER BY t.tick DESC LIMIT 1;
-	IF before_w = c.tick AND acked_id <= c.last_id THEN
+	IF before_w = c.tick AND NOT coalesce(hookgate.feed_later(acked_id, c.last_id), false) THEN
 		RETURN;
 	END IF;
-	IF EXISTS (SELECT 1 FROM hookgate.feed_window(snap_before, snap_w) m
-		    WHERE m.id > acked_id) THEN
+	IF EXISTS (SELECT 1 FROM hookgate.feed_window_after(snap_before, snap_w, acked_id, 1)) THEN
 		UPDATE hookgate.feed_consumers f
 		   SET tick = before_w, last_id = acked_id, acked_at = now()
 		 WHERE f.name = consumer;
@@ -500,12 +574,12 @@ RETURNS TABLE ("position" text, message_id bigint, destination_id bigint, module
 LANGUAGE sql AS $$
 	SELECT f.position, f.id, d.id, f.module, f.target, t.public_id, p.content_type, p.body,
 	       f.at
-	  FROM hookgate.feed_read('delivery', max, after) f
+	  FROM hookgate.feed_read('delivery', max, after) WITH ORDINALITY f
 	  LEFT JOIN hookgate.destinations d ON d.id = hookgate.delivery_route(f.module, f.target)
 	  LEFT JOIN hookgate.webhook_tokens t ON t.id = f.token_id AND d.id IS NOT NULL
 	  LEFT JOIN LATERAL hookgate.delivery_payload(d.target, f.target, f.content_type, f.body) p
 	    ON d.id IS NOT NULL
-	 ORDER BY split_part(f.position, ':', 1)::bigint, f.id;
+	 ORDER BY f.ordinality;
 $$;
 
 -- Leases up to max due queue rows of enabled destinations, oldest due first, for lease_ms,

@@ -171,11 +171,15 @@ static void post_done(const struct post_result *res, void *arg)
 	ds->inflight--;
 	dw->inflight--;
 	metrics_gauge_set(METRICS_GAUGE_DELIVERY_IN_FLIGHT, dw->inflight);
-	if (!it->first)
+	bool retry = !it->first;
+	if (retry)
 		ds->inflight_retries--;
 	dw_item_free(dw, it);
+	dw_write_rows(dw); /* unless a write is in flight: then with the next group */
 	delivery_pump(dw);
 	dw_take(dw); /* room in memory again */
+	if (retry)   /* room for another retry: claiming waits for the poll otherwise */
+		dw_claim(dw);
 }
 
 /* The headers of one attempt (Standard Webhooks, and hookgate's own), signed now. */

@@ -16,17 +16,6 @@
 
 /* ---- the feed: first attempts -------------------------------------------------------------- */
 
-/* Positions are "<tick>:<id>", ordered by tick, then id. */
-static bool position_after(const char *a, const char *b)
-{
-	long long ta = 0, ia = 0, tb = -1, ib = -1;
-	if (sscanf(a, "%lld:%lld", &ta, &ia) != 2)
-		return false;
-	if (b[0] == '\0' || sscanf(b, "%lld:%lld", &tb, &ib) != 2)
-		return true;
-	return ta > tb || (ta == tb && ia > ib);
-}
-
 static struct feed_pos *pos_add(struct delivery *dw, const char *position)
 {
 	struct feed_pos *p = calloc(1, sizeof(*p));
@@ -48,9 +37,8 @@ static struct feed_pos *pos_add(struct delivery *dw, const char *position)
 static void take_row(struct delivery *dw, PGresult *res, int r)
 {
 	static const int cols[7] = { 1, 2, 3, 4, 5, 6, 7 };
+	/* Each row is after the last one taken: delivery_take reads on from last_taken. */
 	const char *position = PQgetvalue(res, r, 0);
-	if (!position_after(position, dw->last_taken))
-		return; /* read before; its outcome is not acknowledged yet */
 	snprintf(dw->last_taken, sizeof(dw->last_taken), "%s", position);
 	struct feed_pos *p = pos_add(dw, position);
 	if (p == NULL)
@@ -84,9 +72,10 @@ static void take_done(PGresult *res, void *arg)
 				  ? strtoll(PQgetvalue(res, n - 1, 9), NULL, 10)
 				  : 0);
 	delivery_pump(dw);
-	/* A whole batch: there may be more behind it (a backlog), read on at once. Fewer is all
-	 * there is; a NOTIFY or the poll finds what comes next. */
-	if (n >= dw->w->cfg->delivery_batch)
+	/* A whole batch: there may be more behind it (a backlog), read on at once. So too when a
+	 * NOTIFY came meanwhile: its batch may have committed after this read's tick, and waiting
+	 * for the next NOTIFY or the poll would delay it by up to a second. */
+	if (n >= dw->w->cfg->delivery_batch || dw->take_again)
 		dw_take(dw);
 }
 
@@ -102,6 +91,7 @@ void dw_take(struct delivery *dw)
 {
 	if (!may_take(dw))
 		return;
+	dw->take_again = false;
 	char max[16];
 	snprintf(max, sizeof(max), "%d", dw->w->cfg->delivery_batch);
 	/* From the last position taken under this lease, not the acknowledged one: acks come
@@ -119,7 +109,10 @@ void dw_feed_notified(const char *channel, const char *payload, void *arg)
 {
 	(void)channel;
 	(void)payload;
-	dw_take(arg);
+	struct delivery *dw = arg;
+	if (dw->take_inflight)
+		dw->take_again = true;
+	dw_take(dw);
 }
 
 static void ack_done(PGresult *res, void *arg)

@@ -77,6 +77,7 @@ static void rows_written(PGresult *res, void *arg)
 		return;
 	}
 	dw->write_failing = false;
+	bool were_full = dw->nrows >= OUTCOMES_MAX / 2;
 	for (int i = 0; i < n; i++) {
 		if (dw->rows[i].pos)
 			dw->rows[i].pos->done = true;
@@ -84,6 +85,13 @@ static void rows_written(PGresult *res, void *arg)
 	}
 	memmove(dw->rows, dw->rows + n, (size_t)(dw->nrows - n) * sizeof(dw->rows[0]));
 	dw->nrows -= n;
+	/* What came in meanwhile goes at once, as the next group: waiting for the tick would
+	 * cap the outcomes written at a batch a tick. */
+	dw_write_rows(dw);
+	if (were_full) { /* takes and claims wait for room in the buffer */
+		dw_take(dw);
+		dw_claim(dw);
+	}
 }
 
 void dw_write_rows(struct delivery *dw)

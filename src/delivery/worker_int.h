@@ -87,6 +87,7 @@ struct delivery {
 	struct feed_pos *pos_head, *pos_tail;
 	char last_taken[48];
 	bool take_inflight, claim_inflight, ack_inflight, write_inflight;
+	bool take_again; /* a NOTIFY came while a take was in flight */
 	struct delivery_row *rows;
 	int nrows;
 	int nwriting; /* rows at the buffer's head in the statement in flight */

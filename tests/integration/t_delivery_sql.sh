@@ -8,7 +8,7 @@
 # with their audit rows, park, release, replay, delivery_state, and the attempts' partitions.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 81
+plan 85
 
 # q SQL: one value (psql -At); errors go to stdout too, so that a test sees them.
 q() {
@@ -152,6 +152,56 @@ q "UPDATE hookgate.feed_ticks SET at = at - interval '2 minutes'" >/dev/null
 PRUNED=$(q "SELECT hookgate.feed_prune()")
 like "$PRUNED" '^[1-9][0-9]*$' "old ticks below every consumer's tick are pruned ($PRUNED)"
 is "$(read_ids c2 10)" "$M2 $M3 $M4" "c2 still reads its messages after the prune"
+
+# A window's order is by transaction, then id. X gets its xid first but stores its three
+# messages after Y has stored and committed its three: X's ids are the larger ones, and X comes
+# first. Walked one message at a time, and acknowledged in the middle, nothing is skipped.
+read_ids c5 1 >/dev/null
+hold "SELECT pg_current_xact_id(); SELECT pg_sleep(1);
+	INSERT INTO hookgate.messages (module, target, user_id, token_id, content_type, body)
+	SELECT 'channel', 'general', $ALICE, $TOKEN, 'text/plain', 'X' FROM generate_series(1, 3)"
+Y=$(q "INSERT INTO hookgate.messages (module, target, user_id, token_id, content_type, body)
+	SELECT 'channel', 'general', $ALICE, $TOKEN, 'text/plain', 'Y' FROM generate_series(1, 3)
+	RETURNING id" | tr '\n' ' ' | sed 's/ $//')
+wait "$HOLD_PID"
+X=$(q "SELECT id FROM hookgate.messages WHERE body = 'X' ORDER BY id" | tr '\n' ' ' | sed 's/ $//')
+walk() {
+	local pos=NULL line ids=()
+	for _ in 1 2 3 4 5 6 7 8; do
+		line=$(q "SELECT position || ' ' || id FROM hookgate.feed_read('c5', 1, $pos)")
+		[[ -n $line ]] || break
+		pos="'${line%% *}'"
+		ids+=("${line#* }")
+	done
+	echo "${ids[*]}"
+}
+is "$(walk)" "$X $Y" "one window, walked one by one: X (older transaction, larger ids) first, then Y"
+POS_X3=$(q "SELECT position FROM hookgate.feed_read('c5', 3)" | tail -n 1)
+ok "ack after X's three" q "SELECT hookgate.feed_ack('c5', '$POS_X3')"
+is "$(read_ids c5 10)" "$Y" "then Y's three, though their ids are smaller than X's"
+
+# A read from the middle of a big window (a backlog of 100 batches of 200) touches about max
+# rows plus one batch, not the window.
+read_ids c6 1 >/dev/null
+q "DO \$\$ BEGIN FOR i IN 1..100 LOOP
+	INSERT INTO hookgate.messages (module, target, user_id, token_id, content_type, body)
+	SELECT 'channel', 'general', $ALICE, $TOKEN, 'text/plain', 'big' FROM generate_series(1, 200);
+	COMMIT; END LOOP; END \$\$" >/dev/null
+POS_MID=$(q "SELECT position FROM hookgate.feed_read('c6', 10000)" | tail -n 1)
+ROWS=$(psql -X -q -At -v ON_ERROR_STOP=1 <<-EOF 2>&1 | tail -n 1
+	BEGIN;
+	SELECT count(*) FROM hookgate.feed_read('c6', 10, '$POS_MID');
+	SELECT pg_stat_get_xact_tuples_fetched('hookgate.messages'::regclass)
+	     + pg_stat_get_xact_tuples_returned('hookgate.messages'::regclass)
+	     + pg_stat_get_xact_tuples_returned('hookgate.messages_feed'::regclass);
+	COMMIT;
+EOF
+)
+ok "10 messages read from the middle of a 20000-message window touch $ROWS rows (< 1000)" \
+	test "$ROWS" -lt 1000
+# The takes below see only their own messages.
+q "WITH t AS (SELECT position, row_number() OVER () AS n FROM hookgate.delivery_take('w', 100000))
+   SELECT hookgate.feed_ack('delivery', position) FROM t ORDER BY n DESC LIMIT 1" >/dev/null
 
 # ---- routing and delivery_take -----------------------------------------------------------------
 pg_sql "INSERT INTO hookgate.destinations (module, target, url, secret_enc) VALUES
