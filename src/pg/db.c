@@ -232,9 +232,17 @@ static void conn_ready(struct db_conn *c)
 		pool_dispatch(c->pool);
 }
 
+/* PQconnectPoll may close the socket and open another, for the next address or host of the
+ * conninfo (a host that refused, a standby refused by target_session_attrs=read-write). The
+ * new socket usually gets the closed one's descriptor number, which epoll stopped watching when
+ * it was closed: an event kept because the number did not change would never fire, and the
+ * attempt would hang until its time-out, again at every retry. So the event is made anew. */
 static void conn_poll(struct db_conn *c)
 {
-	switch (PQconnectPoll(c->pg)) {
+	PostgresPollingStatusType polled = PQconnectPoll(c->pg);
+
+	c->io_fd = -1;
+	switch (polled) {
 	case PGRES_POLLING_READING:
 		conn_watch(c, EV_READ);
 		break;
