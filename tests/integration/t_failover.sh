@@ -12,7 +12,7 @@
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"
 hg_setup
-plan 16
+plan 18
 
 PGBIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 [[ -x $PGBIN/pg_basebackup ]] || bail_out "pg_basebackup not found"
@@ -218,3 +218,22 @@ diag "asynchronous replication, the standby 1 s behind: $acked calls acknowledge
 	"$missing of them missing from the new primary (counted, not checked: what" \
 	"synchronous_standby_names prevents)"
 ok "hookgated stops with status 0" hg_stop
+
+# ---- 4. a first host that never answers ---------------------------------------------------------
+
+# A host that takes the connection and never answers (a hung machine; no refusal to move on
+# from): libpq, polled, waits on it until hookgated's time-out, and must try the other first.
+HANG_PORT=$(hg_free_port)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); time.sleep(120)' \
+	"$HANG_PORT" &
+HANG_PID=$!
+wait_until 5000 eval "! hg_port_is_free $HANG_PORT" || diag "the silent listener is not up"
+hg_config "[database]" \
+	"conninfo = host=127.0.0.1,127.0.0.1 port=$HANG_PORT,$P3 dbname=hookgate user=hookgate target_session_attrs=read-write connect_timeout=2"
+started=$(hg_now_ms)
+ok "a silent first host: hookgated serves through the second" hg_start
+diag "healthy $(($(hg_now_ms) - started)) ms after the start (connect_timeout = 2 s)"
+ok "a silent first host: hookgated stops with status 0" hg_stop
+kill "$HANG_PID"
+wait "$HANG_PID" 2>/dev/null || true
