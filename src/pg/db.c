@@ -4,6 +4,7 @@
  * statement with a grace period (db_query_prepared_graced) keeps its connection busy after its
  * soft deadline, until its answer comes or its hard deadline passes. */
 #include "pg/db.h"
+#include "pg/hosts.h"
 #include "core/log.h"
 #include "lib/clock.h"
 
@@ -59,6 +60,8 @@ struct db_pool {
 	struct event_base *base;
 	char *conninfo;
 	char *application_name; /* NULL: whatever conninfo says */
+	struct db_hosts *hosts; /* which of conninfo's hosts an attempt tries first */
+	int connect_timeout_ms;
 	int size;
 	struct db_conn *conns;
 	struct db_query_list queue;
@@ -232,9 +235,17 @@ static void conn_ready(struct db_conn *c)
 		pool_dispatch(c->pool);
 }
 
+/* PQconnectPoll may close the socket and open another, for the next address or host of the
+ * conninfo (a host that refused, a standby refused by target_session_attrs=read-write). The
+ * new socket usually gets the closed one's descriptor number, which epoll stopped watching when
+ * it was closed: an event kept because the number did not change would never fire, and the
+ * attempt would hang until its time-out, again at every retry. So the event is made anew. */
 static void conn_poll(struct db_conn *c)
 {
-	switch (PQconnectPoll(c->pg)) {
+	PostgresPollingStatusType polled = PQconnectPoll(c->pg);
+
+	c->io_fd = -1;
+	switch (polled) {
 	case PGRES_POLLING_READING:
 		conn_watch(c, EV_READ);
 		break;
@@ -250,13 +261,31 @@ static void conn_poll(struct db_conn *c)
 	}
 }
 
-/* conninfo (key=value text or a URI) is expanded in place of dbname; application_name comes
- * after it, so it wins over one the conninfo sets. */
+/* conninfo (key=value text or a URI) is expanded in place of dbname; the host list in its
+ * current order (hosts.h) and application_name come after it, so they win over the
+ * conninfo's. */
 static PGconn *pool_connect_start(const struct db_pool *pool)
 {
-	const char *keys[] = { "dbname", pool->application_name ? "application_name" : NULL, NULL };
-	const char *values[] = { pool->conninfo, pool->application_name, NULL };
+	const char *keys[6] = { "dbname" }, *values[6] = { pool->conninfo };
+	int n = 1 + db_hosts_params(pool->hosts, &keys[1], &values[1]);
+	if (pool->application_name) {
+		keys[n] = "application_name";
+		values[n++] = pool->application_name;
+	}
+	keys[n] = values[n] = NULL;
 	return PQconnectStartParams(keys, values, 1);
+}
+
+/* A connection attempt past its time-out: libpq was waiting for one host (it ignores
+ * connect_timeout in this mode), which the next attempts try last. */
+static void conn_timed_out(struct db_conn *c)
+{
+	const char *host = PQhost(c->pg), *port = PQport(c->pg);
+	if (db_hosts_skip(c->pool->hosts, host, port))
+		log_warn("PostgreSQL connection %d: no answer from %s port %s within %d ms; the "
+			 "next attempts try the other hosts first",
+			 c->index, host, port ? port : "(default)", c->pool->connect_timeout_ms);
+	conn_fail(c, "connection timed out");
 }
 
 static void conn_start(struct db_conn *c)
@@ -267,7 +296,7 @@ static void conn_start(struct db_conn *c)
 		return;
 	}
 	c->state = DB_STATE_CONNECTING;
-	timer_arm(c, DB_CONNECT_TIMEOUT_MS);
+	timer_arm(c, c->pool->connect_timeout_ms);
 	conn_watch(c, EV_WRITE);
 }
 
@@ -292,7 +321,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->state == DB_STATE_DOWN)
 		conn_start(c);
 	else if (c->state == DB_STATE_CONNECTING)
-		conn_fail(c, "connection timed out");
+		conn_timed_out(c);
 	else if (c->current && c->current->hard_deadline_ms && !c->current->late)
 		conn_late(c);
 	else if (c->current)
@@ -457,14 +486,16 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo,
 	pool->on_connect_arg = arg;
 	pool->conninfo = strdup(conninfo);
 	pool->application_name = application_name ? strdup(application_name) : NULL;
+	pool->hosts = db_hosts_new(conninfo);
 	pool->conns = calloc((size_t)size, sizeof(*pool->conns));
 	TAILQ_INIT(&pool->queue);
 	pool->sweep = event_new(base, -1, EV_PERSIST, pool_sweep_cb, pool);
 	if (!pool->conninfo || (application_name && !pool->application_name) || !pool->conns ||
-	    !pool->sweep) {
+	    !pool->sweep || !pool->hosts) {
 		db_pool_free(pool);
 		return NULL;
 	}
+	pool->connect_timeout_ms = db_hosts_connect_timeout_ms(pool->hosts, DB_CONNECT_TIMEOUT_MS);
 	struct timeval tv = { 0, DB_SWEEP_MS * 1000 };
 	event_add(pool->sweep, &tv);
 	for (int i = 0; i < size; i++) {
@@ -501,6 +532,7 @@ void db_pool_free(struct db_pool *pool)
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool->application_name);
+	db_hosts_free(pool->hosts);
 	for (int i = 0; i < pool->nsetup; i++)
 		free(pool->setup[i]);
 	free(pool);

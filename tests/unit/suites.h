@@ -21,6 +21,7 @@ Suite *make_suite_webhook_token_table(void);
 Suite *make_suite_ratelimit(void);
 Suite *make_suite_metrics(void);
 Suite *make_suite_pgbin(void);
+Suite *make_suite_hosts(void);
 Suite *make_suite_redact(void);
 Suite *make_suite_http(void);
 Suite *make_suite_http_media(void);

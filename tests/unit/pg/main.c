@@ -5,5 +5,6 @@
 int main(void)
 {
 	SRunner *sr = srunner_create(make_suite_pgbin());
+	srunner_add_suite(sr, make_suite_hosts());
 	return run_tap(sr);
 }
