@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rate_shares: see rate_shares.h. One beat in flight at a time; a beat that fails (PostgreSQL
- * unreachable or erring) changes nothing, so the table keeps the last number of nodes. */
+ * unreachable or erring) changes nothing, so the table keeps the last number of nodes.
+ *
+ * A smaller count is believed only once this node has beaten without a gap for a whole live
+ * window. After PostgreSQL was away for everyone (or this node was), the first beat finds the
+ * other nodes' rows as old as the outage, and counting them gone for the few hundred
+ * milliseconds until their own beats resume would let every node admit the whole limit. A
+ * larger count is always believed: it only makes the node stricter. */
 #include "housekeeping/rate_shares.h"
 #include "core/log.h"
+#include "lib/clock.h"
 #include "pg/db.h"
 #include "proc/ratelimit.h"
 
@@ -25,8 +32,20 @@ struct rate_shares {
 	char node_id[24];
 	char host[256];
 	bool running;
-	bool failing; /* log a failure once, and its end */
+	bool failing;	      /* log a failure once, and its end */
+	int64_t streak_ms;    /* when the beats' current unbroken run began (monotonic) */
+	int64_t last_beat_ms; /* when the last beat was answered; 0 for never */
 };
+
+/* Records an answered beat; true when this node's beats have had no gap for a live window. */
+static bool beat_streak(struct rate_shares *rs)
+{
+	int64_t now = clock_mono_ms();
+	if (rs->last_beat_ms == 0 || now - rs->last_beat_ms > RATE_SHARES_LIVE_MS / 2)
+		rs->streak_ms = now;
+	rs->last_beat_ms = now;
+	return now - rs->streak_ms >= RATE_SHARES_LIVE_MS;
+}
 
 static void beat_failed(struct rate_shares *rs, PGresult *res)
 {
@@ -48,10 +67,12 @@ static void beat_done(PGresult *res, void *arg)
 	if (rs->failing)
 		log_info("rate shares: beats work again");
 	rs->failing = false;
+	bool steady = beat_streak(rs);
 	long nodes = strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	if (nodes < 1)
 		nodes = 1; /* this node's own row is always counted; never divide by 0 */
-	if ((unsigned)nodes == ratelimit_nodes(rs->rl))
+	unsigned known = ratelimit_nodes(rs->rl);
+	if ((unsigned)nodes == known || ((unsigned)nodes < known && !steady))
 		return;
 	log_info("rate shares: %ld node(s) share limits.token_rate; this one enforces 1/%ld of it",
 		 nodes, nodes);

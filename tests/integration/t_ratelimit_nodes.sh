@@ -3,7 +3,7 @@
 # limits.token_rate across nodes (docs/decisions/0015-rate-shares.md): two hookgated on one
 # PostgreSQL cut the limit into two shares, so a client alternating between them gets at most
 # 1.1 × rate over 10 s, not twice the rate; when one node is killed, the other takes the whole
-# limit back within a few seconds.
+# limit back within a few seconds; while PostgreSQL is away they keep the count they knew.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/webhook_lib.sh"
 hg_setup
@@ -11,7 +11,7 @@ command -v python3 >/dev/null 2>&1 || {
 	printf '1..0 # SKIP python3 is not installed\n'
 	exit 0
 }
-plan 9
+plan 11
 
 RATE=20
 BURST=4
@@ -77,6 +77,18 @@ max=$((RATE * 10 * 11 / 10 + BURST))
 ok "at most 1.1 × rate × 10 s + burst accepted ($accepted <= $max)" test "$accepted" -le "$max"
 ok "at least 0.8 × rate × 10 s accepted ($accepted)" test "$accepted" -ge $((RATE * 10 * 8 / 10))
 ok "the rest was refused with 429, nothing else" test "$refused" -gt 0 -a "$other" -eq 0
+
+# PostgreSQL away for 3 s: the nodes keep the count they knew, and after it, although the first
+# beats find each other's rows 3 s old, neither takes the other for gone.
+pg_signal_all STOP
+sleep 3
+pg_signal_all CONT
+beats_back() { grep -q 'rate shares: beats work again' "$HG_TMP/node1.log" &&
+	grep -q 'rate shares: beats work again' "$HG_TMP/node2.log"; }
+ok "both nodes beat again once PostgreSQL is back" wait_until 10000 beats_back
+sleep 1
+is "$(cat "$HG_TMP/node1.log" "$HG_TMP/node2.log" | grep -c 'rate shares: 1 node(s) share')" 0 \
+	"neither node counted the other gone because PostgreSQL was away"
 
 t0=$(hg_now_ms)
 kill -KILL -- "-$PID2"
