@@ -8,6 +8,7 @@
 #include "daemon/check.h"
 #include "daemon/notify.h"
 #include "core/config.h"
+#include "core/crypto.h"
 #include "proc/listener.h"
 #include "core/log.h"
 #include "proc/proctitle.h"
@@ -66,6 +67,9 @@ struct master {
 	/* Token buckets shared by every webhook worker, of every generation: made before the
 	 * first fork so that a reload keeps the buckets. */
 	struct ratelimit *ratelimit;
+	/* This hookgated among the nodes that share the rate limits (housekeeping/rate_shares.h):
+	 * made with the table, so that a reload keeps it. */
+	int64_t node_id;
 	/* The metrics every process writes and the metrics role sums; made before the first
 	 * fork for the same reason, and so that a restarted worker adds to its totals. */
 	struct metrics *metrics;
@@ -168,6 +172,7 @@ __attribute__((noreturn)) static void master_child(struct master *m, struct mast
 		.parent_fd = m->alive_pipe[0],
 		.ready_fd = m->ready_pipe[1],
 		.ratelimit = m->ratelimit,
+		.node_id = m->node_id,
 		.restarted = slot->spawned,
 	};
 	int status = slot->role->main(&args);
@@ -551,6 +556,10 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 	m->ratelimit = ratelimit_create(RATELIMIT_SLOTS);
 	if (m->ratelimit == NULL)
 		die("cannot create the shared rate-limit table: %s", strerror(errno));
+	uint64_t id;
+	if (!crypto_random(&id, sizeof(id)))
+		die("cannot draw a random node id");
+	m->node_id = (int64_t)(id >> 1); /* a positive bigint */
 	m->metrics = metrics_create(METRICS_SLOTS);
 	if (m->metrics == NULL || !metrics_attach(m->metrics))
 		die("cannot create the shared metrics region: %s", strerror(errno));

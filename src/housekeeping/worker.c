@@ -4,12 +4,15 @@
  * The process has one PostgreSQL connection. The lease is a session-level advisory lock on
  * it, and every job runs on that same connection, so a job can only ever run in the session
  * that holds the lock: when the connection drops, the lock and the jobs go together and
- * another hookgated can take over. The jobs' timers run only while the lease is held. */
+ * another hookgated can take over. The jobs' timers run only while the lease is held. The
+ * rate shares (housekeeping/rate_shares.h) are no such job: they run on every node, on a
+ * second connection that the jobs never hold up. */
 #include "housekeeping/worker.h"
 #include "core/log.h"
 #include "proc/worker.h"
 #include "housekeeping/counters.h"
 #include "housekeeping/maintenance.h"
+#include "housekeeping/rate_shares.h"
 #include "pg/lease.h"
 
 #include <stdlib.h>
@@ -60,6 +63,9 @@ struct housekeeping_timer {
 struct housekeeping {
 	struct worker *w;
 	bool restarted;
+	struct ratelimit *ratelimit;
+	int64_t node_id;
+	struct rate_shares *shares; /* on every node, leading or not; NULL with the limit off */
 	struct lease *lease;
 	struct counters *counters;
 	struct maintenance *maintenance;
@@ -148,6 +154,11 @@ static bool housekeeping_setup(struct worker *w)
 		if (hk->timers[i].ev == NULL)
 			return false;
 	}
+	if (w->cfg->token_rate > 0 && hk->ratelimit != NULL) {
+		hk->shares = rate_shares_new(w->base, w->cfg, hk->ratelimit, hk->node_id);
+		if (hk->shares == NULL)
+			return false;
+	}
 	hk->lease = lease_new(w->base, w->db, HOUSEKEEPING_LOCK_KEY1, HOUSEKEEPING_LOCK_KEY2,
 			      "housekeeping", hk->restarted ? 2 * LEASE_RETRY_MS : 0, lease_changed,
 			      hk);
@@ -158,6 +169,7 @@ static bool housekeeping_teardown(struct worker *w)
 {
 	struct housekeeping *hk = w->role;
 	lease_free(hk->lease);
+	rate_shares_free(hk->shares);
 	for (size_t i = 0; i < NJOBS; i++)
 		if (hk->timers[i].ev)
 			event_free(hk->timers[i].ev);
@@ -168,7 +180,11 @@ static bool housekeeping_teardown(struct worker *w)
 
 int housekeeping_main(const struct role_args *args)
 {
-	struct housekeeping hk = { .restarted = args->restarted };
+	struct housekeeping hk = {
+		.restarted = args->restarted,
+		.ratelimit = args->ratelimit,
+		.node_id = args->node_id,
+	};
 	struct worker w = {
 		.pool_size = 1, /* the lease's session: see above */
 		.application_name = HOUSEKEEPING_APPLICATION_NAME,

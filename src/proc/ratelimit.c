@@ -32,6 +32,8 @@ struct ratelimit {
 	size_t map_len;
 	size_t mask;
 	size_t probe;
+	/* Nodes sharing the limits (ratelimit_set_nodes); read with one relaxed load per call. */
+	_Atomic uint32_t nodes;
 	/* Taken to claim or evict a slot, so that two workers never give one token two slots. */
 	_Atomic uint32_t insert_lock;
 	struct rl_slot slots[];
@@ -98,6 +100,7 @@ struct ratelimit *ratelimit_create(size_t slots)
 	rl->map_len = len;
 	rl->mask = n - 1;
 	rl->probe = n < RL_PROBE ? n : RL_PROBE;
+	atomic_init(&rl->nodes, 1);
 	atomic_init(&rl->insert_lock, 0);
 	return rl;
 }
@@ -106,6 +109,27 @@ void ratelimit_destroy(struct ratelimit *rl)
 {
 	if (rl != NULL)
 		munmap(rl, rl->map_len);
+}
+
+struct ratelimit_share ratelimit_share(double rate, int burst, unsigned nodes)
+{
+	struct ratelimit_share share = { rate, burst < 1 ? 1 : burst };
+	if (nodes > 1) {
+		share.rate = rate / nodes;
+		share.burst = (int)((share.burst + (long long)nodes - 1) / nodes);
+	}
+	return share;
+}
+
+void ratelimit_set_nodes(struct ratelimit *rl, unsigned nodes)
+{
+	atomic_store_explicit(&rl->nodes, nodes < 1 ? 1 : (uint32_t)nodes, memory_order_relaxed);
+}
+
+unsigned ratelimit_nodes(const struct ratelimit *rl)
+{
+	/* A cast, since C11's atomic_load takes a pointer to non-const. */
+	return atomic_load_explicit((_Atomic uint32_t *)&rl->nodes, memory_order_relaxed);
 }
 
 /* A token bucket kept as accrued time rather than as a count of calls: refilling adds the
@@ -212,7 +236,8 @@ bool ratelimit_take(struct ratelimit *rl, int64_t token_id, double rate, int bur
 		*retry_after_s = 0;
 	if (rl == NULL || !(rate > 0))
 		return true;
-	struct rl_bucket b = rl_bucket(rate, burst);
+	struct ratelimit_share share = ratelimit_share(rate, burst, ratelimit_nodes(rl));
+	struct rl_bucket b = rl_bucket(share.rate, share.burst);
 	size_t h = rl_hash(token_id);
 	struct rl_slot *slot = rl_find(rl, token_id, h);
 	if (slot == NULL)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/config.h"
 
@@ -32,7 +33,8 @@ struct role_args {
 	int ready_fd;  /* write end of the master's ready pipe: the worker writes its pid there
 			* once its loop serves; -1 for none */
 	struct ratelimit *ratelimit; /* token buckets the master shares between all processes */
-	bool restarted;		     /* replaces a process of the same slot that died */
+	int64_t node_id; /* random, made once by the master: the same in every generation */
+	bool restarted;	 /* replaces a process of the same slot that died */
 };
 
 struct role {

@@ -286,6 +286,57 @@ START_TEST(test_addr_key)
 }
 END_TEST
 
+/* A limit held by several nodes: each enforces rate / nodes, and burst / nodes rounded up so
+ * that a burst of 1 still lets a call through somewhere. */
+START_TEST(test_share)
+{
+	struct ratelimit_share sh = ratelimit_share(20.0, 4, 2);
+	ck_assert(sh.rate == 10.0);
+	ck_assert_int_eq(sh.burst, 2);
+	sh = ratelimit_share(20.0, 5, 2);
+	ck_assert_int_eq(sh.burst, 3);
+	sh = ratelimit_share(1.0, 1, 3);
+	ck_assert(sh.rate > 0.333 && sh.rate < 0.334);
+	ck_assert_int_eq(sh.burst, 1);
+	sh = ratelimit_share(20.0, 1000000, 3);
+	ck_assert_int_eq(sh.burst, 333334);
+	/* One node, or none known, holds the whole limit; a burst below 1 counts as 1. */
+	sh = ratelimit_share(20.0, 4, 1);
+	ck_assert(sh.rate == 20.0);
+	ck_assert_int_eq(sh.burst, 4);
+	sh = ratelimit_share(20.0, 4, 0);
+	ck_assert(sh.rate == 20.0);
+	ck_assert_int_eq(sh.burst, 4);
+	ck_assert_int_eq(ratelimit_share(5.0, 0, 4).burst, 1);
+}
+END_TEST
+
+/* The table enforces its share of the limit it is given, and takes the whole limit back when
+ * the other nodes are gone. */
+START_TEST(test_nodes_divide)
+{
+	struct ratelimit *rl = create(64);
+	ck_assert_uint_eq(ratelimit_nodes(rl), 1);
+	ratelimit_set_nodes(rl, 2);
+	ck_assert_uint_eq(ratelimit_nodes(rl), 2);
+	ck_assert_int_eq(take_n(rl, 1, 2.0, 4, T0, 10), 2);
+	/* 1 call/s for this node. */
+	ck_assert(!ratelimit_take(rl, 1, 2.0, 4, T0 + SEC / 2, NULL));
+	ck_assert(ratelimit_take(rl, 1, 2.0, 4, T0 + SEC, NULL));
+	ck_assert(!ratelimit_take(rl, 1, 2.0, 4, T0 + SEC, NULL));
+	ratelimit_set_nodes(rl, 0); /* counts as 1 */
+	ck_assert_uint_eq(ratelimit_nodes(rl), 1);
+	ck_assert(ratelimit_take(rl, 1, 2.0, 4, T0 + 3 * SEC / 2, NULL));
+	ck_assert(!ratelimit_take(rl, 1, 2.0, 4, T0 + 3 * SEC / 2, NULL));
+	/* Ten seconds at 2 calls/s: 20 calls, the whole limit. */
+	int allowed = 0;
+	for (int i = 1; i <= 200; i++)
+		allowed += ratelimit_take(rl, 1, 2.0, 4, T0 + 3 * SEC / 2 + i * SEC / 20, NULL);
+	ck_assert_int_eq(allowed, 20);
+	ratelimit_destroy(rl);
+}
+END_TEST
+
 Suite *make_suite_ratelimit(void)
 {
 	Suite *s = suite_create("ratelimit");
@@ -296,6 +347,8 @@ Suite *make_suite_ratelimit(void)
 	tcase_add_test(tc, test_slow_rate_hammered);
 	tcase_add_test(tc, test_rate_off_and_odd_bursts);
 	tcase_add_test(tc, test_addr_key);
+	tcase_add_test(tc, test_share);
+	tcase_add_test(tc, test_nodes_divide);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("table");
