@@ -567,11 +567,15 @@ SELECT hookgate.ensure_delivery_partitions(3);
 -- public id and the body to post. A message without a destination comes back with
 -- destination_id NULL and no body, so that the worker can ack past it. The caller holds the
 -- feed lease (the advisory lock (1751869300, 4) on its session); owner only names it.
+-- The take's one write is the tick, committed without waiting for the WAL flush: a tick lost
+-- in a crash loses nothing (the next one covers its messages, delivered again at worst), and
+-- any later synchronous commit, such as the outcomes', flushes it first.
 CREATE FUNCTION hookgate.delivery_take(owner text, max integer, after text DEFAULT NULL)
 RETURNS TABLE ("position" text, message_id bigint, destination_id bigint, module text,
 	       target text, token_public_id text, content_type text, body text,
 	       at timestamptz)
 LANGUAGE sql AS $$
+	SELECT set_config('synchronous_commit', 'off', true);
 	SELECT f.position, f.id, d.id, f.module, f.target, t.public_id, p.content_type, p.body,
 	       f.at
 	  FROM hookgate.feed_read('delivery', max, after) WITH ORDINALITY f
