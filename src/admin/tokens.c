@@ -89,7 +89,7 @@ static const char usage_sql[] =
 	" u.module, u.target, u.http_status, host(u.client_addr), u.user_agent,"
 	" round(u.latency_us / 1000.0, 3),"
 	" to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || '|' || u.seq,"
-	" u.message_id::text, hookgate.admin_message_delivery(u.message_id)"
+	" u.message_id::text, hookgate.admin_message_delivery(u.message_id), u.node"
 	" FROM hookgate.webhook_tokens t LEFT JOIN LATERAL ("
 	"   SELECT * FROM hookgate.token_usage x WHERE x.token_id = t.id"
 	"   AND (x.at, x.seq) < (coalesce($3::timestamptz, 'infinity'),"
@@ -389,7 +389,7 @@ static cJSON *usage_json(const PGresult *res, int row)
 	static const struct admin_member members[] = {
 		{ "at", 1, false },	   { "module", 2, false },	{ "target", 3, false },
 		{ "status", 4, true },	   { "client_addr", 5, false }, { "user_agent", 6, false },
-		{ "latency_ms", 7, true }, { "message_id", 9, false },
+		{ "latency_ms", 7, true }, { "message_id", 9, false },	{ "node", 11, false },
 	};
 	cJSON *obj = admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
 	cJSON *delivery = PQgetisnull(res, row, 10) ? NULL : cJSON_Parse(PQgetvalue(res, row, 10));

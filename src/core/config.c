@@ -39,6 +39,7 @@ enum cfg_type {
 	CFG_LOG_TARGET,	  /* "stderr", "syslog" or a path */
 	CFG_LOG_FORMAT,	  /* int holding an enum log_format */
 	CFG_LOG_FACILITY, /* int holding a syslog.h facility */
+	CFG_NODE_NAME,	  /* 1-63 of [A-Za-z0-9._-], or "auto": the host name */
 };
 
 struct cfg_key {
@@ -108,6 +109,7 @@ static const struct cfg_key cfg_keys[] = {
 	KEY("delivery", "allow_networks", CFG_STRING, NULL, false, true, delivery_allow_networks,
 	    NULL, NULL),
 	KEY("delivery", "ca_file", CFG_PATH, NULL, false, true, delivery_ca_file, NULL, NULL),
+	KEY("node", "name", CFG_NODE_NAME, "auto", false, false, node_name, NULL, NULL),
 	KEY("log", "level", CFG_LOG_LEVEL, "info", false, true, log_level, NULL, NULL),
 	KEY("log", "file", CFG_LOG_TARGET, "stderr", false, true, log_file, NULL, NULL),
 	KEY("log", "format", CFG_LOG_FORMAT, "text", false, true, log_format, NULL, NULL),
@@ -318,6 +320,17 @@ static bool cfg_text_ok(const char *s)
 	return true;
 }
 
+/* A node's name goes into log lines, a metrics label and usage rows unquoted: letters, digits,
+ * '.', '_' and '-' only, as host names are. */
+static bool cfg_node_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len >= 1 && len <= 63 &&
+	       s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] ==
+		       '\0';
+}
+
 static bool cfg_parse_int(const char *s, int *out)
 {
 	char *end;
@@ -396,7 +409,7 @@ static bool cfg_parse_url(const char *s, size_t *len)
 static bool cfg_is_string(enum cfg_type type)
 {
 	return type == CFG_STRING || type == CFG_PATH || type == CFG_ADDR || type == CFG_URL ||
-	       type == CFG_LOG_TARGET;
+	       type == CFG_LOG_TARGET || type == CFG_NODE_NAME;
 }
 
 /* Parses s as a value of type. Strings are not copied here: v->str points into s, so a
@@ -443,6 +456,8 @@ static bool cfg_parse_value(enum cfg_type type, const char *s, union cfg_value *
 		return true;
 	case CFG_LOG_FACILITY:
 		return log_facility_parse(s, &v->i);
+	case CFG_NODE_NAME:
+		return cfg_node_name_ok(s); /* "auto" is resolved by cfg_validate */
 	}
 	return false;
 }
@@ -465,6 +480,8 @@ static bool cfg_bad_value(struct cfg_parser *p, const struct cfg_key *k, const c
 		[CFG_LOG_LEVEL] = { "level", " (use error, warn, info or debug)" },
 		[CFG_LOG_FORMAT] = { "format", " (use text or json)" },
 		[CFG_LOG_FACILITY] = { "facility", " (use daemon, user or local0 to local7)" },
+		[CFG_NODE_NAME] = { "node name",
+				    " (use 1 to 63 letters, digits, '.', '_' or '-', or auto)" },
 	};
 
 	if ((size_t)k->type >= sizeof(msg) / sizeof(msg[0]) || msg[k->type].what == NULL)
@@ -714,6 +731,32 @@ static bool cfg_parse_text(struct cfg_parser *p, const char *text)
 	return true;
 }
 
+/* node.name = auto (the default) becomes the host name, which must then pass the same rule. */
+static bool cfg_resolve_node_name(struct cfg_parser *p)
+{
+	struct hg_config *cfg = p->cfg;
+	char host[256];
+	char *copy;
+
+	if (strcmp(cfg->node_name, "auto") != 0)
+		return true;
+	if (gethostname(host, sizeof(host)) != 0)
+		return cfg_fail(p->err, p->errlen, p->file, 0,
+				"node.name: gethostname(): %s; set node.name", strerror(errno));
+	host[sizeof(host) - 1] = '\0';
+	if (!cfg_node_name_ok(host))
+		return cfg_fail(p->err, p->errlen, p->file, 0,
+				"node.name: the host name \"%.80s\" is not a node name (1 to 63 "
+				"letters, digits, '.', '_' or '-'); set node.name",
+				host);
+	copy = strdup(host);
+	if (copy == NULL)
+		return cfg_fail(p->err, p->errlen, p->file, 0, "out of memory");
+	free(cfg->node_name);
+	cfg->node_name = copy;
+	return true;
+}
+
 /* Checks that involve more than one key, or a key's absence. */
 static bool cfg_validate(struct cfg_parser *p)
 {
@@ -744,7 +787,7 @@ static bool cfg_validate(struct cfg_parser *p)
 		return cfg_fail(p->err, p->errlen, p->file, 0,
 				"server.metrics_listen must differ from server.listen and "
 				"server.admin_listen");
-	return true;
+	return cfg_resolve_node_name(p);
 }
 
 bool cfg_load_string(const char *name, const char *text, struct hg_config *cfg, char *err,
@@ -904,6 +947,7 @@ static const char *const cfg_type_names[] = {
 	[CFG_LOG_TARGET] = "log target",
 	[CFG_LOG_FORMAT] = "log format",
 	[CFG_LOG_FACILITY] = "syslog facility",
+	[CFG_NODE_NAME] = "node name",
 };
 
 bool cfg_describe(FILE *out)

@@ -49,6 +49,8 @@ struct hg_config {
 	int64_t delivery_retry_after_max_ms;
 	char *delivery_allow_networks; /* CIDR list, NULL when unset; parsed by netpolicy */
 	char *delivery_ca_file;	       /* NULL: the system's CA bundle */
+	/* [node] */
+	char *node_name; /* 1-63 of [A-Za-z0-9._-]; "auto" resolves to the host name */
 	/* [log] */
 	int log_level;		 /* enum log_level */
 	char *log_file;		 /* "stderr", "syslog" or a path */

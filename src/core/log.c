@@ -37,7 +37,10 @@ static struct {
 	int fd;
 	char role[48];
 	char ident[64]; /* openlog keeps the pointer */
-} logger = { LOG_TARGET_STDERR, LOG_LEVEL_INFO, LOG_FORMAT_TEXT, false, "", -1, "hookgate", "" };
+	char node[64];	/* node.name, checked by config: no escapes needed */
+} logger = {
+	LOG_TARGET_STDERR, LOG_LEVEL_INFO, LOG_FORMAT_TEXT, false, "", -1, "hookgate", "", ""
+};
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -168,6 +171,11 @@ void log_close(void)
 void log_set_role(const char *role)
 {
 	snprintf(logger.role, sizeof(logger.role), "%s", role);
+}
+
+void log_set_node(const char *node)
+{
+	snprintf(logger.node, sizeof(logger.node), "%s", node ? node : "");
 }
 
 void log_set_level(enum log_level level)
@@ -354,6 +362,8 @@ static void render_json(struct line_buf *b, const char *prefix, const struct log
 	if (rec->time)
 		put_json_member(b, "", "time", rec->time);
 	put_json_member(b, rec->time ? "," : "", "level", level_names[rec->level]);
+	if (rec->node != NULL && rec->node[0] != '\0')
+		put_json_member(b, ",", "node", rec->node);
 	put_json_member(b, ",", "role", rec->role);
 	snprintf(pid, sizeof(pid), ",\"pid\":%d", rec->pid);
 	puts_(b, pid);
@@ -457,7 +467,8 @@ __attribute__((format(printf, 4, 0))) static void log_vfields(enum log_level lev
 		clean[n] = (struct log_field){ fields[i].key, values[n], fields[i].text_too };
 		n++;
 	}
-	struct log_record rec = { NULL, (int)getpid(), level, logger.role, msg, clean, n };
+	struct log_record rec = { NULL, (int)getpid(), level, logger.role,
+				  msg,	clean,	       n,     logger.node };
 	write_record(&rec);
 }
 

@@ -31,6 +31,10 @@ bool log_reopen(void);
 void log_close(void);
 /* The role shown in every line, e.g. "master" or "webhook worker 2". */
 void log_set_role(const char *role);
+/* The node (node.name) a JSON line names in "node"; the master sets it before it forks, so
+ * every process has it. Text lines leave it out: their format is fixed, and a node's lines
+ * usually go to that node's own file or journal. */
+void log_set_node(const char *node);
 void log_set_level(enum log_level level);
 bool log_level_parse(const char *name, enum log_level *out);
 /* "text" or "json". */
@@ -76,6 +80,7 @@ struct log_record {
 	const char *message; /* clean (log_clean) */
 	const struct log_field *fields;
 	size_t nfields;
+	const char *node; /* NULL or "": no "node" member */
 };
 /* The line for rec, "\n" included, in out (outlen >= 64); prefix is "<N>" for journald or "".
  * Returns the length; a line cut to fit still ends with "\n" (and in JSON, still parses). */

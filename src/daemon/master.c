@@ -530,6 +530,7 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 	if (!master_apply_log(&m->cfg, NULL))
 		die("cannot open log file %s: %s", m->cfg.log_file, strerror(errno));
 	log_set_role("master");
+	log_set_node(m->cfg.node_name);
 	master_raise_nofile();
 	if (!check_files(&m->cfg, err, sizeof(err)))
 		die("%s", err);
@@ -580,8 +581,9 @@ int master_run(const char *config_path, bool foreground)
 	sigprocmask(SIG_BLOCK, &m.signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	proctitle_set("hookgated: master");
-	log_info("hookgated %s started: webhooks on %s, admin on %s, %d webhook worker(s)",
-		 PACKAGE_VERSION, m.cfg.listen, m.cfg.admin_listen, m.cfg.workers);
+	log_info("hookgated %s started as node %s: webhooks on %s, admin on %s, %d webhook "
+		 "worker(s)",
+		 PACKAGE_VERSION, m.cfg.node_name, m.cfg.listen, m.cfg.admin_listen, m.cfg.workers);
 	master_respawn_due(&m);
 	master_loop(&m);
 	log_info("stopped");

@@ -13,13 +13,13 @@
 
 #define METRICS_APPLICATION_NAME "hookgated metrics"
 
-static void metrics_scrape(struct http_request *req)
+static void metrics_scrape(const struct worker *w, struct http_request *req)
 {
 	const char *names[METRICS_ROLES];
 	int nroles = (int)(roles_count < METRICS_ROLES ? roles_count : METRICS_ROLES);
 	for (int r = 0; r < nroles; r++)
 		names[r] = roles[r].name;
-	const struct metrics_labels labels = { PACKAGE_VERSION, names, nroles };
+	const struct metrics_labels labels = { PACKAGE_VERSION, names, nroles, w->cfg->node_name };
 	struct metrics_totals *totals = malloc(sizeof(*totals));
 	size_t len = 0;
 	char *text = NULL;
@@ -49,7 +49,7 @@ static void metrics_route(struct worker *w, struct http_request *req)
 		return;
 	}
 	if (metrics)
-		metrics_scrape(req);
+		metrics_scrape(w, req);
 	else
 		worker_healthz(w, req);
 }

@@ -170,6 +170,13 @@ static void put_processes(struct text *t, const struct metrics_totals *m,
 		    m->gauges[METRICS_GAUGE_FOLD_LAG_US]);
 	family(t, "hookgate_build_info", "gauge", "The running version, as a label.");
 	put(t, "hookgate_build_info{version=\"%s\"} 1\n", l->version);
+	/* A series of its own rather than a label on every other: a dashboard joins on it, and
+	 * the scrape's instance label already keeps the nodes' series apart. node.name needs no
+	 * escaping (config allows [A-Za-z0-9._-] only). */
+	if (l->node != NULL) {
+		family(t, "hookgate_node_info", "gauge", "This node's node.name, as a label.");
+		put(t, "hookgate_node_info{node=\"%s\"} 1\n", l->node);
+	}
 }
 
 static void put_delivery(struct text *t, const struct metrics_totals *m)

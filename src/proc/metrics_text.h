@@ -16,6 +16,7 @@ struct metrics_labels {
 	const char *version;	       /* hookgate_build_info's version label */
 	const char *const *role_names; /* worker restarts: the role table's names, by index */
 	int nroles;
+	const char *node; /* hookgate_node_info's node label (node.name); NULL: no such series */
 };
 
 /* The whole page, NUL-terminated, in a malloc'd buffer (*len without the NUL); NULL when out

@@ -32,15 +32,17 @@
 #define INGEST_FAIL_LOG_MS 5000
 
 /* The batch as one binary array per field of hookgate.ingest_call (sql/002_ingest.sql), in
- * the order of batch_fields. The statement is the batch's transaction: pg_current_xact_id() is
- * the batch id the access log shows, the xid its messages hold (hookgate.messages.xid). */
+ * the order of batch_fields, then its time budget and this node's name (sql/007_nodes.sql:
+ * once per batch, for every usage row it writes). The statement is the batch's transaction:
+ * pg_current_xact_id() is the batch id the access log shows, the xid its messages hold
+ * (hookgate.messages.xid). */
 static const char ingest_stmt[] = "hg_ingest";
 static const char ingest_sql[] =
 	"SELECT i, http_status, code, message_id, pg_current_xact_id()"
 	" FROM hookgate.ingest_batch($1::integer[],"
 	" $2::bigint[], $3::bigint[], $4::integer[], $5::text[], $6::text[], $7::text[],"
 	" $8::text[], $9::text[], $10::text[], $11::inet[], $12::text[], $13::integer[],"
-	" $14::integer[], $15::timestamptz[], $16::integer)";
+	" $14::integer[], $15::timestamptz[], $16::integer, $17::text)";
 /* The usage rows of an orphaned batch that committed, made to say what their callers were told.
  * A call's row is the one of its token, its "at" (as sent, to the microsecond) and its message
  * (NULL when none was stored); invocation counts stay, as they count calls whatever became of
@@ -57,6 +59,7 @@ struct ingest {
 	struct batch_queue *queue;
 	struct log_limit fail_log;
 	int64_t sent_us; /* of the batch in flight (one at a time), for its latency */
+	char *node;	 /* node.name, the last parameter of every batch */
 };
 
 /* Header-derived text is checked here again: one invalid UTF-8 byte would make PostgreSQL
@@ -436,8 +439,8 @@ static bool ingest_send(struct ingest_batch *b, int left_ms, int budget_ms, void
 {
 	struct ingest *ing = owner;
 	struct pgbin_array f[F_COUNT];
-	const char *values[F_COUNT + 1];
-	int lengths[F_COUNT + 1], formats[F_COUNT + 1];
+	const char *values[F_COUNT + 2];
+	int lengths[F_COUNT + 2], formats[F_COUNT + 2];
 	char budget[16];
 
 	if (!batch_fields(b, f)) {
@@ -454,10 +457,11 @@ static bool ingest_send(struct ingest_batch *b, int left_ms, int budget_ms, void
 	}
 	snprintf(budget, sizeof(budget), "%d", budget_ms);
 	values[F_COUNT] = budget;
-	lengths[F_COUNT] = 0;
-	formats[F_COUNT] = 0;
+	values[F_COUNT + 1] = ing->node;
+	lengths[F_COUNT] = lengths[F_COUNT + 1] = 0;
+	formats[F_COUNT] = formats[F_COUNT + 1] = 0;
 	bool sent =
-		db_query_prepared_graced(ing->pool, ingest_stmt, F_COUNT + 1, values, lengths,
+		db_query_prepared_graced(ing->pool, ingest_stmt, F_COUNT + 2, values, lengths,
 					 formats, left_ms, INGEST_LATE_LIMIT_MS, ingest_result, b);
 	for (int k = 0; k < F_COUNT; k++)
 		pgbin_free(&f[k]);
@@ -474,7 +478,7 @@ void ingest_submit(struct ingest *ing, struct ingest_call *call)
 }
 
 struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,
-			  int delay_us)
+			  int delay_us, const char *node)
 {
 	struct ingest *ing = calloc(1, sizeof(*ing));
 	const struct batch_config cfg = { .max_batch = max_batch,
@@ -487,9 +491,11 @@ struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max
 	ing->base = base;
 	ing->pool = pool;
 	ing->fail_log.interval_ms = INGEST_FAIL_LOG_MS;
+	ing->node = strdup(node);
 	ing->queue = batch_queue_new(base, &cfg, ingest_send, ing);
 	/* Parsed and planned once per connection: per batch it was 4% of PostgreSQL's work. */
-	if (ing->queue == NULL || !db_pool_prepare(pool, ingest_stmt, ingest_sql)) {
+	if (ing->node == NULL || ing->queue == NULL ||
+	    !db_pool_prepare(pool, ingest_stmt, ingest_sql)) {
 		ingest_free(ing);
 		return NULL;
 	}
@@ -501,5 +507,6 @@ void ingest_free(struct ingest *ing)
 	if (ing == NULL)
 		return;
 	batch_queue_free(ing->queue);
+	free(ing->node);
 	free(ing);
 }

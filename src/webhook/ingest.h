@@ -70,9 +70,10 @@ struct ingest;
  * batch, which leaves once the clients just answered have sent their next calls too, or
  * delay_us after the answer (the queue is webhook/batch.h's). A late batch, answered at the
  * deadline and still waiting for its result (up to 30 s, on its connection), does not count
- * as the one in flight. (Expired idempotency keys are purged by the housekeeping process.) */
+ * as the one in flight. (Expired idempotency keys are purged by the housekeeping process.)
+ * node (node.name, copied) goes into the usage row of every call. */
 struct ingest *ingest_new(struct event_base *base, struct db_pool *pool, int max_batch,
-			  int delay_us);
+			  int delay_us, const char *node);
 /* Answers every call not yet answered with 503 (outcome unknown for a batch in flight) and
  * drops the late batches, logging that their outcome stays unknown. Free it only once the loop
  * has stopped (the pool never calls back into a freed ingest). */

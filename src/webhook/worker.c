@@ -348,7 +348,8 @@ static bool webhook_setup(struct worker *w)
 {
 	struct webhook_role *role = role_of(w);
 	role->tokens = token_cache_new(w->db, &w->keys);
-	role->ingest = ingest_new(w->base, w->db, WEBHOOK_MAX_BATCH, WEBHOOK_BATCH_DELAY_US);
+	role->ingest = ingest_new(w->base, w->db, WEBHOOK_MAX_BATCH, WEBHOOK_BATCH_DELAY_US,
+				  w->cfg->node_name);
 	return role->tokens != NULL && role->ingest != NULL;
 }
 

@@ -339,6 +339,7 @@ static void assert_defaults(const struct hg_config *cfg, bool with_tls)
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_INFO);
 	ck_assert_str_eq(cfg->log_file, "stderr");
 	ck_assert(!cfg->log_access);
+	ck_assert_ptr_nonnull(cfg->node_name); /* the host name: node_name_values */
 }
 
 START_TEST(defaults)
@@ -450,6 +451,7 @@ START_TEST(example_documents_every_default)
 		"retry_after_max",
 		"allow_networks",
 		"ca_file",
+		"name",
 		"level",
 		"file",
 		"access",
@@ -973,6 +975,43 @@ START_TEST(log_values)
 }
 END_TEST
 
+/* node.name: a name as given, or the host name for auto (the default); anything a log line, a
+ * metrics label or a usage row could not carry unquoted is refused. */
+START_TEST(node_name_values)
+{
+	struct hg_config cfg;
+	char host[256], line[100];
+	char name63[64] = "";
+
+	ck_assert_msg(load_one("node", "name = gw-2.eu_west", &cfg), "%s", err);
+	ck_assert_str_eq(cfg.node_name, "gw-2.eu_west");
+	cfg_free(&cfg);
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	ck_assert_msg(load_one("node", "name = auto", &cfg), "%s", err);
+	ck_assert_str_eq(cfg.node_name, host);
+	cfg_free(&cfg);
+	memset(name63, 'a', 63);
+	snprintf(line, sizeof(line), "name = %s", name63);
+	ck_assert_msg(load_one("node", line, &cfg), "%s", err);
+	ck_assert_str_eq(cfg.node_name, name63);
+	cfg_free(&cfg);
+	snprintf(line, sizeof(line), "name = %sa", name63);
+	snprintf(host, sizeof(host),
+		 "node.name: bad node name \"%sa\" (use 1 to 63 letters, digits, '.', '_' or '-', "
+		 "or auto)",
+		 name63);
+	expect_value_error("node", line, host);
+	expect_value_error(
+		"node", "name = gw 2",
+		"node.name: bad node name \"gw 2\" (use 1 to 63 letters, digits, '.', '_' "
+		"or '-', or auto)");
+	expect_value_error(
+		"node", "name = gw/2",
+		"node.name: bad node name \"gw/2\" (use 1 to 63 letters, digits, '.', '_' "
+		"or '-', or auto)");
+}
+END_TEST
+
 START_TEST(url_values)
 {
 	static const struct {
@@ -1220,6 +1259,7 @@ Suite *make_suite_config(void)
 	tcase_add_test(keys, token_rate_values);
 	tcase_add_test(keys, log_values);
 	tcase_add_test(keys, url_values);
+	tcase_add_test(keys, node_name_values);
 	tcase_add_test(keys, addr_keys);
 	suite_add_tcase(s, keys);
 	return s;

@@ -68,7 +68,8 @@ static struct log_record record(const char *message)
 				    "webhook worker 1",
 				    message,
 				    access_fields,
-				    3 };
+				    3,
+				    NULL };
 }
 
 START_TEST(test_render_text)
@@ -110,6 +111,22 @@ START_TEST(test_render_json)
 	ck_assert_str_eq(cJSON_GetObjectItem(obj, "status")->valuestring, "204");
 	ck_assert_str_eq(cJSON_GetObjectItem(obj, "agent")->valuestring, "curl \"7\"");
 	cJSON_Delete(obj);
+}
+END_TEST
+
+/* node.name: a member of a JSON line after the level; a text line stays as it was. */
+START_TEST(test_render_node)
+{
+	char line[512];
+	struct log_record rec = record("m");
+	rec.nfields = 0;
+	rec.node = "gw-a";
+	log_render(line, sizeof(line), LOG_FORMAT_JSON, "", &rec);
+	ck_assert_str_eq(line, "{\"time\":\"2026-12-05T05:14:51.380Z\",\"level\":\"warn\","
+			       "\"node\":\"gw-a\",\"role\":\"webhook worker 1\",\"pid\":42,"
+			       "\"message\":\"m\"}\n");
+	log_render(line, sizeof(line), LOG_FORMAT_TEXT, "", &rec);
+	ck_assert_str_eq(line, "2026-12-05T05:14:51.380Z [42] warn webhook worker 1: m\n");
 }
 END_TEST
 
@@ -235,6 +252,7 @@ Suite *make_suite_log(void)
 	tcase_add_test(tc, test_render_journald_prefix);
 	tcase_add_test(tc, test_render_json);
 	tcase_add_test(tc, test_render_json_cut_still_parses);
+	tcase_add_test(tc, test_render_node);
 	tcase_add_test(tc, test_journald_stream_detection);
 	tcase_add_test(tc, test_parse_format_and_facility);
 	tcase_add_test(tc, test_limit);

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 static const char *const role_names[] = { "webhook worker", "admin worker" };
-static const struct metrics_labels labels = { "9.9.9", role_names, 2 };
+static const struct metrics_labels labels = { "9.9.9", role_names, 2, "gw-a" };
 
 static char *render(const struct metrics_totals *t)
 {
@@ -103,6 +103,7 @@ START_TEST(test_text_lines)
 	assert_line(text, "hookgate_token_fold_lag_seconds 1.500000");
 	assert_line(text, "hookgate_token_folds_total 1");
 	assert_line(text, "hookgate_build_info{version=\"9.9.9\"} 1");
+	assert_line(text, "hookgate_node_info{node=\"gw-a\"} 1");
 	assert_line(text, "hookgate_pg_connections{state=\"down\"} 0");
 	ck_assert_msg(strstr(text, "status=\"204\"} 0") == NULL, "zero series are left out");
 	ck_assert(text[strlen(text) - 1] == '\n');
