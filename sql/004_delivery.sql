@@ -740,17 +740,21 @@ CREATE FUNCTION hookgate.delivery_record_health(rs hookgate.delivery_result[],
 						disable_after interval) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-	WITH last AS (
-		SELECT DISTINCT ON (r.destination_id) r.destination_id, r.outcome,
-		       (SELECT min(f.at) FROM unnest(rs) f
-			 WHERE f.destination_id = r.destination_id AND f.outcome <> 'disabled'
-			   AND f.at > coalesce((SELECT max(o.at) FROM unnest(rs) o
-						WHERE o.destination_id = r.destination_id
-						  AND o.outcome = 'delivered'), '-infinity')
-		       ) AS first_failure
-		  FROM unnest(rs) r
-		 WHERE r.outcome <> 'disabled'
-		 ORDER BY r.destination_id, r.at DESC, r.attempt DESC
+	-- Per destination, in two passes over the results (not a sub-select per result): its
+	-- last outcome, and its first failure after its last delivery.
+	WITH r AS (
+		SELECT * FROM unnest(rs) x WHERE x.outcome <> 'disabled'
+	), per AS (
+		SELECT r.destination_id,
+		       (array_agg(r.outcome ORDER BY r.at DESC, r.attempt DESC))[1] AS outcome,
+		       coalesce(max(r.at) FILTER (WHERE r.outcome = 'delivered'), '-infinity')
+			       AS last_ok
+		  FROM r GROUP BY r.destination_id
+	), last AS (
+		SELECT per.destination_id, per.outcome,
+		       min(r.at) FILTER (WHERE r.at > per.last_ok) AS first_failure
+		  FROM per JOIN r ON r.destination_id = per.destination_id
+		 GROUP BY per.destination_id, per.outcome
 	)
 	UPDATE hookgate.destinations d
 	   SET failing_since = CASE WHEN last.outcome = 'delivered' THEN NULL

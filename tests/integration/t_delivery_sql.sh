@@ -8,7 +8,7 @@
 # with their audit rows, park, release, replay, delivery_state, and the attempts' partitions.
 . "$HG_SRCDIR/tests/integration/lib.sh"
 hg_setup
-plan 85
+plan 88
 
 # q SQL: one value (psql -At); errors go to stdout too, so that a test sees them.
 q() {
@@ -309,6 +309,27 @@ is "$(q "SELECT count(*) FROM hookgate.delivery_queue WHERE message_id = $R2")/$
 	"delivered ends the queue row and the failing streak"
 rec "$D_ALL" "$R3" 10 failed '"http_status":500' >/dev/null
 is "$(state "$R3")" "$D_ALL:failed:10" "delivery_state: failed (the queue row is gone)"
+# One batch with several results for a destination: the streak starts at the first failure
+# after the batch's last delivery, and a batch that ends delivered ends it. (Messages of their
+# own, this minute, removed after.)
+MINUTE=$(q "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI')")
+mixed() {
+	local i json=
+	for i in 1 2 3; do
+		json+="${json:+,}{\"message_id\":99000$i,\"destination_id\":$D_GEN,\"attempt\":1,
+			\"outcome\":\"${!i}\",\"at\":\"$MINUTE:0${i}Z\",
+			\"next_at\":\"2000-01-01T00:00:00Z\"}"
+	done
+	q "SELECT hookgate.delivery_record('[$json]', interval '100 years')" >/dev/null
+	q "SELECT coalesce(to_char(failing_since AT TIME ZONE 'UTC', 'SS'), 'none')
+	     FROM hookgate.destinations WHERE id = $D_GEN"
+}
+is "$(mixed delivered retry retry)" 02 "a batch delivered, then failing twice: failing since the first failure"
+is "$(mixed retry retry delivered)" none "a batch that ends delivered: not failing"
+is "$(mixed retry delivered retry)" 03 "failing, delivered, failing: since the failure after the delivery"
+q "UPDATE hookgate.destinations SET failing_since = NULL WHERE id = $D_GEN;
+   DELETE FROM hookgate.delivery_attempts WHERE message_id BETWEEN 990001 AND 990003;
+   DELETE FROM hookgate.delivery_queue WHERE message_id BETWEEN 990001 AND 990003" >/dev/null
 q "UPDATE hookgate.destinations SET failing_since = now() - interval '2 hours' WHERE id = $D_ALL" \
 	>/dev/null
 rec "$D_ALL" "$R3" 1 retry '"next_at":"2000-01-01T00:00:00Z"' >/dev/null
