@@ -75,7 +75,8 @@ static void take_done(PGresult *res, void *arg)
 	/* A whole batch: there may be more behind it (a backlog), read on at once. So too when a
 	 * NOTIFY came meanwhile: its batch may have committed after this read's tick, and waiting
 	 * for the next NOTIFY or the poll would delay it by up to a second. */
-	if (n >= dw->w->cfg->delivery_batch || dw->take_again)
+	dw->take_full = n >= dw->w->cfg->delivery_batch;
+	if (dw->take_full || dw->take_again)
 		dw_take(dw);
 }
 
@@ -87,10 +88,32 @@ static bool may_take(const struct delivery *dw)
 	       dw->items - dw->retry_items < cfg->delivery_max_inflight + cfg->delivery_batch;
 }
 
+void dw_take_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dw_take(arg);
+}
+
+/* Not before TAKE_INTERVAL_MS after the last take started, unless that one was a whole batch
+ * (a backlog: read on at once): the timer takes then. */
+static bool take_paced(struct delivery *dw)
+{
+	int64_t wait = dw->take_started_ms + TAKE_INTERVAL_MS - clock_mono_ms();
+	if (dw->take_full || wait <= 0)
+		return false;
+	if (!evtimer_pending(dw->take_timer, NULL)) {
+		struct timeval tv = { 0, (suseconds_t)(wait * 1000) };
+		evtimer_add(dw->take_timer, &tv);
+	}
+	return true;
+}
+
 void dw_take(struct delivery *dw)
 {
-	if (!may_take(dw))
+	if (!may_take(dw) || take_paced(dw))
 		return;
+	dw->take_started_ms = clock_mono_ms();
 	dw->take_again = false;
 	char max[16];
 	snprintf(max, sizeof(max), "%d", dw->w->cfg->delivery_batch);

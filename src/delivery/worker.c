@@ -193,7 +193,8 @@ static bool delivery_setup(struct worker *w)
 	dw->pool = db_pool_new(w->base, cfg->conninfo, DELIVERY_APPLICATION_NAME, 1, pool_connected,
 			       dw);
 	dw->tick = event_new(w->base, -1, EV_PERSIST, tick_cb, dw);
-	if (!dw->rows || !dw->post || !dw->pool || !dw->tick)
+	dw->take_timer = evtimer_new(w->base, dw_take_timer_cb, dw);
+	if (!dw->rows || !dw->post || !dw->pool || !dw->tick || !dw->take_timer)
 		return false;
 	dw->dests = dest_cache_new(dw->pool, &w->keys, dest_changed, dw);
 	if (dw->dests == NULL || !db_pool_listen(w->db, "hookgate_feed", dw_feed_notified, dw))
@@ -217,6 +218,8 @@ static bool delivery_teardown(struct worker *w)
 	dest_cache_free(dw->dests);
 	if (dw->tick)
 		event_free(dw->tick);
+	if (dw->take_timer)
+		event_free(dw->take_timer);
 	for (int i = 0; dw->rows && i < dw->nrows; i++)
 		free(dw->rows[i].response);
 	free(dw->rows);

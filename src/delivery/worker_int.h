@@ -7,6 +7,8 @@
 
 #include "pg/db.h"
 
+#include <event2/event.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +16,11 @@
 #define SQL_TIMEOUT_MS 10000
 #define LEASE_MARGIN_MS 60000 /* a claimed row's lease: delivery.timeout + this */
 #define OUTCOMES_MAX 8192     /* outcomes and parks kept while PostgreSQL is away */
+/* Takes start at most this often unless the last one was a whole batch. A take costs about a
+ * millisecond of PostgreSQL's time whatever it returns; under load a NOTIFY comes every batch
+ * commit, and a take each time cost more than the deliveries themselves. Adds up to this to
+ * a message's way to its destination. */
+#define TAKE_INTERVAL_MS 10
 
 struct delivery;
 
@@ -88,6 +95,9 @@ struct delivery {
 	char last_taken[48];
 	bool take_inflight, claim_inflight, ack_inflight, write_inflight;
 	bool take_again; /* a NOTIFY came while a take was in flight */
+	bool take_full;	 /* the last take was a whole batch: read on at once */
+	int64_t take_started_ms;
+	struct event *take_timer; /* the next take, once TAKE_INTERVAL_MS have passed */
 	struct delivery_row *rows;
 	int nrows;
 	int nwriting; /* rows at the buffer's head in the statement in flight */
@@ -121,6 +131,7 @@ void dw_dispatch_first(struct delivery *dw, struct delivery_item *it);
 
 /* feed.c: first attempts from the feed, under the feed lease */
 void dw_take(struct delivery *dw);
+void dw_take_timer_cb(evutil_socket_t fd, short what, void *arg);
 void dw_feed_notified(const char *channel, const char *payload, void *arg);
 void dw_ack(struct delivery *dw);
 void dw_handoff(struct delivery *dw);
