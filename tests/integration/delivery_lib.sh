@@ -18,7 +18,7 @@
 #   wait_recv MS NAME N [JQ-SELECT]    until at least N such requests are logged
 #   dstate MSG_ID                      delivery_state rows "destination_id|state|attempts"
 
-declare -gA RECV_PORT RECV_PID RECV_HOST
+declare -gA RECV_PORT RECV_PID RECV_HOST RECV_SCHEME
 
 # Skips the whole test without node or npm (as the browser test does); installs the pinned
 # standardwebhooks into the build tree, again only when the lock file changed.
@@ -41,19 +41,21 @@ delivery_deps() {
 	export NODE_PATH=$modules/node_modules
 }
 
-# receiver_start NAME [MODE]: in its own process group, which lib.sh's cleanup kills with the
-# daemons (HG_PGIDS); its files are $HG_TMP/NAME.{jsonl,secrets,control,stats}.
+# receiver_start NAME [MODE] [HOST] [CERT,KEY]: in its own process group, which lib.sh's
+# cleanup kills with the daemons (HG_PGIDS); its files are $HG_TMP/NAME.{jsonl,secrets,control,
+# stats}. With CERT,KEY it serves HTTPS.
 receiver_start() {
-	local name=$1 mode=${2:-http} host=${3:-127.0.0.1} port
+	local name=$1 mode=${2:-http} host=${3:-127.0.0.1} tls=${4:-} port
 	port=$(hg_free_port)
 	: >"$HG_TMP/$name.jsonl"
 	setsid node "$HG_SRCDIR/tests/integration/receiver.js" --port "$port" --host "$host" --mode "$mode" \
 		--log "$HG_TMP/$name.jsonl" --secrets "$HG_TMP/$name.secrets" \
-		--control "$HG_TMP/$name.control" --stats "$HG_TMP/$name.stats" \
+		--control "$HG_TMP/$name.control" --stats "$HG_TMP/$name.stats" ${tls:+--tls "$tls"} \
 		</dev/null >>"$HG_TMP/$name.out" 2>&1 &
 	RECV_PID[$name]=$!
 	RECV_PORT[$name]=$port
 	RECV_HOST[$name]=$host
+	RECV_SCHEME[$name]=http${tls:+s}
 	HG_PGIDS+=("$!")
 	wait_until 10000 test -s "$HG_TMP/$name.stats" || bail_out "receiver $name does not start"
 }
@@ -65,7 +67,7 @@ receiver_stop() {
 }
 
 receiver_url() {
-	printf 'http://%s:%s/%s\n' "${RECV_HOST[$1]}" "${RECV_PORT[$1]}" "${2#/}"
+	printf '%s://%s:%s/%s\n' "${RECV_SCHEME[$1]}" "${RECV_HOST[$1]}" "${RECV_PORT[$1]}" "${2#/}"
 }
 
 # The secret hookgatectl printed: kept for the receiver and noted for lib.sh's check that no

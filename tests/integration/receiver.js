@@ -7,7 +7,7 @@
 //    "error","answer" (the status it answers, or "hang")}
 //
 //   node receiver.js --port P --log FILE [--host ADDR] [--secrets FILE] [--control FILE]
-//                    [--stats FILE] [--mode http|blackhole]
+//                    [--stats FILE] [--mode http|blackhole] [--tls CERT,KEY]
 //
 // --host: the address to listen on (default 127.0.0.1).
 //
@@ -27,10 +27,12 @@
 // --stats: a JSON file rewritten on every change of the counters: connections and requests
 // open now and at most, per behaviour prefix (the first path segment) and in all.
 // --mode blackhole: accepts TCP connections and never reads or answers (counted in --stats).
+// --tls CERT,KEY: serve HTTPS with that PEM certificate (chain) and key.
 'use strict';
 
 const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const net = require('net');
 const { Webhook } = require('standardwebhooks');
 
@@ -38,8 +40,8 @@ function parseArgs(argv) {
 	const opts = { mode: 'http', host: '127.0.0.1' };
 	for (let i = 2; i < argv.length; i += 2) {
 		const key = argv[i].replace(/^--/, '');
-		if (!['port', 'host', 'log', 'secrets', 'control', 'stats', 'mode'].includes(key) || i + 1 >= argv.length)
-			throw new Error(`usage: receiver.js --port P --log FILE [--host A] [--secrets F] [--control F] [--stats F] [--mode http|blackhole] (bad: ${argv[i]})`);
+		if (!['port', 'host', 'log', 'secrets', 'control', 'stats', 'mode', 'tls'].includes(key) || i + 1 >= argv.length)
+			throw new Error(`usage: receiver.js --port P --log FILE [--host A] [--secrets F] [--control F] [--stats F] [--mode http|blackhole] [--tls CERT,KEY] (bad: ${argv[i]})`);
 		opts[key] = argv[i + 1];
 	}
 	if (!opts.port || (!opts.log && opts.mode === 'http')) throw new Error('receiver.js: --port and --log are required');
@@ -162,15 +164,23 @@ function handle(req, res, body) {
 }
 
 function startHttp() {
-	const server = http.createServer((req, res) => {
+	const handler = (req, res) => {
 		const chunks = [];
 		req.on('data', (c) => chunks.push(c));
 		req.on('end', () => handle(req, res, Buffer.concat(chunks)));
-	});
+	};
+	let server;
+	if (opts.tls) {
+		const [cert, key] = opts.tls.split(',');
+		server = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }, handler);
+		server.on('secureConnection', countConnection);
+	} else {
+		server = http.createServer(handler);
+		server.on('connection', countConnection);
+	}
 	server.keepAliveTimeout = 30000;
 	server.headersTimeout = 0;
 	server.requestTimeout = 0;
-	server.on('connection', countConnection);
 	return server;
 }
 
