@@ -327,7 +327,7 @@ agents() {
 api alice GET "/admin/api/tokens/$T1/usage?limit=2" ''
 is "$HTTP_STATUS $(agents)" "200 8,7" "usage page 1 (limit 2): newest first, ties by insertion"
 usage_re='^\{"usage":\[\{"at":"2026-01-01T00:06:00.000Z","module":"channel","target":"general",'
-usage_re+='"status":403,"client_addr":"203.0.113.7","user_agent":"ua-8","latency_ms":1.5,"message_id":null\}'
+usage_re+='"status":403,"client_addr":"203.0.113.7","user_agent":"ua-8","latency_ms":1.5,"message_id":null,"node":null\}'
 like "$HTTP_BODY" "$usage_re" \
 	"usage row shape"
 pages="$(agents)"
