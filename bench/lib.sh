@@ -318,3 +318,50 @@ bench_vmhwm() {
 	awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { if (h) print r, h }' \
 		"/proc/$1/status" 2>/dev/null || true
 }
+
+# ---- a snapshot held during the load (--hold-snapshot) -------------------------------------
+# The sourcing script defines BENCH_TMP and the variables HOLD_JOB and HOLD_FD (for its cleanup).
+
+HOLD_APP=hookgate-bench-snapshot
+HOLD_OPENED=
+HELD_S=
+declare -A HOLD_INFO
+
+# open_snapshot: start a session that holds a REPEATABLE READ snapshot, as pg_dump does, and
+# return once it holds it. psql reads the session's statements from a FIFO, so that the
+# transaction ends the moment close_snapshot says so: a pg_sleep(S) would drift from the run
+# by psql's and wrk's start-up times.
+open_snapshot() {
+	local fifo=$BENCH_TMP/snapshot.fifo i state
+	rm -f "$fifo"
+	mkfifo "$fifo" || die "mkfifo $fifo failed"
+	PGAPPNAME=$HOLD_APP psql -X -q -v ON_ERROR_STOP=1 -f "$fifo" \
+		>>"$BENCH_TMP/snapshot.out" 2>&1 &
+	HOLD_JOB=$!
+	# Read-write, so that the open cannot block: psql opens the FIFO only once connected.
+	exec {HOLD_FD}<>"$fifo"
+	HOLD_OPENED=$EPOCHREALTIME
+	# The count reads the largest table, as a dump does, and takes the transaction's snapshot.
+	printf 'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT count(*) FROM hookgate.token_usage;\n' \
+		>&"$HOLD_FD"
+	for ((i = 0; i < 600; i++)); do
+		state=$(pg_sql "SELECT state FROM pg_stat_activity
+			WHERE application_name = '$HOLD_APP' AND backend_xmin IS NOT NULL")
+		[[ $state == 'idle in transaction' ]] && return 0
+		hg_pid_alive "$HOLD_JOB" ||
+			die "the snapshot session ended: $(tail -n 3 "$BENCH_TMP/snapshot.out")"
+		sleep 0.1
+	done
+	die "the snapshot session took no snapshot within 60 s"
+}
+
+# close_snapshot: commit the snapshot's transaction; HELD_S: how long it was open, in seconds.
+close_snapshot() {
+	# \q too: psql would wait for the end of its input while a child of ours held the FIFO.
+	printf 'COMMIT;\n\\q\n' >&"$HOLD_FD"
+	exec {HOLD_FD}>&-
+	HOLD_FD=
+	wait "$HOLD_JOB" || die "the snapshot session failed: $(tail -n 3 "$BENCH_TMP/snapshot.out")"
+	HOLD_JOB=
+	HELD_S=$(awk -v a="$HOLD_OPENED" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+}
