@@ -61,5 +61,7 @@ void post_ctx_free(struct post_ctx *ctx);
 bool post_start(struct post_ctx *ctx, const struct post_request *req, post_done_cb done, void *arg);
 /* Requests in flight. */
 int post_inflight(const struct post_ctx *ctx);
+/* Handles of finished requests kept for the next ones (at most max_connects). */
+int post_idle_handles(const struct post_ctx *ctx);
 
 #endif

@@ -214,6 +214,22 @@ START_TEST(test_post_retry_after)
 }
 END_TEST
 
+/* A finished request's handle serves the next one, which keeps nothing of the first: not its
+ * Retry-After, not its answer, not its status. */
+START_TEST(test_post_handle_reused)
+{
+	ck_assert_int_eq(post_idle_handles(fx.post), 0);
+	post_to("/busy");
+	ck_assert_int_eq(post_idle_handles(fx.post), 1);
+	post_to("/ok");
+	ck_assert_int_eq(post_idle_handles(fx.post), 1);
+	ck_assert_int_eq(fx.res.http_status, 204);
+	ck_assert_str_eq(fx.retry_after, "");
+	ck_assert_int_eq(fx.res.answer_len, 0);
+	ck_assert_str_eq(fx.seen_body, "hello");
+}
+END_TEST
+
 START_TEST(test_post_refused_address)
 {
 	fx.refuse_all = true;
@@ -247,6 +263,7 @@ Suite *make_suite_delivery_post(void)
 	tcase_add_test(tc, test_post_timeout);
 	tcase_add_test(tc, test_post_redirect_not_followed);
 	tcase_add_test(tc, test_post_retry_after);
+	tcase_add_test(tc, test_post_handle_reused);
 	tcase_add_test(tc, test_post_refused_address);
 	tcase_add_test(tc, test_post_connect_refused);
 	suite_add_tcase(s, tc);
