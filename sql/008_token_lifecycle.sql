@@ -92,15 +92,38 @@ BEGIN
 END;
 $$;
 
+-- The expiry a token gets: wanted (NULL = none) within max_lifetime (NULL = unlimited,
+-- security.max_token_lifetime): with a maximum, no expiry means now() + max_lifetime. An
+-- expiry in the past or beyond the maximum raises 22023, which the callers answer as a refusal.
+CREATE FUNCTION hookgate.token_expiry(wanted timestamptz, max_lifetime interval)
+RETURNS timestamptz
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF wanted IS NOT NULL AND wanted <= now() THEN
+		RAISE EXCEPTION 'expires_at is in the past' USING ERRCODE = '22023';
+	END IF;
+	IF max_lifetime IS NULL THEN
+		RETURN wanted;
+	END IF;
+	IF wanted > now() + max_lifetime THEN
+		RAISE EXCEPTION 'expires_at is beyond security.max_token_lifetime'
+			USING ERRCODE = '22023';
+	END IF;
+	RETURN coalesce(wanted, now() + max_lifetime);
+END;
+$$;
+
 -- Sets what is given of a live token's expiry and limits; each argument's "set" flag says
--- whether to change it (to NULL, i.e. no expiry or no limit, when the value is NULL). One audit
--- row per column that changed, with the old and new value. Returns the public id and owner; no
--- row when there is no such token.
+-- whether to change it (to NULL, i.e. no expiry or no limit, when the value is NULL; an expiry
+-- goes through token_expiry() with max_lifetime). One audit row per column that changed, with
+-- the old and new value. Returns the token's public id, owner and these columns as JSON (as the
+-- admin API shows them); no row when there is no such token.
 CREATE FUNCTION hookgate.set_token_limits(p_public_id text, owner bigint,
 	set_expires boolean, new_expires timestamptz,
 	set_networks boolean, new_networks cidr[],
-	set_targets boolean, new_targets text[], actor text, addr inet)
-RETURNS TABLE (public_id text, user_id bigint)
+	set_targets boolean, new_targets text[], actor text, addr inet,
+	max_lifetime interval DEFAULT NULL)
+RETURNS TABLE (public_id text, user_id bigint, limits jsonb)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -119,7 +142,9 @@ BEGIN
 		   FOR UPDATE),
 	t AS (
 		UPDATE hookgate.webhook_tokens w
-		   SET expires_at = CASE WHEN set_expires THEN new_expires ELSE w.expires_at END,
+		   SET expires_at = CASE WHEN set_expires
+				 THEN hookgate.token_expiry(new_expires, max_lifetime)
+				 ELSE w.expires_at END,
 		       networks = CASE WHEN set_networks THEN new_networks ELSE w.networks END,
 		       targets = CASE WHEN set_targets THEN new_targets ELSE w.targets END
 		  FROM o WHERE w.id = o.id
@@ -136,7 +161,12 @@ BEGIN
 			('token.targets', to_jsonb(t.old_targets), to_jsonb(t.targets))
 		  ) AS x (action, old, new)
 		 WHERE x.old IS DISTINCT FROM x.new)
-	SELECT t.public_id, t.user_id FROM t;
+	SELECT t.public_id, t.user_id,
+	       jsonb_build_object('id', t.public_id,
+		'expires_at', to_char(t.expires_at AT TIME ZONE 'UTC',
+				      'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+		'networks', t.networks::text[], 'targets', t.targets)
+	  FROM t;
 END;
 $$;
 
