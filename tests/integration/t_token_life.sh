@@ -9,7 +9,7 @@
 . "$HG_SRCDIR/tests/integration/lib.sh"
 . "$HG_SRCDIR/tests/integration/admin_lib.sh"
 hg_setup
-plan 42
+plan 51
 
 pg_start
 hg_config '[security]' 'max_token_lifetime = 30d'
@@ -133,3 +133,27 @@ api alice PUT "/admin/api/tokens/$pub/limits" '{"networks":null,"targets":null}'
 call general "$s3"
 is "$HTTP_STATUS" 204 "limits removed: the call passes"
 is "$(audit_of token.networks "$pub")" 3 "each networks change is audited"
+
+# ---- hookgatectl -------------------------------------------------------------------------------
+out=$(hgctl --json token rotate "$pub" --grace 1h)
+s4=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' <<<"$out")
+hg_note_secrets "$s4"
+like "$out" '"generation":4' "hookgatectl token rotate: generation 4"
+call general "$s4"
+is "$HTTP_STATUS" 204 "the secret hookgatectl printed works"
+call general "$s3"
+is "$HTTP_STATUS" 204 "and the previous one works in its 1 h grace"
+ok "hookgatectl token limit --networks 10.0.0.0/8" \
+	hgctl token limit "$pub" --networks 10.0.0.0/8 --targets channel:general
+call general "$s4"
+is "$(status_code)" "403 forbidden_source" "set by hookgatectl: forbidden_source"
+hgctl token limit "$pub" --targets bot:nobody,channel:x >/dev/null 2>&1
+hgctl token limit "$pub" --networks none --expires none >/dev/null 2>&1
+like "$(hgctl token limit "$pub" --expires "$(in_days 40)" 2>&1)" "max_token_lifetime" \
+	"hookgatectl refuses an expiry beyond the maximum lifetime"
+call general "$s4"
+is "$(status_code)" "403 forbidden" "targets set by hookgatectl: general is forbidden"
+like "$(hgctl token rotate "$pub" --grace 9d 2>&1)" "0 to 7d" "hookgatectl: a grace over 7 days is refused"
+is "$(q "SELECT count(*) FROM hookgate.audit_log WHERE actor = 'hookgatectl'
+	AND details->>'token' = '$pub' AND action IN ('token.rotate', 'token.networks')")" 3 \
+	"hookgatectl's rotation and limits are audited"
