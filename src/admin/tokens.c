@@ -5,6 +5,7 @@
  * is simply not found (404), and every change carries its audit row in the same statement
  * (a data-modifying CTE): the change and its record commit together or not at all. */
 #include "admin/tokens.h"
+#include "admin/token_life.h"
 #include "core/log.h"
 #include "core/schema.h"
 #include "lib/text.h"
@@ -25,8 +26,9 @@
 /* The columns of a token in every answer, in token_json's order: t names the token row, c
  * its exact counters (hookgate.token_counts; webhook_tokens' own columns lag up to a fold). */
 #define TOKEN_COLS(t, c)                                                                           \
-	t "public_id, " t "name, " c "invocations, " ADMIN_SQL_TIME(                               \
-		c "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(t "created_at")
+	t "public_id, " t "name, " c                                                               \
+	  "invocations, " ADMIN_SQL_TIME(c "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(    \
+		  t "created_at") ", " TOKEN_LIFE_COLS(t)
 #define TOKEN_COUNTS_JOIN(t) " JOIN hookgate.token_counts c ON c.token_id = " t "id"
 
 #define AUDIT_INSERT "INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
@@ -39,8 +41,9 @@ static const char list_sql[] =
 /* The five-token trigger refuses the INSERT with SQLSTATE HG001. */
 static const char create_sql[] =
 	"WITH t AS (INSERT INTO hookgate.webhook_tokens"
-	"   (public_id, user_id, name, token_hash, secret_enc)"
-	"   VALUES ($1, $2::bigint, $3, $4::bytea, $5::bytea) RETURNING *),"
+	"   (public_id, user_id, name, token_hash, secret_enc, expires_at)"
+	"   VALUES ($1, $2::bigint, $3, $4::bytea, $5::bytea,"
+	"   hookgate.token_expiry($7::timestamptz, $8::interval)) RETURNING *),"
 	" a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.create',"
 	"   $6::inet, jsonb_build_object('token', public_id, 'name', name) FROM t)"
 	" SELECT " TOKEN_COLS("", "") " FROM t";
@@ -108,7 +111,11 @@ static cJSON *token_json(const PGresult *res, int row)
 		{ "status", 4, false },	    { "created_at", 5, false },
 	};
 
-	return admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
+	cJSON *obj = admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
+
+	if (obj)
+		token_life_json(obj, res, row, 6);
+	return obj;
 }
 
 bool admin_open_secret(const struct admin_ctx *ctx, const char *aad_prefix, const char *row_id,
@@ -193,6 +200,12 @@ static void create_done(PGresult *res, void *arg)
 				  "you already have 5 webhook tokens: delete one first");
 		return;
 	}
+	/* An expires_at refused by hookgate.token_expiry (sql/008_token_lifecycle.sql). */
+	if (res && strncmp(admin_sqlstate(res), "22", 2) == 0) {
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		admin_reply_error(ctx, 400, "invalid_request", msg ? msg : "bad expires_at");
+		return;
+	}
 	if (!admin_result(ctx, res, 1))
 		return;
 	body = cJSON_CreateObject();
@@ -213,14 +226,26 @@ void admin_tokens_create(struct admin_ctx *ctx)
 		admin_reply_error(ctx, 500, "internal", "cannot generate a token");
 		nt = NULL;
 	}
+	/* expires_at: optional, a time PostgreSQL reads (docs/api-admin.md, "Token lifecycle"). */
+	const cJSON *exp = body ? cJSON_GetObjectItemCaseSensitive(body, "expires_at") : NULL;
+	if (nt && exp && !cJSON_IsNull(exp) && !cJSON_IsString(exp)) {
+		new_token_free(nt);
+		admin_reply_error(ctx, 400, "invalid_request", "expires_at is null or a time");
+		nt = NULL;
+	}
 	if (nt) {
-		const char *params[] = {
-			nt->public_id,	      ctx->auth.user_id,      name,
-			nt->stored.hash_text, nt->stored.sealed_text, admin_client_inet(ctx)
-		};
+		char max[40];
+		const char *params[] = { nt->public_id,
+					 ctx->auth.user_id,
+					 name,
+					 nt->stored.hash_text,
+					 nt->stored.sealed_text,
+					 admin_client_inet(ctx),
+					 cJSON_IsString(exp) ? exp->valuestring : NULL,
+					 token_life_max_param(ctx, max, sizeof(max)) };
 		ctx->data = nt;
 		ctx->data_free = new_token_free;
-		admin_query(ctx, create_sql, 6, params, create_done);
+		admin_query(ctx, create_sql, 8, params, create_done);
 	}
 	cJSON_Delete(body);
 }

@@ -11,6 +11,7 @@
 #include "admin/pwcheck.h"
 #include "admin/session.h"
 #include "admin/tokens.h"
+#include "admin/token_life.h"
 #include "admin/util.h"
 #include "admin/web.h"
 #include "http/reply.h"
@@ -61,6 +62,10 @@ static const struct admin_route routes[] = {
 	{ "/admin/api/tokens", HTTP_METHOD_POST, ROUTE_FULL, admin_tokens_create, true, false },
 	{ "/admin/api/tokens/*", HTTP_METHOD_PATCH, ROUTE_FULL, admin_tokens_update, true, true },
 	{ "/admin/api/tokens/*", HTTP_METHOD_DELETE, ROUTE_FULL, admin_tokens_delete, false, true },
+	{ "/admin/api/tokens/*/rotate", HTTP_METHOD_POST, ROUTE_FULL, admin_tokens_rotate, true,
+	  true },
+	{ "/admin/api/tokens/*/limits", HTTP_METHOD_PUT, ROUTE_FULL, admin_tokens_limits, true,
+	  true },
 	{ "/admin/api/tokens/*/secret", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_secret, false,
 	  true },
 	{ "/admin/api/tokens/*/usage", HTTP_METHOD_GET, ROUTE_FULL, admin_tokens_usage, false,

@@ -88,6 +88,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "30d"),
 	KEY("security", "login_rate", CFG_DOUBLE, "0.5", false, true, login_rate, "0", "1000"),
 	KEY("security", "login_burst", CFG_INT, "5", false, true, login_burst, "1", "1000"),
+	KEY("security", "max_token_lifetime", CFG_DURATION, "0", false, true, max_token_lifetime_ms,
+	    "0", "3650d"),
 	KEY("limits", "token_rate", CFG_DOUBLE, "0", false, true, token_rate, "0", "1000000"),
 	KEY("limits", "token_burst", CFG_INT, "20", false, true, token_burst, "1", "1000000"),
 	KEY("delivery", "workers", CFG_INT, "1", false, false, delivery_workers, "0", "64"),

@@ -33,7 +33,8 @@ struct hg_config {
 	int64_t twofa_session_ttl_ms;
 	int login_max_failures;
 	int64_t login_lockout_ms;
-	double login_rate; /* password checks/s per client address, 0 = off */
+	int64_t max_token_lifetime_ms; /* 0 = unlimited */
+	double login_rate;	       /* password checks/s per client address, 0 = off */
 	int login_burst;
 	/* [limits] */
 	double token_rate; /* calls/s per token, 0 = off */

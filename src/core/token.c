@@ -160,6 +160,13 @@ bool token_new_make(const struct crypto_keys *keys, struct token_new *out)
 	       token_store(keys, "token", out->public_id, out->secret, TOKEN_LEN, &out->stored);
 }
 
+bool token_new_secret(const struct crypto_keys *keys, const char *public_id, struct token_new *out)
+{
+	snprintf(out->public_id, sizeof(out->public_id), "%s", public_id);
+	return token_generate(out->secret) &&
+	       token_store(keys, "token", out->public_id, out->secret, TOKEN_LEN, &out->stored);
+}
+
 bool token_app_new_make(const struct crypto_keys *keys, struct token_app_new *out)
 {
 	return token_app_id_generate(out->app_id) && token_appkey_generate(out->appkey) &&

@@ -58,6 +58,8 @@ struct token_new {
 	struct token_stored stored;
 };
 bool token_new_make(const struct crypto_keys *keys, struct token_new *out);
+/* A new secret for the existing token public_id (a rotation): out->public_id is public_id. */
+bool token_new_secret(const struct crypto_keys *keys, const char *public_id, struct token_new *out);
 
 /* A new app id and appkey with the appkey's stored forms: one environment of an extension. */
 struct token_app_new {

@@ -177,5 +177,8 @@ int ctl_delivery_main(struct ctl_ctx *ctx, int argc, char **argv);
 
 /* token.c */
 int ctl_token_main(struct ctl_ctx *ctx, int argc, char **argv);
+/* token_life.c */
+int ctl_token_rotate(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_token_limit(struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

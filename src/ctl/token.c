@@ -224,7 +224,8 @@ int ctl_token_main(struct ctl_ctx *ctx, int argc, char **argv)
 	static const struct ctl_command table[] = {
 		{ "create", token_create },   { "list", token_list },
 		{ "disable", token_disable }, { "enable", token_enable },
-		{ "delete", token_delete },
+		{ "delete", token_delete },   { "rotate", ctl_token_rotate },
+		{ "limit", ctl_token_limit },
 	};
 
 	return ctl_subcommand(ctx, "token", table, sizeof(table) / sizeof(table[0]), argc, argv);

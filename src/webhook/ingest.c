@@ -32,7 +32,8 @@
 #define INGEST_FAIL_LOG_MS 5000
 
 /* The batch as one binary array per field of hookgate.ingest_call (sql/002_ingest.sql), in
- * the order of batch_fields, then its time budget and this node's name (sql/007_nodes.sql:
+ * the order of batch_fields (the generation last: sql/008_token_lifecycle.sql), then its time
+ * budget and this node's name (sql/007_nodes.sql:
  * once per batch, for every usage row it writes). The statement is the batch's transaction:
  * pg_current_xact_id() is the batch id the access log shows, the xid its messages hold
  * (hookgate.messages.xid). */
@@ -42,7 +43,7 @@ static const char ingest_sql[] =
 	" FROM hookgate.ingest_batch($1::integer[],"
 	" $2::bigint[], $3::bigint[], $4::integer[], $5::text[], $6::text[], $7::text[],"
 	" $8::text[], $9::text[], $10::text[], $11::inet[], $12::text[], $13::integer[],"
-	" $14::integer[], $15::timestamptz[], $16::integer, $17::text)";
+	" $14::integer[], $15::timestamptz[], $16::integer[]::smallint[], $17::integer, $18::text)";
 /* The usage rows of an orphaned batch that committed, made to say what their callers were told.
  * A call's row is the one of its token, its "at" (as sent, to the microsecond) and its message
  * (NULL when none was stored); invocation counts stay, as they count calls whatever became of
@@ -100,6 +101,7 @@ enum batch_field {
 	F_REQUEST_BYTES,
 	F_LATENCY_US,
 	F_AT,
+	F_GENERATION,
 	F_COUNT
 };
 
@@ -119,6 +121,7 @@ static const uint32_t batch_field_oid[F_COUNT] = {
 	[F_REQUEST_BYTES] = PGBIN_INT4,
 	[F_LATENCY_US] = PGBIN_INT4,
 	[F_AT] = PGBIN_TIMESTAMPTZ,
+	[F_GENERATION] = PGBIN_INT4,
 };
 
 static void call_fields(struct pgbin_array *f, const struct ingest_call *c, int i, int64_t now_us)
@@ -138,6 +141,10 @@ static void call_fields(struct pgbin_array *f, const struct ingest_call *c, int 
 	pgbin_add_int4(&f[F_REQUEST_BYTES], clamp_int4(c->request_bytes));
 	pgbin_add_int4(&f[F_LATENCY_US], clamp_int4(c->started_us ? now_us - c->started_us : 0));
 	pgbin_add_timestamptz(&f[F_AT], c->at_us);
+	if (c->generation > 0)
+		pgbin_add_int4(&f[F_GENERATION], c->generation);
+	else /* unknown: the token's current one (sql/008_token_lifecycle.sql) */
+		pgbin_add_null(&f[F_GENERATION]);
 }
 
 /* The batch as the arrays ingest_batch() takes; false when out of memory (f is freed then). */
@@ -161,8 +168,10 @@ static bool batch_fields(const struct ingest_batch *b, struct pgbin_array f[F_CO
 
 static const char *static_code(const char *code)
 {
-	static const char *const known[] = { "token_invalid", "token_disabled", "forbidden",
-					     "not_found" };
+	static const char *const known[] = {
+		"token_invalid", "token_disabled", "forbidden",
+		"not_found",	 "token_expired",  "forbidden_source"
+	};
 	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
 		if (strcmp(code, known[k]) == 0)
 			return known[k];

@@ -28,6 +28,7 @@ typedef void (*ingest_done_cb)(struct ingest_call *call, void *arg);
 struct ingest_call {
 	int64_t token_id;
 	int64_t user_id;
+	int generation; /* of the secret the call used (token_info.generation) */
 	/* INGEST_STATUS_DECIDE, or the status the worker already answers (400, 413, 415, 429,
 	 * 401 token_disabled, ...), which then only needs its usage row and count. */
 	int status;

@@ -18,8 +18,30 @@
 
 #define TC_QUERY_TIMEOUT_MS 900
 
-static const char tc_sql[] = "SELECT id, user_id, status, public_id FROM hookgate.webhook_tokens"
-			     " WHERE token_hash = $1 AND deleted_at IS NULL";
+/* The token whose current or previous secret has this hash (sql/008_token_lifecycle.sql): one
+ * probe of each unique index, and at most one row. Times as wall clock milliseconds. */
+#define TC_COLS(gen)                                                                               \
+	"SELECT id, user_id, status, public_id, " gen ", "                                         \
+	"(extract(epoch FROM expires_at) * 1000)::bigint, networks::text[], targets, "
+// clang-format off
+static const char tc_sql[] =
+	TC_COLS("generation") "NULL::bigint FROM hookgate.webhook_tokens"
+	" WHERE token_hash = $1 AND deleted_at IS NULL"
+	" UNION ALL "
+	TC_COLS("generation - 1") "(extract(epoch FROM previous_until) * 1000)::bigint"
+	" FROM hookgate.webhook_tokens"
+	" WHERE previous_hash = $1 AND previous_until > now() AND deleted_at IS NULL";
+// clang-format on
+
+static int64_t tc_ms(const PGresult *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? 0 : strtoll(PQgetvalue(res, 0, col), NULL, 10);
+}
+
+static const char *tc_text(const PGresult *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+}
 
 struct token_cache {
 	struct db_pool *pool;
@@ -36,9 +58,18 @@ static enum token_cache_result tc_parse(const PGresult *res, struct token_info *
 	}
 	if (PQntuples(res) == 0)
 		return TOKEN_CACHE_UNKNOWN;
+	/* A row this build cannot read refuses the token's calls rather than drop its limits. */
+	if (!token_limits_parse(tc_text(res, 6), tc_text(res, 7), &info->limits)) {
+		log_error("token look-up: cannot read the limits of token %s",
+			  PQgetvalue(res, 0, 3));
+		return TOKEN_CACHE_UNAVAILABLE;
+	}
 	info->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	info->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	snprintf(info->public_id, sizeof(info->public_id), "%s", PQgetvalue(res, 0, 3));
+	info->generation = (int)strtol(PQgetvalue(res, 0, 4), NULL, 10);
+	info->expires_ms = tc_ms(res, 5);
+	info->valid_until_ms = tc_ms(res, 8);
 	return strcmp(PQgetvalue(res, 0, 2), "active") == 0 ? TOKEN_CACHE_ACTIVE
 							    : TOKEN_CACHE_DISABLED;
 }

@@ -71,6 +71,8 @@ static struct tt_entry *tt_find(struct token_table *t, const unsigned char *hash
 static void tt_remove_at(struct token_table *t, size_t i)
 {
 	size_t mask = t->nslots - 1;
+
+	token_limits_unref(t->slots[i].info.limits);
 	for (size_t j = (i + 1) & mask; t->slots[j].state != TT_EMPTY; j = (j + 1) & mask) {
 		size_t home = slot_home(t, t->slots[j].hash);
 		if (((j - home) & mask) >= ((j - i) & mask)) {
@@ -139,7 +141,9 @@ static void tt_store(struct token_table *t, const unsigned char *hash, enum toke
 	memcpy(entry.hash, hash, CRYPTO_HASH_LEN);
 	if (entry.state == TT_UNKNOWN)
 		entry.expires_ms = now_ms + TOKEN_TABLE_NEGATIVE_TTL_MS;
+	token_limits_ref(entry.info.limits); /* the entry's own reference */
 	if (e != NULL) {
+		token_limits_unref(e->info.limits);
 		*e = entry;
 		return;
 	}
@@ -247,11 +251,23 @@ void token_table_answer(struct token_pending *p, enum token_cache_result result,
 	/* Waiters may look up again (even this hash): p is already out of the list. */
 	for (struct tt_waiter *w = p->first; w != NULL; w = w->next)
 		w->cb(result, info, w->arg);
+	/* The answer's own reference: the entry, if stored, holds another (and may be gone
+	 * already, evicted by a waiter's look-up). */
+	token_limits_unref(info->limits);
 	pending_free(p);
+}
+
+static void tt_unref_all(struct token_table *t)
+{
+	for (size_t i = 0; i < t->nslots; i++) {
+		if (t->slots[i].state != TT_EMPTY)
+			token_limits_unref(t->slots[i].info.limits);
+	}
 }
 
 void token_table_flush(struct token_table *t)
 {
+	tt_unref_all(t);
 	memset(t->slots, 0, t->nslots * sizeof(*t->slots));
 	t->count = 0;
 	t->generation++;
@@ -324,6 +340,7 @@ void token_table_free(struct token_table *t)
 			w->cb(TOKEN_CACHE_UNAVAILABLE, &none, w->arg);
 		pending_free(p);
 	}
+	tt_unref_all(t);
 	free(t->slots);
 	free(t);
 }

@@ -12,6 +12,7 @@
 
 #include "core/crypto.h"
 #include "core/token.h"
+#include "webhook/token_limits.h"
 
 /* An unknown token is answered from memory this long after PostgreSQL said so. */
 #define TOKEN_TABLE_NEGATIVE_TTL_MS 5000
@@ -29,11 +30,19 @@ enum token_cache_result {
 };
 
 /* What a look-up learns of a token: all zero unless the result is ACTIVE or DISABLED. The
- * public id is the name the access log shows (never the token). */
+ * public id is the name the access log shows (never the token). generation is that of the
+ * secret that matched (the token's, or the one before for a rotated token's previous secret,
+ * which is then valid until valid_until_ms); expires_ms is the token's expiry; both are wall
+ * clock milliseconds, 0 = none. limits is NULL for a token without any; it belongs to the table
+ * and is valid only while the callback runs. */
 struct token_info {
 	int64_t id;
 	int64_t user_id;
 	char public_id[TOKEN_PUBLIC_ID_LEN + 1];
+	int generation;
+	int64_t valid_until_ms;
+	int64_t expires_ms;
+	struct token_limits *limits;
 };
 typedef void (*token_cache_cb)(enum token_cache_result result, const struct token_info *info,
 			       void *arg);
@@ -60,7 +69,8 @@ struct token_pending *token_table_wait(struct token_table *t,
 const unsigned char *token_pending_hash(const struct token_pending *p);
 /* The query's answer goes to every look-up waiting on p, in order, and is cached unless it is
  * UNAVAILABLE or the table was flushed or notified since p began (it may be stale then). Frees
- * p; a waiter may look up again, even the same hash. */
+ * p; a waiter may look up again, even the same hash. Takes over the reference info->limits
+ * holds. */
 void token_table_answer(struct token_pending *p, enum token_cache_result result,
 			const struct token_info *info, int64_t now_ms);
 

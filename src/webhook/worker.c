@@ -18,6 +18,7 @@
 #include "core/redact.h"
 #include "core/token.h"
 #include "webhook/token_cache.h"
+#include "webhook/token_limits.h"
 #include "webhook/request.h"
 #include "proc/worker.h"
 
@@ -87,6 +88,8 @@ static const char *message_for(const char *code)
 		{ "not_found", "no such channel, bot or app" },
 		{ "token_disabled", "the token is disabled" },
 		{ "token_invalid", "the token is malformed, unknown or deleted" },
+		{ "token_expired", "the token has expired" },
+		{ "forbidden_source", "the token may not be used from this address" },
 		{ "unavailable", "PostgreSQL is unavailable; nothing was stored" },
 		{ "rate_limited", "too many calls with this token; retry later" },
 	};
@@ -214,6 +217,26 @@ static bool call_rate_limited(struct webhook_call *call)
 	return true;
 }
 
+/* The token's expiry and its source and target limits, from the cache entry: no query
+ * (sql/008_token_lifecycle.sql re-checks them in the batch). True when refused. */
+static bool call_limits_refuse(struct webhook_call *call, const struct token_info *token,
+			       int64_t now_ms)
+{
+	if (token->expires_ms != 0 && now_ms >= token->expires_ms) {
+		call_fix(call, 401, "token_expired", message_for("token_expired"));
+		return true;
+	}
+	if (!token_limits_source_ok(token->limits, call->req->client_addr)) {
+		call_fix(call, 403, "forbidden_source", message_for("forbidden_source"));
+		return true;
+	}
+	if (!token_limits_target_ok(token->limits, call->route.module, call->route.target)) {
+		call_fix(call, 403, "forbidden", "the token is limited to other targets");
+		return true;
+	}
+	return false;
+}
+
 static void call_fill(struct webhook_call *call)
 {
 	struct http_request *req = call->req;
@@ -246,9 +269,13 @@ static void call_fill(struct webhook_call *call)
 static void call_on_token(enum token_cache_result result, const struct token_info *token, void *arg)
 {
 	struct webhook_call *call = arg;
+	int64_t now_ms = wall_clock_us() / 1000;
 
 	if (token->public_id[0] != '\0')
 		http_log_field(call->req, "token", token->public_id);
+	/* A rotated token's previous secret past its grace is no token at all. */
+	if (token->valid_until_ms != 0 && now_ms >= token->valid_until_ms)
+		result = TOKEN_CACHE_UNKNOWN;
 
 	switch (result) {
 	case TOKEN_CACHE_UNAVAILABLE:
@@ -268,10 +295,11 @@ static void call_on_token(enum token_cache_result result, const struct token_inf
 	}
 	call->ic.token_id = token->id;
 	call->ic.user_id = token->user_id;
+	call->ic.generation = token->generation;
 	call->ic.status = INGEST_STATUS_DECIDE;
 	if (result == TOKEN_CACHE_DISABLED)
 		call_fix(call, 401, "token_disabled", message_for("token_disabled"));
-	else if (!call_rate_limited(call))
+	else if (!call_limits_refuse(call, token, now_ms) && !call_rate_limited(call))
 		call_check_request(call);
 	call_fill(call);
 	ingest_submit(role_of(call->w)->ingest, &call->ic);

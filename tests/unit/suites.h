@@ -18,6 +18,7 @@ Suite *make_suite_session(void);
 Suite *make_suite_webhook_request(void);
 Suite *make_suite_webhook_batch(void);
 Suite *make_suite_webhook_token_table(void);
+Suite *make_suite_webhook_token_limits(void);
 Suite *make_suite_ratelimit(void);
 Suite *make_suite_metrics(void);
 Suite *make_suite_pgbin(void);
