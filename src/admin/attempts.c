@@ -3,6 +3,7 @@
  * cursor of the next page travels base64url-encoded, as the usage history's does. */
 #include "admin/attempts.h"
 #include "admin/endpoints.h"
+#include "admin/reads.h"
 #include "lib/encoding.h"
 
 #include <stdio.h>
@@ -95,7 +96,7 @@ void admin_attempts_list(struct admin_ctx *ctx)
 		return;
 	const char *params[] = { ctx->auth.user_id, module, ctx->seg[0], limit,
 				 has_before ? text : NULL };
-	admin_query(ctx, list_sql, 5, params, list_done);
+	admin_read(ctx, list_sql, 5, params, list_done);
 }
 
 /* ---- replay --------------------------------------------------------------------------------- */
@@ -154,5 +155,5 @@ void admin_attempts_message(struct admin_ctx *ctx)
 		return;
 	}
 	const char *params[] = { ctx->auth.user_id, ctx->token_id, id };
-	admin_query(ctx, message_sql, 3, params, message_done);
+	admin_read(ctx, message_sql, 3, params, message_done);
 }

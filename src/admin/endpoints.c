@@ -5,6 +5,7 @@
  * extension is the session user's (else SQLSTATE HG010, 404) and writes its audit row in the
  * same transaction; they build the destination objects as JSON, which is passed through. */
 #include "admin/endpoints.h"
+#include "admin/reads.h"
 #include "delivery/destination.h"
 
 #include <openssl/crypto.h>
@@ -115,14 +116,14 @@ void admin_endpoints_list(struct admin_ctx *ctx)
 {
 	const char *params[] = { ctx->auth.user_id };
 
-	admin_query(ctx, list_sql, 1, params, json_done);
+	admin_read(ctx, list_sql, 1, params, json_done);
 }
 
 void admin_endpoints_bot_get(struct admin_ctx *ctx)
 {
 	const char *params[] = { ctx->auth.user_id, ctx->seg[0] };
 
-	admin_query(ctx, bot_get_sql, 2, params, json_done);
+	admin_read(ctx, bot_get_sql, 2, params, json_done);
 }
 
 void admin_endpoints_slot_get(struct admin_ctx *ctx)
@@ -131,7 +132,7 @@ void admin_endpoints_slot_get(struct admin_ctx *ctx)
 	const char *params[] = { ctx->auth.user_id, ctx->seg[0], module };
 
 	if (module)
-		admin_query(ctx, slot_get_sql, 3, params, json_done);
+		admin_read(ctx, slot_get_sql, 3, params, json_done);
 }
 
 /* ---- PUT ------------------------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* admin_modules: see admin/modules.h. */
 #include "admin/modules.h"
+#include "admin/reads.h"
 #include "admin/tokens.h"
 #include "core/module.h"
 #include "core/token.h"
@@ -71,7 +72,7 @@ void admin_modules_list(struct admin_ctx *ctx)
 {
 	const char *params[] = { ctx->auth.user_id };
 
-	admin_query(ctx, modules_sql, 1, params, modules_done);
+	admin_read(ctx, modules_sql, 1, params, modules_done);
 }
 
 /* ---- GET /admin/api/tokens/{id}/webhook-url ------------------------------------------------- */

@@ -5,6 +5,7 @@
  * is simply not found (404), and every change carries its audit row in the same statement
  * (a data-modifying CTE): the change and its record commit together or not at all. */
 #include "admin/tokens.h"
+#include "admin/reads.h"
 #include "admin/token_life.h"
 #include "core/log.h"
 #include "core/schema.h"
@@ -162,7 +163,7 @@ void admin_tokens_list(struct admin_ctx *ctx)
 {
 	const char *params[] = { ctx->auth.user_id };
 
-	admin_query(ctx, list_sql, 1, params, list_done);
+	admin_read(ctx, list_sql, 1, params, list_done);
 }
 
 /* ---- create ---------------------------------------------------------------------------------- */
@@ -475,5 +476,5 @@ void admin_tokens_usage(struct admin_ctx *ctx)
 	snprintf(limit, sizeof(limit), "%d", st->limit + 1);
 	const char *params[] = { ctx->token_id, ctx->auth.user_id, at[0] ? at : NULL,
 				 seq[0] ? seq : NULL, limit };
-	admin_query(ctx, usage_sql, 5, params, usage_done);
+	admin_read(ctx, usage_sql, 5, params, usage_done);
 }

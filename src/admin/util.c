@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* admin_util: see admin_util.h. */
 #include "admin/util.h"
+#include "admin/reads.h"
 #include "lib/encoding.h"
 #include "http/media.h"
 #include "http/reply.h"
@@ -45,8 +46,21 @@ static void no_store(struct http_request *req)
 	http_add_header(req, "Cache-Control", "no-store");
 }
 
+/* A change acknowledged to a signed-in user: that user's next reads must see it
+ * (admin/reads.h). Before the answer leaves, so that no later read can miss it. */
+static void note_write(struct admin_ctx *ctx, int status)
+{
+	enum http_method m = ctx->req->method;
+
+	if (status >= 200 && status < 300 && m != HTTP_METHOD_GET && m != HTTP_METHOD_HEAD &&
+	    ctx->auth.user_id[0])
+		admin_reads_wrote(ctx);
+}
+
 void admin_reply(struct admin_ctx *ctx, int status, cJSON *body)
 {
+	if (body != NULL)
+		note_write(ctx, status);
 	no_store(ctx->req);
 	if (body == NULL)
 		http_respond_error(ctx->req, 500, "internal", "out of memory");
@@ -65,6 +79,7 @@ void admin_reply_error(struct admin_ctx *ctx, int status, const char *code, cons
 
 void admin_reply_empty(struct admin_ctx *ctx, int status)
 {
+	note_write(ctx, status);
 	no_store(ctx->req);
 	http_respond(ctx->req, status, NULL, NULL, 0);
 	admin_ctx_free(ctx);

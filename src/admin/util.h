@@ -31,6 +31,7 @@
 #define ADMIN_SEGMENT_MAX 72
 
 struct admin_ping;
+struct admin_reads;
 struct admin_pwcheck;
 struct ratelimit;
 
@@ -41,6 +42,7 @@ struct admin_role {
 	struct ratelimit *refusal_log;	/* a log line per address and minute of 429s */
 	int64_t busy_logged_us;		/* when a full password-check queue was last logged */
 	struct admin_ping *ping;	/* test pings to destinations (admin/ping.h) */
+	struct admin_reads *reads;	/* the standby's pool (admin/reads.h); NULL: none */
 };
 
 /* Who is asking, as the session look-up found it. */

@@ -9,6 +9,7 @@
 #include "admin/modules.h"
 #include "admin/ping.h"
 #include "admin/pwcheck.h"
+#include "admin/reads.h"
 #include "admin/session.h"
 #include "admin/tokens.h"
 #include "admin/token_life.h"
@@ -262,6 +263,12 @@ static bool admin_setup(struct worker *w)
 		log_error("cannot set up the test events of destinations");
 		return false;
 	}
+	bool failed;
+	role->reads = admin_reads_new(w, &failed);
+	if (failed) {
+		log_error("cannot set up the pool of database.read_conninfo");
+		return false;
+	}
 	role->login_budget = ratelimit_create(LOGIN_ADDRESSES);
 	role->refusal_log = ratelimit_create(LOGIN_ADDRESSES);
 	if (role->login_budget == NULL || role->refusal_log == NULL) {
@@ -279,6 +286,8 @@ static bool admin_teardown(struct worker *w)
 	role->pwcheck = NULL;
 	admin_ping_free(role->ping);
 	role->ping = NULL;
+	admin_reads_free(role->reads);
+	role->reads = NULL;
 	ratelimit_destroy(role->login_budget);
 	role->login_budget = NULL;
 	ratelimit_destroy(role->refusal_log);

@@ -77,6 +77,7 @@ static const struct cfg_key cfg_keys[] = {
 	KEY("server", "web_dir", CFG_PATH, HG_WEB_DIR, false, true, web_dir, NULL, NULL),
 	KEY("database", "conninfo", CFG_STRING, NULL, true, true, conninfo, NULL, NULL),
 	KEY("database", "pool_size", CFG_INT, "2", false, true, pool_size, "1", "64"),
+	KEY("database", "read_conninfo", CFG_STRING, NULL, false, true, read_conninfo, NULL, NULL),
 	KEY("database", "usage_retention", CFG_DURATION, "400d", false, true, usage_retention_ms,
 	    "0", "36500d"),
 	KEY("security", "secret_key_file", CFG_PATH, NULL, true, true, secret_key_file, NULL, NULL),

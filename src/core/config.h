@@ -26,6 +26,7 @@ struct hg_config {
 	/* [database] */
 	char *conninfo;		    /* required */
 	int pool_size;		    /* default 2, 1..64 */
+	char *read_conninfo;	    /* a standby for the admin worker's reads; NULL: unset */
 	int64_t usage_retention_ms; /* extension: token_usage partitions older than this are
 				       dropped; 0 = keep */
 	/* [security] */

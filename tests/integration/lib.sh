@@ -332,6 +332,52 @@ pg_signal_all() {
 	return 0
 }
 
+# ---- hot standbys (t_failover.sh, t_read_replica.sh) ---------------------------------------------
+
+# pg_bindir: the newest installed PostgreSQL's programs (pg_basebackup, pg_ctl).
+pg_bindir() {
+	printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1
+}
+
+# as_pg_owner CMD...: as the unprivileged owner scripts/pg-tmp runs the clusters as when we are
+# root.
+as_pg_owner() {
+	if [[ $EUID -ne 0 ]]; then
+		"$@"
+	else
+		runuser -u "${PGTMP_USER:-nobody}" -- "$@"
+	fi
+}
+
+# standby_make DIR NAME FROM_PORT: a hot standby of the cluster on FROM_PORT, in DIR, streaming
+# through replication slot NAME and known to its primary as NAME (application_name), started on
+# a free port (in DIR/port). DIR is $HG_TMP/pgN, for pg_standbys_stop.
+standby_make() {
+	local dir=$1 name=$2 from=$3
+	mkdir -p "$dir" && chown "${PGTMP_USER:-nobody}:" "$dir" 2>/dev/null
+	as_pg_owner "$(pg_bindir)/pg_basebackup" -D "$dir/data" -R -C -S "$name" -X stream \
+		-c fast -d "host=127.0.0.1 port=$from user=hookgate application_name=$name" \
+		>"$dir/basebackup.log" 2>&1 || return 1
+	pg_tmp start "$dir" >/dev/null || return 1
+	PGPORT=$from wait_until 10000 eval "[[ \$(pg_sql \"SELECT count(*) FROM pg_stat_replication
+		WHERE application_name = '$name' AND state = 'streaming'\") == 1 ]]"
+}
+
+# pg_at PORT SQL: a statement on one cluster.
+pg_at() {
+	PGPORT=$1 pg_sql "$2"
+}
+
+# pg_standbys_stop: stops the clusters of standby_make still running; for a test's EXIT trap,
+# before hg_cleanup (which knows only $HG_TMP/pg).
+pg_standbys_stop() {
+	local dir
+	for dir in "$HG_TMP"/pg[0-9]; do
+		[[ -f $dir/data/postmaster.pid ]] && pg_tmp stop "$dir" >/dev/null 2>&1
+	done
+	return 0
+}
+
 # counts_off TABLE: tokens whose counters in TABLE (token_counts, or webhook_tokens once folded)
 # differ from their usage rows of active-time calls (count and latest time): one statement, so
 # one snapshot of both.

@@ -14,47 +14,17 @@
 hg_setup
 plan 18
 
-PGBIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+PGBIN=$(pg_bindir)
 [[ -x $PGBIN/pg_basebackup ]] || bail_out "pg_basebackup not found"
-
-# The clusters run as the unprivileged owner scripts/pg-tmp uses when we are root.
-as_pg_owner() {
-	if [[ $EUID -ne 0 ]]; then
-		"$@"
-	else
-		runuser -u "${PGTMP_USER:-nobody}" -- "$@"
-	fi
-}
 
 # The standbys made here are stopped by the cleanup, before lib.sh's (which knows only pg/).
 failover_cleanup() {
-	local rc=$? dir
-	for dir in "$HG_TMP"/pg[0-9]; do
-		[[ -f $dir/data/postmaster.pid ]] && pg_tmp stop "$dir" >/dev/null 2>&1
-	done
+	local rc=$?
+	pg_standbys_stop
 	(exit "$rc")
 	hg_cleanup
 }
 trap failover_cleanup EXIT
-
-# standby_make DIR NAME FROM_PORT: a hot standby of the cluster on FROM_PORT, in DIR, streaming
-# through replication slot NAME and known to its primary as NAME (application_name), started on
-# a free port (in DIR/port).
-standby_make() {
-	local dir=$1 name=$2 from=$3
-	mkdir -p "$dir" && chown "${PGTMP_USER:-nobody}:" "$dir" 2>/dev/null
-	as_pg_owner "$PGBIN/pg_basebackup" -D "$dir/data" -R -C -S "$name" -X stream -c fast \
-		-d "host=127.0.0.1 port=$from user=hookgate application_name=$name" \
-		>"$dir/basebackup.log" 2>&1 || return 1
-	pg_tmp start "$dir" >/dev/null || return 1
-	PGPORT=$from wait_until 10000 eval "[[ \$(pg_sql \"SELECT count(*) FROM pg_stat_replication
-		WHERE application_name = '$name' AND state = 'streaming'\") == 1 ]]"
-}
-
-# pg_at PORT SQL: a statement on one cluster.
-pg_at() {
-	PGPORT=$1 pg_sql "$2"
-}
 
 # ---- load: clients posting in a loop, an acknowledged-ids ledger ---------------------------------
 
