@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* admin_token_life: see admin/token_life.h. The checks of values (a cidr, a target, a time,
- * the maximum lifetime) are PostgreSQL's, in the functions of sql/008_token_lifecycle.sql: their
+ * the maximum lifetime) are PostgreSQL's, in the functions of sql/009_token_lifecycle.sql: their
  * SQLSTATE class 22 (data exception) becomes 400 invalid_request with PostgreSQL's message, which
  * names the value but never a secret. */
 #include "admin/token_life.h"

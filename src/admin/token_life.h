@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* admin_token_life: a token's lifecycle in the admin API (docs/api-admin.md, "Token
  * lifecycle"): rotation with a grace period, expiry (within security.max_token_lifetime) and
- * the source and target limits, through the functions of sql/008_token_lifecycle.sql, which
+ * the source and target limits, through the functions of sql/009_token_lifecycle.sql, which
  * audit each change; and the columns every token answer shows of them. */
 #ifndef HG_ADMIN_TOKEN_LIFE_H
 #define HG_ADMIN_TOKEN_LIFE_H

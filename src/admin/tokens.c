@@ -201,7 +201,7 @@ static void create_done(PGresult *res, void *arg)
 				  "you already have 5 webhook tokens: delete one first");
 		return;
 	}
-	/* An expires_at refused by hookgate.token_expiry (sql/008_token_lifecycle.sql). */
+	/* An expires_at refused by hookgate.token_expiry (sql/009_token_lifecycle.sql). */
 	if (res && strncmp(admin_sqlstate(res), "22", 2) == 0) {
 		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 		admin_reply_error(ctx, 400, "invalid_request", msg ? msg : "bad expires_at");

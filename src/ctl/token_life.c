@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ctl_token_life: "hookgatectl token rotate|limit" (docs/hookgatectl.md): a new secret with a
  * grace period for the old one, and a token's expiry, networks and targets. Both go through the
- * functions of sql/008_token_lifecycle.sql, as the admin API does, which check the values and
+ * functions of sql/009_token_lifecycle.sql, as the admin API does, which check the values and
  * write the audit rows (actor hookgatectl). */
 #include "ctl/ctl.h"
 #include "core/config.h"

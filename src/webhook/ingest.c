@@ -32,7 +32,7 @@
 #define INGEST_FAIL_LOG_MS 5000
 
 /* The batch as one binary array per field of hookgate.ingest_call (sql/002_ingest.sql), in
- * the order of batch_fields (the generation last: sql/008_token_lifecycle.sql), then its time
+ * the order of batch_fields (the generation last: sql/009_token_lifecycle.sql), then its time
  * budget and this node's name (sql/007_nodes.sql:
  * once per batch, for every usage row it writes). The statement is the batch's transaction:
  * pg_current_xact_id() is the batch id the access log shows, the xid its messages hold
@@ -143,7 +143,7 @@ static void call_fields(struct pgbin_array *f, const struct ingest_call *c, int 
 	pgbin_add_timestamptz(&f[F_AT], c->at_us);
 	if (c->generation > 0)
 		pgbin_add_int4(&f[F_GENERATION], c->generation);
-	else /* unknown: the token's current one (sql/008_token_lifecycle.sql) */
+	else /* unknown: the token's current one (sql/009_token_lifecycle.sql) */
 		pgbin_add_null(&f[F_GENERATION]);
 }
 

@@ -18,7 +18,7 @@
 
 #define TC_QUERY_TIMEOUT_MS 900
 
-/* The token whose current or previous secret has this hash (sql/008_token_lifecycle.sql): one
+/* The token whose current or previous secret has this hash (sql/009_token_lifecycle.sql): one
  * probe of each unique index, and at most one row. Times as wall clock milliseconds. */
 #define TC_COLS(gen)                                                                               \
 	"SELECT id, user_id, status, public_id, " gen ", "                                         \

@@ -11,7 +11,7 @@
 
 #include "core/module.h"
 
-/* As the columns' CHECK constraints allow (sql/008_token_lifecycle.sql). */
+/* As the columns' CHECK constraints allow (sql/009_token_lifecycle.sql). */
 #define TOKEN_LIMITS_MAX 16
 
 struct token_net {

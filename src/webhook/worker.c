@@ -218,7 +218,7 @@ static bool call_rate_limited(struct webhook_call *call)
 }
 
 /* The token's expiry and its source and target limits, from the cache entry: no query
- * (sql/008_token_lifecycle.sql re-checks them in the batch). True when refused. */
+ * (sql/009_token_lifecycle.sql re-checks them in the batch). True when refused. */
 static bool call_limits_refuse(struct webhook_call *call, const struct token_info *token,
 			       int64_t now_ms)
 {

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- 008_token_lifecycle.sql: rotation with a grace period, expiry, and source and target limits
+-- 009_token_lifecycle.sql: rotation with a grace period, expiry, and source and target limits
 -- per webhook token (docs/api-admin.md, "Token lifecycle"; docs/schema.md; the design and its
 -- bounds in docs/decisions/0017-token-limits.md). Applied by "hookgatectl migrate" like 001.
 --
