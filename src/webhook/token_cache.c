@@ -18,8 +18,10 @@
 
 #define TC_QUERY_TIMEOUT_MS 900
 
-static const char tc_sql[] = "SELECT id, user_id, status, public_id FROM hookgate.webhook_tokens"
-			     " WHERE token_hash = $1 AND deleted_at IS NULL";
+/* A token whose owner is disabled (sql/008_org.sql) is refused like a disabled one. */
+static const char tc_sql[] =
+	"SELECT id, user_id, CASE WHEN owner_disabled THEN 'disabled' ELSE status END, public_id"
+	" FROM hookgate.webhook_tokens WHERE token_hash = $1 AND deleted_at IS NULL";
 
 struct token_cache {
 	struct db_pool *pool;
