@@ -7,20 +7,20 @@
 
 -- ---- users: state and role ------------------------------------------------------------------
 
--- disabled_at: set by "hookgatectl user disable" (and by "user delete"), NULL when the user may
--- act. deleted_at: set by "user delete"; the row stays, because the usage history, the audit
+-- account_disabled_at: set by "hookgatectl user disable" (and by "user delete"), NULL when the user may
+-- act. account_deleted_at: set by "user delete"; the row stays, because the usage history, the audit
 -- log, bots and extensions still name it, and its login stays taken. is_admin: the
 -- organisation role of the admin API. Constant defaults: PostgreSQL only records the columns.
 ALTER TABLE hookgate.users
 	ADD COLUMN is_admin boolean NOT NULL DEFAULT false,
-	ADD COLUMN disabled_at timestamptz,
-	ADD COLUMN deleted_at timestamptz,
+	ADD COLUMN account_disabled_at timestamptz,
+	ADD COLUMN account_deleted_at timestamptz,
 	ADD CONSTRAINT users_deleted_is_disabled
-		CHECK (deleted_at IS NULL OR disabled_at IS NOT NULL);
+		CHECK (account_deleted_at IS NULL OR account_disabled_at IS NOT NULL);
 
 -- ---- the owner's state on each token --------------------------------------------------------
 
--- owner_disabled is a copy of "users.disabled_at IS NOT NULL" on each of the owner's tokens,
+-- owner_disabled is a copy of "users.account_disabled_at IS NOT NULL" on each of the owner's tokens,
 -- kept by the two triggers below. Why a copy and not a join of users in the ingest batch:
 -- * no window: a user's disable updates their token rows, and such an UPDATE waits for every
 --   batch holding those rows FOR SHARE, while a batch that locks them afterwards sees it (the
@@ -33,7 +33,7 @@ ALTER TABLE hookgate.users
 ALTER TABLE hookgate.webhook_tokens
 	ADD COLUMN owner_disabled boolean NOT NULL DEFAULT false;
 
--- After a change of users.disabled_at (hookgatectl, or SQL typed by hand): copies it to the
+-- After a change of users.account_disabled_at (hookgatectl, or SQL typed by hand): copies it to the
 -- user's live tokens and, on disable, ends the user's admin sessions. The token rows are
 -- locked in id order first, as batches and the counter fold lock them, so none of them
 -- deadlocks with this.
@@ -43,10 +43,10 @@ BEGIN
 	PERFORM 1 FROM hookgate.webhook_tokens t
 	  WHERE t.user_id = NEW.id AND t.deleted_at IS NULL
 	  ORDER BY t.id FOR NO KEY UPDATE;
-	UPDATE hookgate.webhook_tokens t SET owner_disabled = (NEW.disabled_at IS NOT NULL)
+	UPDATE hookgate.webhook_tokens t SET owner_disabled = (NEW.account_disabled_at IS NOT NULL)
 	 WHERE t.user_id = NEW.id AND t.deleted_at IS NULL
-	   AND t.owner_disabled IS DISTINCT FROM (NEW.disabled_at IS NOT NULL);
-	IF NEW.disabled_at IS NOT NULL THEN
+	   AND t.owner_disabled IS DISTINCT FROM (NEW.account_disabled_at IS NOT NULL);
+	IF NEW.account_disabled_at IS NOT NULL THEN
 		DELETE FROM hookgate.admin_sessions WHERE user_id = NEW.id;
 	END IF;
 	RETURN NULL;
@@ -54,9 +54,9 @@ END;
 $$;
 
 CREATE TRIGGER users_owner_state
-	AFTER UPDATE OF disabled_at ON hookgate.users
+	AFTER UPDATE OF account_disabled_at ON hookgate.users
 	FOR EACH ROW
-	WHEN (OLD.disabled_at IS DISTINCT FROM NEW.disabled_at)
+	WHEN (OLD.account_disabled_at IS DISTINCT FROM NEW.account_disabled_at)
 	EXECUTE FUNCTION hookgate.users_owner_state();
 
 -- A token created for a disabled user (hookgatectl token create) starts with owner_disabled.
@@ -66,7 +66,7 @@ CREATE FUNCTION hookgate.webhook_tokens_owner_state() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	NEW.owner_disabled := EXISTS (SELECT 1 FROM hookgate.users u
-				       WHERE u.id = NEW.user_id AND u.disabled_at IS NOT NULL);
+				       WHERE u.id = NEW.user_id AND u.account_disabled_at IS NOT NULL);
 	RETURN NEW;
 END;
 $$;

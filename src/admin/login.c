@@ -48,7 +48,8 @@ struct login_state {
 	const char *fail_message;
 	uint64_t step;
 	bool enrolling;
-	bool disabled; /* users.disabled_at is set: sign-in refused after the password check */
+	bool disabled; /* users.account_disabled_at is set: sign-in refused after the password check
+			*/
 	char sealed_text[BYTEA_TEXT_MAX(SEALED_SECRET_MAX)];
 	char session_id[SESSION_ID_TEXT_MAX];
 	char session_hash[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
@@ -83,8 +84,8 @@ static const char failure_sql[] =
 /* $1 login. A locked account is answered before any password check, and audited as such. */
 static const char password_user_sql[] =
 	"WITH u AS (SELECT id, password_hash, totp_enabled, " LOCKED_RETRY_SQL ","
-	" disabled_at IS NOT NULL AS disabled"
-	" FROM hookgate.users WHERE login = $1 AND deleted_at IS NULL),"
+	" account_disabled_at IS NOT NULL AS disabled"
+	" FROM hookgate.users WHERE login = $1 AND account_deleted_at IS NULL),"
 	" a AS (" LOCKED_AUDIT_SQL("$1::text", "password") ")"
 	" SELECT id, password_hash, totp_enabled, retry, disabled FROM u";
 

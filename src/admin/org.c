@@ -19,7 +19,7 @@
  * creation); each NULL when not asked for. One row more than shown tells "truncated". */
 static const char org_tokens_sql[] =
 	"SELECT " TOKEN_COLS("t.", "c.") ", " LAST_USED_COLS ", o.login, o.display_name,"
-	" CASE WHEN o.disabled_at IS NOT NULL THEN 'disabled' ELSE 'active' END"
+	" CASE WHEN o.account_disabled_at IS NOT NULL THEN 'disabled' ELSE 'active' END"
 	" FROM hookgate.webhook_tokens t JOIN hookgate.users o ON o.id = t.user_id"
 	TOKEN_COUNTS_JOIN("t.") LAST_USED_JOIN("t.")
 	" WHERE t.deleted_at IS NULL"

@@ -166,7 +166,7 @@ void admin_session_require(struct admin_ctx *ctx, enum admin_need need, admin_ha
 		    " " ADMIN_SQL_TIME("s.expires_at") ", s.expired, u.is_admin"
 						       " FROM hookgate.session_get($1) s JOIN "
 						       "hookgate.users u ON u.id = s.user_id"
-						       " WHERE u.disabled_at IS NULL",
+						       " WHERE u.account_disabled_at IS NULL",
 		    1, params, session_found);
 }
 

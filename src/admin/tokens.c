@@ -30,7 +30,7 @@
  * change to another user's token name them in "by". */
 #define TOKEN_SCOPE(t, uid)                                                                        \
 	"(" t "user_id = " uid " OR EXISTS (SELECT 1 FROM hookgate.users adm WHERE adm.id = " uid  \
-	" AND adm.is_admin AND adm.disabled_at IS NULL))"
+	" AND adm.is_admin AND adm.account_disabled_at IS NULL))"
 #define AUDIT_BY(owner, uid)                                                                       \
 	"CASE WHEN " owner " <> " uid " THEN jsonb_build_object('by', (SELECT login"               \
 	" FROM hookgate.users WHERE id = " uid ")) ELSE '{}'::jsonb END"

@@ -40,8 +40,9 @@ bool ctl_user_lookup(struct ctl_ctx *ctx, char *login, char id[CTL_ID_LEN])
 	for (char *p = login; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return ctl_db_lookup(
-		ctx, "SELECT id FROM hookgate.users WHERE login = $1 AND deleted_at IS NULL", login,
-		"user", id);
+		ctx,
+		"SELECT id FROM hookgate.users WHERE login = $1 AND account_deleted_at IS NULL",
+		login, "user", id);
 }
 
 /* The first line of stdin without its line end, in *out (free with free_password). */
@@ -154,8 +155,8 @@ static const char user_list_sql[] =
 	" (SELECT count(*) FROM hookgate.webhook_tokens t"
 	"   WHERE t.user_id = u.id AND t.deleted_at IS NULL) AS tokens,"
 	" " CTL_SQL_TIME("u.created_at") " AS created_at,"
-	" CASE WHEN u.deleted_at IS NOT NULL THEN 'deleted'"
-	"  WHEN u.disabled_at IS NOT NULL THEN 'disabled' ELSE 'active' END AS status,"
+	" CASE WHEN u.account_deleted_at IS NOT NULL THEN 'deleted'"
+	"  WHEN u.account_disabled_at IS NOT NULL THEN 'disabled' ELSE 'active' END AS status,"
 	" u.is_admin AS admin"
 	" FROM hookgate.users u ORDER BY u.login";
 // clang-format on
@@ -229,8 +230,8 @@ static const struct user_change unlock_change = {
 static const struct user_change disable_change = {
 	"user disable",
 	"user.disable",
-	"UPDATE hookgate.users SET disabled_at = coalesce(disabled_at, now())"
-	" WHERE login = $1 AND deleted_at IS NULL RETURNING id",
+	"UPDATE hookgate.users SET account_disabled_at = coalesce(account_disabled_at, now())"
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
 	no_cleanup,
 	"disabled ",
 	": their tokens are refused and their sessions ended",
@@ -239,8 +240,8 @@ static const struct user_change disable_change = {
 static const struct user_change enable_change = {
 	"user enable",
 	"user.enable",
-	"UPDATE hookgate.users SET disabled_at = NULL"
-	" WHERE login = $1 AND deleted_at IS NULL RETURNING id",
+	"UPDATE hookgate.users SET account_disabled_at = NULL"
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
 	no_cleanup,
 	"enabled ",
 	"",
@@ -264,9 +265,10 @@ static const char *const delete_cleanup[] = {
 static const struct user_change delete_change = {
 	"user delete",
 	"user.delete",
-	"UPDATE hookgate.users SET deleted_at = now(), disabled_at = coalesce(disabled_at, now()),"
+	"UPDATE hookgate.users SET account_deleted_at = now(),"
+	" account_disabled_at = coalesce(account_disabled_at, now()),"
 	" is_admin = false, password_hash = '', totp_secret_enc = NULL, totp_enabled = false"
-	" WHERE login = $1 AND deleted_at IS NULL RETURNING id",
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
 	delete_cleanup,
 	"deleted ",
 	": tokens deleted, history kept",
@@ -276,7 +278,7 @@ static const struct user_change grant_admin_change = {
 	"user grant-admin",
 	"user.grant_admin",
 	"UPDATE hookgate.users SET is_admin = true"
-	" WHERE login = $1 AND deleted_at IS NULL RETURNING id",
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
 	no_cleanup,
 	"",
 	" is now an administrator",
@@ -286,7 +288,7 @@ static const struct user_change revoke_admin_change = {
 	"user revoke-admin",
 	"user.revoke_admin",
 	"UPDATE hookgate.users SET is_admin = false"
-	" WHERE login = $1 AND deleted_at IS NULL RETURNING id",
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
 	no_cleanup,
 	"",
 	" is no longer an administrator",
