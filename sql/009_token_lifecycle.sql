@@ -199,13 +199,15 @@ $$;
 
 DROP TRIGGER webhook_tokens_notify_update ON hookgate.webhook_tokens;
 CREATE TRIGGER webhook_tokens_notify_update
-	AFTER UPDATE OF status, deleted_at, token_hash, user_id, previous_hash, previous_until,
+	AFTER UPDATE OF status, deleted_at, token_hash, user_id, owner_disabled, previous_hash,
+		previous_until,
 		expires_at, networks, targets ON hookgate.webhook_tokens
 	FOR EACH ROW
 	WHEN (OLD.status IS DISTINCT FROM NEW.status
 	      OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at
 	      OR OLD.token_hash IS DISTINCT FROM NEW.token_hash
 	      OR OLD.user_id IS DISTINCT FROM NEW.user_id
+	      OR OLD.owner_disabled IS DISTINCT FROM NEW.owner_disabled
 	      OR OLD.previous_hash IS DISTINCT FROM NEW.previous_hash
 	      OR OLD.previous_until IS DISTINCT FROM NEW.previous_until
 	      OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
@@ -230,12 +232,6 @@ CREATE TRIGGER webhook_tokens_notify_update
 --   NOTIFY above has reached the worker.
 -- A NULL generation (SQL callers of the JSON form) counts as the current one.
 
-DROP FUNCTION hookgate.ingest_batch(integer[], bigint[], bigint[], integer[], text[], text[],
-	text[], text[], text[], text[], inet[], text[], integer[], integer[], timestamptz[],
-	integer, text);
-DROP FUNCTION hookgate.ingest_batch(integer[], bigint[], bigint[], integer[], text[], text[],
-	text[], text[], text[], text[], inet[], text[], integer[], integer[], timestamptz[],
-	integer);
 
 CREATE OR REPLACE FUNCTION hookgate.ingest_keyed_batch(calls jsonb, budget_ms integer DEFAULT NULL)
 RETURNS TABLE (i integer, http_status integer, code text, message_id bigint)
@@ -277,7 +273,8 @@ BEGIN
 	WITH c AS MATERIALIZED (
 		SELECT x.*, t.id IS NOT NULL AND (coalesce(x.generation, t.generation) = t.generation
 			OR (x.generation = t.generation - 1 AND t.previous_until > x.at)) AS known,
-		       coalesce(t.status = 'active', false) AS active, t.user_id AS owner,
+		       coalesce(t.status = 'active' AND NOT t.owner_disabled, false) AS active,
+		       t.user_id AS owner, coalesce(t.owner_disabled, false) AS owner_off,
 		       coalesce(t.expires_at <= x.at, false) AS expired,
 		       coalesce(NOT (x.client_addr <<= ANY (t.networks)), t.networks IS NOT NULL)
 			   AS off_source,
@@ -377,6 +374,7 @@ BEGIN
 	)
 	SELECT f.i, f.final_status,
 	       CASE WHEN NOT f.known THEN 'token_invalid'
+		    WHEN NOT f.active AND f.owner_off THEN 'owner_disabled'
 		    WHEN NOT f.active THEN 'token_disabled'
 		    WHEN f.expired THEN 'token_expired'
 		    WHEN f.off_source THEN 'forbidden_source'
@@ -469,7 +467,8 @@ BEGIN
 		SELECT x.k, x.i, x.token_id, x.status, x.module, x.target, x.appkey_hash, x.at,
 		       t.id IS NOT NULL AND (coalesce(x.generation, t.generation) = t.generation
 			OR (x.generation = t.generation - 1 AND t.previous_until > x.at)) AS known,
-		       coalesce(t.status = 'active', false) AS active, t.user_id AS owner,
+		       coalesce(t.status = 'active' AND NOT t.owner_disabled, false) AS active,
+		       t.user_id AS owner, coalesce(t.owner_disabled, false) AS owner_off,
 		       coalesce(t.expires_at <= x.at, false) AS expired,
 		       coalesce(NOT (x.client_addr <<= ANY (t.networks)), t.networks IS NOT NULL)
 			   AS off_source,
@@ -485,6 +484,7 @@ BEGIN
 	),
 	r AS MATERIALIZED (
 		SELECT c.k, c.i, c.token_id, c.status, c.target, c.at, c.known, c.active, c.owner,
+		       c.owner_off,
 		       c.expired, c.off_source, c.off_target, tg.module_final,
 		       CASE WHEN NOT c.known OR NOT c.active OR c.expired THEN 401
 			    WHEN c.off_source OR c.off_target THEN 403
@@ -527,6 +527,7 @@ BEGIN
 	)
 	SELECT f.i, f.st,
 	       CASE WHEN NOT f.known THEN 'token_invalid'
+		    WHEN NOT f.active AND f.owner_off THEN 'owner_disabled'
 		    WHEN NOT f.active THEN 'token_disabled'
 		    WHEN f.expired THEN 'token_expired'
 		    WHEN f.off_source THEN 'forbidden_source'
@@ -562,6 +563,37 @@ BEGIN
 		a_client_addr, a_user_agent, a_request_bytes, a_latency_us, a_at, a_generation,
 		budget_ms);
 END;
+$$;
+
+-- The entry points of 002_ingest.sql and 007_nodes.sql stay, for hookgated binaries of before
+-- this migration (several nodes upgraded one at a time): their calls count as made with the
+-- token's current secret.
+CREATE OR REPLACE FUNCTION hookgate.ingest_batch(
+	a_i integer[], a_token_id bigint[], a_user_id bigint[], a_status integer[],
+	a_module text[], a_target text[], a_appkey_hash text[], a_content_type text[],
+	a_body text[], a_idem_key text[], a_client_addr inet[], a_user_agent text[],
+	a_request_bytes integer[], a_latency_us integer[], a_at timestamptz[],
+	budget_ms integer DEFAULT NULL)
+RETURNS TABLE (i integer, http_status integer, code text, message_id bigint)
+LANGUAGE sql AS $$
+	SELECT * FROM hookgate.ingest_batch(a_i, a_token_id, a_user_id, a_status, a_module,
+		a_target, a_appkey_hash, a_content_type, a_body, a_idem_key, a_client_addr,
+		a_user_agent, a_request_bytes, a_latency_us, a_at,
+		array_fill(NULL::smallint, ARRAY[cardinality(a_i)]), budget_ms);
+$$;
+
+CREATE OR REPLACE FUNCTION hookgate.ingest_batch(
+	a_i integer[], a_token_id bigint[], a_user_id bigint[], a_status integer[],
+	a_module text[], a_target text[], a_appkey_hash text[], a_content_type text[],
+	a_body text[], a_idem_key text[], a_client_addr inet[], a_user_agent text[],
+	a_request_bytes integer[], a_latency_us integer[], a_at timestamptz[],
+	budget_ms integer, node text)
+RETURNS TABLE (i integer, http_status integer, code text, message_id bigint)
+LANGUAGE sql AS $$
+	SELECT * FROM hookgate.ingest_batch(a_i, a_token_id, a_user_id, a_status, a_module,
+		a_target, a_appkey_hash, a_content_type, a_body, a_idem_key, a_client_addr,
+		a_user_agent, a_request_bytes, a_latency_us, a_at,
+		array_fill(NULL::smallint, ARRAY[cardinality(a_i)]), budget_ms, node);
 $$;
 
 -- The JSON form, for SQL callers and tests (a call's "generation" may be left out).

@@ -48,6 +48,8 @@ struct login_state {
 	const char *fail_message;
 	uint64_t step;
 	bool enrolling;
+	bool disabled; /* users.account_disabled_at is set: sign-in refused after the password check
+			*/
 	char sealed_text[BYTEA_TEXT_MAX(SEALED_SECRET_MAX)];
 	char session_id[SESSION_ID_TEXT_MAX];
 	char session_hash[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)];
@@ -81,10 +83,14 @@ static const char failure_sql[] =
 
 /* $1 login. A locked account is answered before any password check, and audited as such. */
 static const char password_user_sql[] =
-	"WITH u AS (SELECT id, password_hash, totp_enabled, " LOCKED_RETRY_SQL
-	" FROM hookgate.users WHERE login = $1),"
+	"WITH u AS (SELECT id, password_hash, totp_enabled, " LOCKED_RETRY_SQL ","
+	" account_disabled_at IS NOT NULL AS disabled"
+	" FROM hookgate.users WHERE login = $1 AND account_deleted_at IS NULL),"
 	" a AS (" LOCKED_AUDIT_SQL("$1::text", "password") ")"
-	" SELECT id, password_hash, totp_enabled, retry FROM u";
+	" SELECT id, password_hash, totp_enabled, retry, disabled FROM u";
+
+/* A disabled user's right password: refused, audited, and not counted as a failure. */
+static const char disabled_sql[] = LOGIN_AUDIT_SQL("'login.disabled'");
 
 /* $4 session hash, $5 sealed new TOTP secret (NULL: enrolled already), $6 pre-2FA life. */
 static const char pre2fa_session_sql[] =
@@ -339,12 +345,38 @@ static void password_ok(struct admin_ctx *ctx)
 	cJSON_free(details);
 }
 
+static void disabled_done(PGresult *res, void *arg)
+{
+	struct admin_ctx *ctx = arg;
+
+	if (admin_result(ctx, res, 0))
+		admin_reply_error(ctx, 403, "user_disabled",
+				  "your account is disabled: ask an administrator");
+}
+
+/* Only after the right password, so the answer tells nobody else that the account exists. */
+static void login_refuse_disabled(struct admin_ctx *ctx)
+{
+	struct login_state *st = ctx->data;
+	char *details = login_details(ctx, st, "user_disabled");
+	const char *params[] = { st->user_id, admin_client_inet(ctx), details };
+
+	if (details == NULL) {
+		admin_reply_error(ctx, 500, "internal", "out of memory");
+		return;
+	}
+	admin_query(ctx, disabled_sql, 3, params, disabled_done);
+	cJSON_free(details);
+}
+
 static void password_checked(bool verified, bool cancelled, void *arg)
 {
 	struct admin_ctx *ctx = arg;
 
 	if (cancelled)
 		admin_ctx_free(ctx);
+	else if (verified && ((struct login_state *)ctx->data)->disabled)
+		login_refuse_disabled(ctx);
 	else if (verified && ((struct login_state *)ctx->data)->user_id[0])
 		password_ok(ctx);
 	else
@@ -368,6 +400,7 @@ static void user_found(PGresult *res, void *arg)
 		snprintf(st->user_id, sizeof(st->user_id), "%s", PQgetvalue(res, 0, 0));
 		stored = PQgetvalue(res, 0, 1);
 		st->enrolling = strcmp(PQgetvalue(res, 0, 2), "t") != 0;
+		st->disabled = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
 	}
 	switch (admin_pwcheck_submit(role->pwcheck, st->addr_key, st->password, stored,
 				     password_checked, ctx)) {
@@ -439,6 +472,7 @@ static cJSON *user_json(const struct admin_ctx *ctx)
 
 	cJSON_AddStringToObject(user, "login", ctx->auth.login);
 	cJSON_AddStringToObject(user, "display_name", ctx->auth.display_name);
+	cJSON_AddBoolToObject(user, "is_admin", ctx->auth.is_admin);
 	return user;
 }
 

@@ -17,7 +17,8 @@ enum session_col {
 	COL_STAGE,
 	COL_CSRF,
 	COL_EXPIRES,
-	COL_EXPIRED
+	COL_EXPIRED,
+	COL_ADMIN
 };
 
 static bool is_safe_method(const struct http_request *req)
@@ -72,6 +73,7 @@ static bool session_fill(struct admin_ctx *ctx, const PGresult *res)
 	a->has_csrf = !PQgetisnull(res, 0, COL_CSRF) &&
 		      admin_col_bytea(res, 0, COL_CSRF, a->csrf_hash, sizeof(a->csrf_hash), &len) &&
 		      len == CRYPTO_HASH_LEN;
+	a->is_admin = strcmp(PQgetvalue(res, 0, COL_ADMIN), "t") == 0;
 	return copy_col(res, COL_USER, a->user_id, sizeof(a->user_id)) &&
 	       copy_col(res, COL_LOGIN, a->login, sizeof(a->login)) &&
 	       copy_col(res, COL_DISPLAY, a->display_name, sizeof(a->display_name)) &&
@@ -157,9 +159,14 @@ void admin_session_require(struct admin_ctx *ctx, enum admin_need need, admin_ha
 	hex_encode_bytea(hash, sizeof(hash), ctx->auth.id_hash_text);
 	ctx->need = (int)need;
 	ctx->next = next;
+	/* A disabled user's sessions are deleted with the disable (sql/008_org.sql); the join
+	 * also refuses one that a hand-made UPDATE left behind. */
 	admin_query(ctx,
-		    "SELECT user_id, login, display_name, stage, csrf_hash,"
-		    " " ADMIN_SQL_TIME("expires_at") ", expired FROM hookgate.session_get($1)",
+		    "SELECT s.user_id, s.login, s.display_name, s.stage, s.csrf_hash,"
+		    " " ADMIN_SQL_TIME("s.expires_at") ", s.expired, u.is_admin"
+						       " FROM hookgate.session_get($1) s JOIN "
+						       "hookgate.users u ON u.id = s.user_id"
+						       " WHERE u.account_disabled_at IS NULL",
 		    1, params, session_found);
 }
 

@@ -21,22 +21,26 @@
 
 #define USAGE_LIMIT_DEFAULT 50
 #define USAGE_LIMIT_MAX 200
-#define CURSOR_TEXT_MAX 64
+#define CURSOR_TEXT_MAX ADMIN_CURSOR_TEXT_MAX
 #define CURSOR_B64_MAX 96
-
-/* The columns of a token in every answer, in token_json's order: t names the token row, c
- * its exact counters (hookgate.token_counts; webhook_tokens' own columns lag up to a fold). */
-#define TOKEN_COLS(t, c)                                                                           \
-	t "public_id, " t "name, " c                                                               \
-	  "invocations, " ADMIN_SQL_TIME(c "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(    \
-		  t "created_at") ", " TOKEN_LIFE_COLS(t)
-#define TOKEN_COUNTS_JOIN(t) " JOIN hookgate.token_counts c ON c.token_id = " t "id"
 
 #define AUDIT_INSERT "INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
 
+/* Organisation oversight (docs/api-admin.md, "Administrators"): the session's user ($uid) may
+ * act on the token row t when it is theirs or when they are an administrator, read from users
+ * at each statement so that a grant or revoke counts at once. Audit rows of an administrator's
+ * change to another user's token name them in "by". */
+#define TOKEN_SCOPE(t, uid)                                                                        \
+	"(" t "user_id = " uid " OR EXISTS (SELECT 1 FROM hookgate.users adm WHERE adm.id = " uid  \
+	" AND adm.is_admin AND adm.account_disabled_at IS NULL))"
+#define AUDIT_BY(owner, uid)                                                                       \
+	"CASE WHEN " owner " <> " uid " THEN jsonb_build_object('by', (SELECT login"               \
+	" FROM hookgate.users WHERE id = " uid ")) ELSE '{}'::jsonb END"
+
 // clang-format off
 static const char list_sql[] =
-	"SELECT " TOKEN_COLS("t.", "c.") " FROM hookgate.webhook_tokens t" TOKEN_COUNTS_JOIN("t.")
+	"SELECT " TOKEN_COLS("t.", "c.") ", " LAST_USED_COLS
+	" FROM hookgate.webhook_tokens t" TOKEN_COUNTS_JOIN("t.") LAST_USED_JOIN("t.")
 	" WHERE t.user_id = $1::bigint AND t.deleted_at IS NULL ORDER BY t.created_at, t.id";
 
 /* The five-token trigger refuses the INSERT with SQLSTATE HG001. */
@@ -51,12 +55,14 @@ static const char create_sql[] =
 
 /* o locks the row and keeps its old values for the audit rows of what really changed. */
 static const char update_sql[] =
-	"WITH o AS (SELECT id, name, status FROM hookgate.webhook_tokens"
-	"   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL FOR UPDATE),"
+	"WITH o AS (SELECT id, name, status FROM hookgate.webhook_tokens w"
+	"   WHERE public_id = $1 AND deleted_at IS NULL AND (w.user_id = $2::bigint"
+	"   OR ($3::text IS NULL AND " TOKEN_SCOPE("w.", "$2::bigint") ")) FOR UPDATE),"
 	" t AS (UPDATE hookgate.webhook_tokens w SET name = coalesce($3, w.name),"
 	"   status = coalesce($4, w.status) FROM o WHERE w.id = o.id"
 	"   RETURNING w.*, o.name AS old_name, o.status AS old_status),"
-	" a AS (" AUDIT_INSERT " SELECT t.user_id, '" ADMIN_ACTOR "', x.action, $5::inet, x.details"
+	" a AS (" AUDIT_INSERT " SELECT t.user_id, '" ADMIN_ACTOR "', x.action, $5::inet,"
+	"   x.details || " AUDIT_BY("t.user_id", "$2::bigint")
 	"   FROM t, LATERAL (VALUES"
 	"   ('token.rename', t.old_name IS DISTINCT FROM t.name, jsonb_build_object("
 	"     'token', t.public_id, 'old_name', t.old_name, 'name', t.name)),"
@@ -71,10 +77,11 @@ static const char update_sql[] =
 static const char delete_sql[] =
 	"WITH t AS (UPDATE hookgate.webhook_tokens SET deleted_at = now(),"
 	"   token_hash = NULL, secret_enc = NULL"
-	"   WHERE public_id = $1 AND user_id = $2::bigint AND deleted_at IS NULL"
+	"   WHERE public_id = $1 AND deleted_at IS NULL AND " TOKEN_SCOPE("", "$2::bigint")
 	"   RETURNING user_id, public_id, name),"
 	" a AS (" AUDIT_INSERT " SELECT user_id, '" ADMIN_ACTOR "', 'token.delete',"
-	"   $3::inet, jsonb_build_object('token', public_id, 'name', name) FROM t)"
+	"   $3::inet, jsonb_build_object('token', public_id, 'name', name) || "
+	AUDIT_BY("user_id", "$2::bigint") " FROM t)"
 	" SELECT public_id FROM t";
 
 static const char secret_sql[] =
@@ -99,12 +106,12 @@ static const char usage_sql[] =
 	"   AND (x.at, x.seq) < (coalesce($3::timestamptz, 'infinity'),"
 	"                        coalesce($4::bigint, 9223372036854775807))"
 	"   ORDER BY x.at DESC, x.seq DESC LIMIT $5::integer) u ON true"
-	" WHERE t.public_id = $1 AND t.user_id = $2::bigint AND t.deleted_at IS NULL"
+	" WHERE t.public_id = $1 AND t.deleted_at IS NULL AND " TOKEN_SCOPE("t.", "$2::bigint")
 	" ORDER BY u.at DESC, u.seq DESC";
 // clang-format on
 
 /* A token as README "Admin API" shows it, from the columns of TOKEN_COLS. */
-static cJSON *token_json(const PGresult *res, int row)
+cJSON *admin_token_json(const PGresult *res, int row)
 {
 	static const struct admin_member members[] = {
 		{ "id", 0, false },	    { "name", 1, false },
@@ -115,8 +122,22 @@ static cJSON *token_json(const PGresult *res, int row)
 	cJSON *obj = admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
 
 	if (obj)
-		token_life_json(obj, res, row, 6);
+		token_life_json(obj, res, row, TOKEN_BASE_NCOLS);
 	return obj;
+}
+
+cJSON *admin_token_last_used(cJSON *token, const PGresult *res, int row, int col)
+{
+	static const char *const names[] = { "last_used_at", "last_client_addr",
+					     "last_user_agent" };
+
+	for (int k = 0; token && k < 3; k++) {
+		if (PQgetisnull(res, row, col + k))
+			cJSON_AddNullToObject(token, names[k]);
+		else
+			cJSON_AddStringToObject(token, names[k], PQgetvalue(res, row, col + k));
+	}
+	return token;
 }
 
 bool admin_open_secret(const struct admin_ctx *ctx, const char *aad_prefix, const char *row_id,
@@ -155,7 +176,8 @@ static void list_done(PGresult *res, void *arg)
 	cJSON_AddNumberToObject(body, "limit", HG_TOKEN_LIMIT);
 	tokens = cJSON_AddArrayToObject(body, "tokens");
 	for (int i = 0; i < PQntuples(res); i++)
-		cJSON_AddItemToArray(tokens, token_json(res, i));
+		cJSON_AddItemToArray(tokens,
+				     admin_token_last_used(admin_token_json(res, i), res, i, TOKEN_NCOLS));
 	admin_reply(ctx, 200, body);
 }
 
@@ -210,7 +232,7 @@ static void create_done(PGresult *res, void *arg)
 	if (!admin_result(ctx, res, 1))
 		return;
 	body = cJSON_CreateObject();
-	token = token_json(res, 0);
+	token = admin_token_json(res, 0);
 	cJSON_AddStringToObject(token, "secret", nt->secret);
 	cJSON_AddItemToObject(body, "token", token);
 	admin_reply(ctx, 201, body);
@@ -261,7 +283,7 @@ static void one_token_done(PGresult *res, void *arg)
 	if (!admin_result_one_token(ctx, res))
 		return;
 	body = cJSON_CreateObject();
-	cJSON_AddItemToObject(body, "token", token_json(res, 0));
+	cJSON_AddItemToObject(body, "token", admin_token_json(res, 0));
 	admin_reply(ctx, 200, body);
 }
 
@@ -373,23 +395,22 @@ static bool cursor_decode(const char *b64, char text[CURSOR_TEXT_MAX])
 	return cursor_text_valid(text);
 }
 
-/* limit and before from the query string into st and the two cursor parts; false answered. */
-static bool usage_params(struct admin_ctx *ctx, struct usage_state *st, char *at, char *seq)
+bool admin_page_params(struct admin_ctx *ctx, int *limit_out, char *at, char *seq)
 {
 	char limit[8], before[CURSOR_B64_MAX], text[CURSOR_TEXT_MAX];
 	enum admin_param lp = admin_query_param(ctx->req->query, "limit", limit, sizeof(limit));
 	enum admin_param bp = admin_query_param(ctx->req->query, "before", before, sizeof(before));
 	char *end = NULL;
 
-	st->limit = USAGE_LIMIT_DEFAULT;
+	*limit_out = USAGE_LIMIT_DEFAULT;
 	if (lp == ADMIN_PARAM_OK) {
 		long v = strtol(limit, &end, 10);
-		st->limit = (limit[0] >= '0' && limit[0] <= '9' && *end == '\0' && v >= 1 &&
-			     v <= USAGE_LIMIT_MAX)
-				    ? (int)v
-				    : -1;
+		*limit_out = (limit[0] >= '0' && limit[0] <= '9' && *end == '\0' && v >= 1 &&
+			      v <= USAGE_LIMIT_MAX)
+				     ? (int)v
+				     : -1;
 	}
-	if (lp == ADMIN_PARAM_BAD || st->limit < 0) {
+	if (lp == ADMIN_PARAM_BAD || *limit_out < 0) {
 		admin_reply_error(ctx, 400, "invalid_request", "limit is a number from 1 to 200");
 		return false;
 	}
@@ -427,11 +448,20 @@ static cJSON *usage_json(const PGresult *res, int row)
 	return obj;
 }
 
+void admin_page_next(cJSON *body, const char *cursor)
+{
+	char next[CURSOR_B64_MAX];
+
+	if (base64url_encode((const unsigned char *)cursor, strlen(cursor), next, sizeof(next)) > 0)
+		cJSON_AddStringToObject(body, "next", next);
+	else
+		cJSON_AddNullToObject(body, "next");
+}
+
 static void usage_done(PGresult *res, void *arg)
 {
 	struct admin_ctx *ctx = arg;
 	struct usage_state *st = ctx->data;
-	char next[CURSOR_B64_MAX];
 	cJSON *body, *rows;
 	int n;
 
@@ -453,11 +483,7 @@ static void usage_done(PGresult *res, void *arg)
 	rows = cJSON_AddArrayToObject(body, "usage");
 	for (int i = 0; i < n && i < st->limit; i++)
 		cJSON_AddItemToArray(rows, usage_json(res, i));
-	const char *cursor = n > st->limit ? PQgetvalue(res, st->limit - 1, 8) : "";
-	if (base64url_encode((const unsigned char *)cursor, strlen(cursor), next, sizeof(next)) > 0)
-		cJSON_AddStringToObject(body, "next", next);
-	else
-		cJSON_AddNullToObject(body, "next");
+	admin_page_next(body, n > st->limit ? PQgetvalue(res, st->limit - 1, 8) : "");
 	admin_reply(ctx, 200, body);
 }
 
@@ -471,7 +497,7 @@ void admin_tokens_usage(struct admin_ctx *ctx)
 		return;
 	}
 	ctx->data = st;
-	if (!usage_params(ctx, st, at, seq))
+	if (!admin_page_params(ctx, &st->limit, at, seq))
 		return;
 	snprintf(limit, sizeof(limit), "%d", st->limit + 1);
 	const char *params[] = { ctx->token_id, ctx->auth.user_id, at[0] ? at : NULL,

@@ -51,7 +51,8 @@ struct admin_auth {
 	char login[ADMIN_LOGIN_MAX];
 	char display_name[ADMIN_DISPLAY_MAX];
 	char expires_at[ADMIN_TIME_MAX];
-	bool full; /* a 2FA session; false: pre-2FA */
+	bool full;     /* a 2FA session; false: pre-2FA */
+	bool is_admin; /* users.is_admin: oversees every user's tokens (admin/org.h) */
 	bool has_csrf;
 	unsigned char csrf_hash[CRYPTO_HASH_LEN];
 	char id_hash_text[BYTEA_TEXT_MAX(CRYPTO_HASH_LEN)]; /* the session's id_hash */

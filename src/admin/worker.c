@@ -12,6 +12,7 @@
 #include "admin/reads.h"
 #include "admin/session.h"
 #include "admin/tokens.h"
+#include "admin/org.h"
 #include "admin/token_life.h"
 #include "admin/util.h"
 #include "admin/web.h"
@@ -76,6 +77,8 @@ static const struct admin_route routes[] = {
 	{ "/admin/api/tokens/*/messages/*/attempts", HTTP_METHOD_GET, ROUTE_FULL,
 	  admin_attempts_message, false, true },
 	{ "/admin/api/modules", HTTP_METHOD_GET, ROUTE_FULL, admin_modules_list, false, false },
+	{ "/admin/api/org/tokens", HTTP_METHOD_GET, ROUTE_FULL, admin_org_tokens, false, false },
+	{ "/admin/api/audit", HTTP_METHOD_GET, ROUTE_FULL, admin_org_audit, false, false },
 	{ "/admin/api/endpoints", HTTP_METHOD_GET, ROUTE_FULL, admin_endpoints_list, false, false },
 	{ "/admin/api/bots/*/endpoints", HTTP_METHOD_GET, ROUTE_FULL, admin_endpoints_bot_get,
 	  false, false },

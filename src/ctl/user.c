@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ctl_user: "hookgatectl user add|list|reset-2fa|unlock". Passwords come from the first line of
+/* ctl_user: "hookgatectl user add|list|reset-2fa|unlock|disable|enable|delete|grant-admin|
+ * revoke-admin". Passwords come from the first line of
  * stdin (never from argv, which other local users can read) and are only ever stored hashed. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L /* getline */
@@ -38,8 +39,10 @@ bool ctl_user_lookup(struct ctl_ctx *ctx, char *login, char id[CTL_ID_LEN])
 {
 	for (char *p = login; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	return ctl_db_lookup(ctx, "SELECT id FROM hookgate.users WHERE login = $1", login, "user",
-			     id);
+	return ctl_db_lookup(
+		ctx,
+		"SELECT id FROM hookgate.users WHERE login = $1 AND account_deleted_at IS NULL",
+		login, "user", id);
 }
 
 /* The first line of stdin without its line end, in *out (free with free_password). */
@@ -151,7 +154,10 @@ static const char user_list_sql[] =
 	" AS locked_until,"
 	" (SELECT count(*) FROM hookgate.webhook_tokens t"
 	"   WHERE t.user_id = u.id AND t.deleted_at IS NULL) AS tokens,"
-	" " CTL_SQL_TIME("u.created_at") " AS created_at"
+	" " CTL_SQL_TIME("u.created_at") " AS created_at,"
+	" CASE WHEN u.account_deleted_at IS NOT NULL THEN 'deleted'"
+	"  WHEN u.account_disabled_at IS NOT NULL THEN 'disabled' ELSE 'active' END AS status,"
+	" u.is_admin AS admin"
 	" FROM hookgate.users u ORDER BY u.login";
 // clang-format on
 
@@ -218,6 +224,76 @@ static const struct user_change unlock_change = {
 	"",
 };
 
+/* Owner lifecycle and role (docs/hookgatectl.md). Disabling is one UPDATE of the users row:
+ * the trigger users_owner_state (sql/008_org.sql) refuses the user's tokens from then on and
+ * ends their sessions, in the same transaction. */
+static const struct user_change disable_change = {
+	"user disable",
+	"user.disable",
+	"UPDATE hookgate.users SET account_disabled_at = coalesce(account_disabled_at, now())"
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
+	no_cleanup,
+	"disabled ",
+	": their tokens are refused and their sessions ended",
+};
+
+static const struct user_change enable_change = {
+	"user enable",
+	"user.enable",
+	"UPDATE hookgate.users SET account_disabled_at = NULL"
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
+	no_cleanup,
+	"enabled ",
+	"",
+};
+
+/* The row stays (history, audit and bots name it); what would let anyone act as the user
+ * goes: password, second factor, recovery codes, sessions, memberships, tokens (deleted as
+ * the API deletes one, locked in id order as batches lock them). */
+static const char *const delete_cleanup[] = {
+	"DELETE FROM hookgate.recovery_codes WHERE user_id = $1",
+	"DELETE FROM hookgate.admin_sessions WHERE user_id = $1",
+	"DELETE FROM hookgate.channel_members WHERE user_id = $1",
+	"DELETE FROM hookgate.bot_subscribers WHERE user_id = $1",
+	"SELECT 1 FROM hookgate.webhook_tokens WHERE user_id = $1 AND deleted_at IS NULL"
+	" ORDER BY id FOR NO KEY UPDATE",
+	"UPDATE hookgate.webhook_tokens SET deleted_at = now(), token_hash = NULL,"
+	" secret_enc = NULL WHERE user_id = $1 AND deleted_at IS NULL",
+	NULL,
+};
+
+static const struct user_change delete_change = {
+	"user delete",
+	"user.delete",
+	"UPDATE hookgate.users SET account_deleted_at = now(),"
+	" account_disabled_at = coalesce(account_disabled_at, now()),"
+	" is_admin = false, password_hash = '', totp_secret_enc = NULL, totp_enabled = false"
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
+	delete_cleanup,
+	"deleted ",
+	": tokens deleted, history kept",
+};
+
+static const struct user_change grant_admin_change = {
+	"user grant-admin",
+	"user.grant_admin",
+	"UPDATE hookgate.users SET is_admin = true"
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
+	no_cleanup,
+	"",
+	" is now an administrator",
+};
+
+static const struct user_change revoke_admin_change = {
+	"user revoke-admin",
+	"user.revoke_admin",
+	"UPDATE hookgate.users SET is_admin = false"
+	" WHERE login = $1 AND account_deleted_at IS NULL RETURNING id",
+	no_cleanup,
+	"",
+	" is no longer an administrator",
+};
+
 static bool change_rows(struct ctl_ctx *ctx, const struct user_change *ch, const char *login)
 {
 	const char *params[] = { login };
@@ -279,6 +355,31 @@ static int user_unlock(struct ctl_ctx *ctx, int argc, char **argv)
 	return user_change(ctx, &unlock_change, argc, argv);
 }
 
+static int user_disable(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return user_change(ctx, &disable_change, argc, argv);
+}
+
+static int user_enable(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return user_change(ctx, &enable_change, argc, argv);
+}
+
+static int user_delete(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return user_change(ctx, &delete_change, argc, argv);
+}
+
+static int user_grant_admin(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return user_change(ctx, &grant_admin_change, argc, argv);
+}
+
+static int user_revoke_admin(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return user_change(ctx, &revoke_admin_change, argc, argv);
+}
+
 int ctl_user_main(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct ctl_command table[] = {
@@ -286,6 +387,11 @@ int ctl_user_main(struct ctl_ctx *ctx, int argc, char **argv)
 		{ "list", user_list },
 		{ "reset-2fa", user_reset_2fa },
 		{ "unlock", user_unlock },
+		{ "disable", user_disable },
+		{ "enable", user_enable },
+		{ "delete", user_delete },
+		{ "grant-admin", user_grant_admin },
+		{ "revoke-admin", user_revoke_admin },
 	};
 
 	return ctl_subcommand(ctx, "user", table, sizeof(table) / sizeof(table[0]), argc, argv);

@@ -19,9 +19,11 @@
 #define TC_QUERY_TIMEOUT_MS 900
 
 /* The token whose current or previous secret has this hash (sql/009_token_lifecycle.sql): one
- * probe of each unique index, and at most one row. Times as wall clock milliseconds. */
+ * probe of each unique index, and at most one row. Times as wall clock milliseconds. A token
+ * whose owner is disabled (sql/008_org.sql) is refused like a disabled one. */
 #define TC_COLS(gen)                                                                               \
-	"SELECT id, user_id, status, public_id, " gen ", "                                         \
+	"SELECT id, user_id, CASE WHEN owner_disabled THEN 'disabled' ELSE status END, "             \
+	"public_id, " gen ", "                                         \
 	"(extract(epoch FROM expires_at) * 1000)::bigint, networks::text[], targets, "
 // clang-format off
 static const char tc_sql[] =

@@ -87,6 +87,7 @@ static const char *message_for(const char *code)
 		  "the token's owner may not post there, or the appkey is missing or wrong" },
 		{ "not_found", "no such channel, bot or app" },
 		{ "token_disabled", "the token is disabled" },
+		{ "owner_disabled", "the token's owner is disabled" },
 		{ "token_invalid", "the token is malformed, unknown or deleted" },
 		{ "token_expired", "the token has expired" },
 		{ "forbidden_source", "the token may not be used from this address" },
@@ -121,6 +122,17 @@ static void call_log_fields(struct http_request *req, const struct ingest_call *
 	}
 }
 
+/* The batch's "owner_disabled" (sql/008_org.sql) is a token_disabled for the caller, whose
+ * message says why: the token's owner, not the token, was disabled. */
+static void call_owner_disabled(struct webhook_call *call, struct ingest_call *ic)
+{
+	if (ic->code == NULL || strcmp(ic->code, "owner_disabled") != 0)
+		return;
+	ic->code = "token_disabled";
+	ic->status = ic->http_status;
+	snprintf(call->message, sizeof(call->message), "%s", message_for("owner_disabled"));
+}
+
 static void call_answer(struct ingest_call *ic, void *arg)
 {
 	struct webhook_call *call = arg;
@@ -128,6 +140,7 @@ static void call_answer(struct ingest_call *ic, void *arg)
 	char buf[32];
 
 	call_log_fields(req, ic);
+	call_owner_disabled(call, ic);
 	call_count(call, ic->http_status, ic->code ? ic->code : "unavailable");
 	metrics_observe(METRICS_HIST_COMMIT_WAIT, (uint64_t)(clock_mono_us() - req->started_us));
 

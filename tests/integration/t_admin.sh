@@ -56,7 +56,8 @@ api_raw alice POST /admin/api/login/totp "{\"code\":\"$CODE\"}"
 is "$HTTP_STATUS" 200 "the first valid code confirms the enrollment"
 CSRF[alice]=$(jstr csrf_token)
 like "${CSRF[alice]}" '^[A-Za-z0-9_-]{43}$' "a csrf_token comes with it"
-like "$HTTP_BODY" '"user":\{"login":"alice","display_name":"User Alice"\}' "the user object"
+like "$HTTP_BODY" '"user":\{"login":"alice","display_name":"User Alice","is_admin":false\}' \
+	"the user object"
 like "$(jstr expires_at)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' \
 	"expires_at is RFC 3339 UTC"
 codes=$(grep -oE '"[a-z0-9]{5}-[a-z0-9]{5}"' <<<"$HTTP_BODY" | tr -d '"' | sort -u)
@@ -69,7 +70,7 @@ is "$(q "SELECT count(*) FROM hookgate.recovery_codes WHERE code_hash::text LIKE
 	"no recovery code is stored in clear"
 api alice GET /admin/api/session ''
 is "$HTTP_STATUS" 200 "GET session with the 2FA session"
-session_re='^\{"user":\{"login":"alice","display_name":"User Alice"\},'
+session_re='^\{"user":\{"login":"alice","display_name":"User Alice","is_admin":false\},'
 session_re+='"expires_at":"[0-9TZ:-]+"\}$'
 like "$HTTP_BODY" "$session_re" \
 	"session body {user, expires_at}"
@@ -212,7 +213,8 @@ like "$HTTP_BODY" "^\\{\"token\":\\{$token_re,\"secret\":\"hgt_[0-9A-Za-z]+\"\\}
 is "$(q "SELECT count(*) FROM hookgate.webhook_tokens WHERE position(convert_to('$S1', 'UTF8')
 	IN secret_enc) > 0")" 0 "the secret is not stored in clear"
 api alice GET /admin/api/tokens ''
-like "$HTTP_BODY" "^\\{\"limit\":5,\"tokens\":\\[\\{${token_re/tk_\[0-9A-Za-z\]+/$T1}\\}\\]\\}$" \
+last_re=',"last_used_at":null,"last_client_addr":null,"last_user_agent":null'
+like "$HTTP_BODY" "^\\{\"limit\":5,\"tokens\":\\[\\{${token_re/tk_\[0-9A-Za-z\]+/$T1}$last_re\\}\\]\\}$" \
 	"list: {limit:5, tokens:[…]} without secrets"
 like "$(header Cache-Control)" no-store "answers are Cache-Control: no-store"
 api alice GET "/admin/api/tokens/$T1/secret" ''

@@ -147,11 +147,11 @@ for u in bob racer rr mover; do
 	CTL_STDIN='correct horse battery' run_ctl user add "$u"
 done
 run_ctl user list
-like "$OUT" $'\nalice +Alice Liddell +no +- +0 +[0-9T:Z-]+\n' "user list shows alice"
+like "$OUT" $'\nalice +Alice Liddell +no +- +0 +[0-9T:Z-]+ +active +no\n' "user list shows alice"
 run_ctl --json user list
 ok "user list --json parses" json_valid "$OUT"
 want='^\{"users":\[\{"login":"alice","display_name":"Alice Liddell","twofa_enrolled":false,'
-want+='"locked_until":null,"tokens":0,"created_at":"[0-9T:Z-]+"\}'
+want+='"locked_until":null,"tokens":0,"created_at":"[0-9T:Z-]+","status":"active","admin":false\}'
 like "$OUT" "$want" "user list --json shape"
 
 pg_sql "UPDATE hookgate.users SET totp_secret_enc = '\\x01', totp_enabled = true,
