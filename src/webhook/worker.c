@@ -19,6 +19,7 @@
 #include "core/token.h"
 #include "webhook/token_cache.h"
 #include "webhook/request.h"
+#include "webhook/auth.h"
 #include "proc/worker.h"
 
 #include <stdio.h>
@@ -42,6 +43,7 @@ struct webhook_call {
 	struct http_request *req;
 	struct webhook_route route;
 	struct webhook_query query;
+	struct webhook_auth auth; /* the token presented, in the query or the header */
 	bool route_ok;
 	char message[200]; /* the human part of a refusal decided here */
 	int retry_after;   /* for 429 */
@@ -297,20 +299,27 @@ static void webhook_call_start(struct worker *w, struct http_request *req)
 			    call->query.reason ? call->query.reason : "bad query string");
 		return;
 	}
+	int n;
+	const char *authz = http_header(req, "Authorization", &n);
+	if (!webhook_auth_resolve(&call->query, authz, n, &call->auth)) {
+		call_refuse(call, 400, "invalid_request", call->auth.reason);
+		return;
+	}
 	if (call->route_ok && req->method != HTTP_METHOD_POST) {
 		http_add_header(req, "Allow", "POST");
 		call_refuse(call, 405, "method_not_allowed", "webhook endpoints take POST");
 		return;
 	}
-	if (!call->query.has_zapikey) {
-		call_refuse(call, 401, "token_missing", "the zapikey query parameter is missing");
+	if (!call->auth.present) {
+		call_refuse(call, 401, "token_missing",
+			    "no token: send the zapikey query parameter or Authorization: Bearer");
 		return;
 	}
-	if (!token_check_format(call->query.zapikey, call->query.zapikey_len)) {
+	if (!token_check_format(call->auth.token, call->auth.len)) {
 		call_refuse(call, 401, "token_invalid", message_for("token_invalid"));
 		return;
 	}
-	token_cache_lookup(role_of(w)->tokens, call->query.zapikey, call_on_token, call);
+	token_cache_lookup(role_of(w)->tokens, call->auth.token, call_on_token, call);
 }
 
 static void webhook_route(struct worker *w, struct http_request *req)
@@ -330,11 +339,12 @@ static void webhook_route(struct worker *w, struct http_request *req)
 /* Expect: 100-continue: a call refused from its head alone is answered without its body. */
 static bool webhook_body_check(struct worker *w, const struct http_request *req)
 {
-	int n;
+	int n, na;
 	const char *ctype = http_header(req, "Content-Type", &n);
+	const char *authz = http_header(req, "Authorization", &na);
 	(void)w;
-	return webhook_body_needed(req->method == HTTP_METHOD_POST, req->path, req->query,
-				   n == 1 ? ctype : NULL);
+	return na <= 1 && webhook_body_needed(req->method == HTTP_METHOD_POST, req->path,
+					      req->query, authz, n == 1 ? ctype : NULL);
 }
 
 static void webhook_on_db_connect(void *arg)
