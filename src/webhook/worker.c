@@ -8,6 +8,7 @@
  * usage row and invocation count are durable before it is answered. */
 #include "webhook/worker.h"
 #include "core/crypto.h"
+#include "core/header_list.h"
 #include "lib/encoding.h"
 #include "http/reply.h"
 #include "webhook/ingest.h"
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #define WEBHOOK_MAX_BATCH 256
@@ -36,6 +38,7 @@ struct webhook_role {
 	struct token_cache *tokens;
 	struct ingest *ingest;
 	struct ratelimit *ratelimit;
+	struct header_list idem_headers; /* limits.idempotency_headers, in order */
 };
 
 struct webhook_call {
@@ -176,6 +179,31 @@ static int call_fix(struct webhook_call *call, int status, const char *code, con
 	return status;
 }
 
+/* The call's idempotency key: the value of the first header of limits.idempotency_headers it
+ * carries (docs/api-webhooks.md, "Idempotency"). Idempotency-Key keeps its rule: sent twice or
+ * not a valid key, the call is refused (false). A sender's delivery id (webhook-id,
+ * X-GitHub-Delivery) that breaks the rule is passed over instead: senders set it for their own
+ * reasons, and refusing it would refuse calls that were accepted before. */
+static bool call_idem_key(struct webhook_call *call, const char **key)
+{
+	const struct header_list *list = &role_of(call->w)->idem_headers;
+	int n;
+
+	*key = NULL;
+	for (int i = 0; i < list->n; i++) {
+		const char *v = http_header(call->req, list->names[i], &n);
+		if (v == NULL)
+			continue;
+		if (n == 1 && webhook_idempotency_key_valid(v)) {
+			*key = v;
+			return true;
+		}
+		if (strcasecmp(list->names[i], "Idempotency-Key") == 0)
+			return false;
+	}
+	return true;
+}
+
 /* The request's own checks, in the order of docs/api-webhooks.md, "How a call is handled"; 0 when
  * PostgreSQL decides. */
 static int call_check_request(struct webhook_call *call)
@@ -189,11 +217,9 @@ static int call_check_request(struct webhook_call *call)
 				"the body is over server.max_body_size");
 	if (!call->route.name_valid)
 		return call_fix(call, 404, "not_found", message_for("not_found"));
-	const char *idem = http_header(req, "Idempotency-Key", &n);
-	if (n > 1 || (idem && !webhook_idempotency_key_valid(idem)))
+	if (!call_idem_key(call, &call->ic.idem_key))
 		return call_fix(call, 400, "invalid_request",
 				"Idempotency-Key must be 1-128 printable characters, sent once");
-	call->ic.idem_key = idem;
 	const char *ctype = http_header(req, "Content-Type", &n);
 	const char *code = NULL;
 	int status =
@@ -357,6 +383,13 @@ static void webhook_on_db_connect(void *arg)
 static bool webhook_setup(struct worker *w)
 {
 	struct webhook_role *role = role_of(w);
+	char why[160];
+	/* cfg_load checked the list already. */
+	if (!header_list_parse(w->cfg->idempotency_headers, "Idempotency-Key", &role->idem_headers,
+			       why, sizeof(why))) {
+		log_error("limits.idempotency_headers: %s", why);
+		return false;
+	}
 	role->tokens = token_cache_new(w->db, &w->keys);
 	role->ingest = ingest_new(w->base, w->db, WEBHOOK_MAX_BATCH, WEBHOOK_BATCH_DELAY_US,
 				  w->cfg->node_name);
