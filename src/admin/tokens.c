@@ -25,8 +25,9 @@
 /* The columns of a token in every answer, in token_json's order: t names the token row, c
  * its exact counters (hookgate.token_counts; webhook_tokens' own columns lag up to a fold). */
 #define TOKEN_COLS(t, c)                                                                           \
-	t "public_id, " t "name, " c "invocations, " ADMIN_SQL_TIME(                               \
-		c "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(t "created_at")
+	t "public_id, " t "name, " c                                                               \
+	  "invocations, " ADMIN_SQL_TIME(c "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(    \
+		  t "created_at") ", " t "disabled_reason, " ADMIN_SQL_TIME(t "disabled_at")
 #define TOKEN_COUNTS_JOIN(t) " JOIN hookgate.token_counts c ON c.token_id = " t "id"
 
 #define AUDIT_INSERT "INSERT INTO hookgate.audit_log (user_id, actor, action, client_addr, details)"
@@ -103,9 +104,15 @@ static const char usage_sql[] =
 static cJSON *token_json(const PGresult *res, int row)
 {
 	static const struct admin_member members[] = {
-		{ "id", 0, false },	    { "name", 1, false },
-		{ "invocations", 2, true }, { "last_invoked_at", 3, false },
-		{ "status", 4, false },	    { "created_at", 5, false },
+		{ "id", 0, false },
+		{ "name", 1, false },
+		{ "invocations", 2, true },
+		{ "last_invoked_at", 3, false },
+		{ "status", 4, false },
+		{ "created_at", 5, false },
+		/* Why and when it was disabled (sql/008_token_revoke.sql); null when active. */
+		{ "disabled_reason", 6, false },
+		{ "disabled_at", 7, false },
 	};
 
 	return admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));

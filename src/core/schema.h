@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* schema: the migration level these binaries need, the number of the last sql/NNN_*.sql file
  * (001_schema, 002_ingest, 003_admin, 004_delivery,
- * 005_admin_delivery, 006_rate_shares, 007_nodes). hookgated refuses to start against a database
+ * 005_admin_delivery, 006_rate_shares, 007_nodes, 008_token_revoke). hookgated refuses to start against a database
  * whose hookgate.schema_migrations does not reach it; raise it with each new sql/NNN_*.sql file. */
 #ifndef HG_SCHEMA_H
 #define HG_SCHEMA_H
 
-#define HG_SCHEMA_VERSION 7
+#define HG_SCHEMA_VERSION 8
 
 /* SQLSTATE raised by the five-token trigger (sql/001_schema.sql); callers map it, never the
  * text. */

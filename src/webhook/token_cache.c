@@ -18,8 +18,9 @@
 
 #define TC_QUERY_TIMEOUT_MS 900
 
-static const char tc_sql[] = "SELECT id, user_id, status, public_id FROM hookgate.webhook_tokens"
-			     " WHERE token_hash = $1 AND deleted_at IS NULL";
+static const char tc_sql[] =
+	"SELECT id, user_id, status, public_id, disabled_reason = 'exposed'"
+	" FROM hookgate.webhook_tokens WHERE token_hash = $1 AND deleted_at IS NULL";
 
 struct token_cache {
 	struct db_pool *pool;
@@ -39,6 +40,7 @@ static enum token_cache_result tc_parse(const PGresult *res, struct token_info *
 	info->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	info->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	snprintf(info->public_id, sizeof(info->public_id), "%s", PQgetvalue(res, 0, 3));
+	info->exposed = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
 	return strcmp(PQgetvalue(res, 0, 2), "active") == 0 ? TOKEN_CACHE_ACTIVE
 							    : TOKEN_CACHE_DISABLED;
 }

@@ -34,6 +34,7 @@ struct token_info {
 	int64_t id;
 	int64_t user_id;
 	char public_id[TOKEN_PUBLIC_ID_LEN + 1];
+	bool exposed; /* disabled because it was reported leaked (sql/008_token_revoke.sql) */
 };
 typedef void (*token_cache_cb)(enum token_cache_result result, const struct token_info *info,
 			       void *arg);

@@ -20,6 +20,7 @@
 #include "core/token.h"
 #include "webhook/token_cache.h"
 #include "webhook/request.h"
+#include "webhook/revoke.h"
 #include "webhook/auth.h"
 #include "proc/worker.h"
 
@@ -38,6 +39,7 @@ struct webhook_role {
 	struct token_cache *tokens;
 	struct ingest *ingest;
 	struct ratelimit *ratelimit;
+	struct ratelimit *revoke_budget; /* reports per client address (webhook/revoke.h) */
 	struct header_list idem_headers; /* limits.idempotency_headers, in order */
 };
 
@@ -298,7 +300,11 @@ static void call_on_token(enum token_cache_result result, const struct token_inf
 	call->ic.user_id = token->user_id;
 	call->ic.status = INGEST_STATUS_DECIDE;
 	if (result == TOKEN_CACHE_DISABLED)
-		call_fix(call, 401, "token_disabled", message_for("token_disabled"));
+		call_fix(call, 401, "token_disabled",
+			 token->exposed
+				 ? "the token was reported exposed (leaked) and is disabled; "
+				   "its owner must replace it"
+				 : message_for("token_disabled"));
 	else if (!call_rate_limited(call))
 		call_check_request(call);
 	call_fill(call);
@@ -359,6 +365,10 @@ static void webhook_route(struct worker *w, struct http_request *req)
 		worker_healthz(w, req);
 		return;
 	}
+	if (strcmp(req->path, REVOKE_PATH) == 0) {
+		webhook_revoke(w, role_of(w)->revoke_budget, req);
+		return;
+	}
 	webhook_call_start(w, req);
 }
 
@@ -408,7 +418,8 @@ static bool webhook_teardown(struct worker *w)
 
 int webhook_worker_main(const struct role_args *args)
 {
-	struct webhook_role role = { .ratelimit = args->ratelimit };
+	struct webhook_role role = { .ratelimit = args->ratelimit,
+				     .revoke_budget = args->revoke_budget };
 	struct worker w = {
 		.max_body = args->cfg->max_body_size,
 		.route = webhook_route,

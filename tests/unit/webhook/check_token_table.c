@@ -74,7 +74,7 @@ static void teardown(void)
 static void answer_with(struct token_pending *p, enum token_cache_result r, int64_t id,
 			int64_t user_id, int64_t now)
 {
-	struct token_info info = { id, user_id, "" };
+	struct token_info info = { id, user_id, "", false };
 	if (id != 0)
 		snprintf(info.public_id, sizeof(info.public_id), "tk_%016lld", (long long)id);
 	token_table_answer(p, r, &info, now);
