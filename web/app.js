@@ -434,13 +434,27 @@
 		sw.setAttribute('aria-checked', String(active));
 		sw.setAttribute('aria-label', 'Status of ' + t.name + ': ' + (active ? 'active' : 'disabled'));
 		sw.addEventListener('click', () => toggleStatus(t));
-		tr.appendChild(cell('Status', sw));
+		const status = el('div', { className: 'status-cell' });
+		status.append(sw);
+		if (!active)
+			status.append(disabledNote(t));
+		tr.appendChild(cell('Status', status));
 		tr.appendChild(cell('Actions', rowActions(t), 'actions-cell'));
 		tr.addEventListener('click', (ev) => {
 			if (ev.target === tr || ev.target.tagName === 'TD')
 				openUsage(t);
 		});
 		return tr;
+	}
+
+	/* Why and since when a token is disabled; a leaked one says so, so that its owner
+	 * replaces it rather than enables it again. */
+	function disabledNote(t) {
+		const why = t.disabled_reason === 'exposed' ? 'Reported exposed (leaked)' :
+			t.disabled_reason === 'owner' ? 'Disabled by its owner' : 'Disabled';
+		const cls = 'disabled-note' + (t.disabled_reason === 'exposed' ? ' bad' : '');
+		return el('span', { className: cls, title: exactTime(t.disabled_at) },
+			  why + (t.disabled_at ? ' ' + relativeTime(t.disabled_at) : ''));
 	}
 
 	function rowActions(t) {
@@ -1115,6 +1129,7 @@
 		const none = $('url-none');
 		const out = $('url-value');
 		out.value = '';
+		$('url-curl').value = '';
 		$('url-status').textContent = '';
 		if (!state.modules[lists[module]].length) {
 			none.textContent = 'You have no ' + lists[module] + ' to post to.';
@@ -1139,8 +1154,10 @@
 			none.textContent = text;
 			none.hidden = false;
 		});
-		if (r && seq === state.urlSeq)
+		if (r && seq === state.urlSeq) {
 			out.value = r.url;
+			$('url-curl').value = r.curl || '';
+		}
 	}
 
 	/* ---- start ------------------------------------------------------------------------------ */
@@ -1197,6 +1214,7 @@
 		$('form-url').addEventListener('change', updateUrl);
 		$('form-url').addEventListener('submit', (ev) => ev.preventDefault());
 		$('url-copy').addEventListener('click', () => copyField('url-value', 'url-status'));
+		$('url-curl-copy').addEventListener('click', () => copyField('url-curl', 'url-status'));
 		$('attention-show').addEventListener('click', showAttention);
 		$('dsecret-copy').addEventListener('click', () => copyField('dsecret-value', 'dsecret-status'));
 		$('dlg-dsecret').addEventListener('close', () => {

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #define URL_MAX 1024
+#define CURL_MAX (URL_MAX + 160)
 
 /* ---- GET /admin/api/modules ------------------------------------------------------------------ */
 
@@ -162,7 +163,8 @@ static bool url_params(struct admin_ctx *ctx, struct url_request *ur)
 	return true;
 }
 
-/* server.public_url, the endpoint's path (module.h) and the secrets in the query string. */
+/* server.public_url, the endpoint's path (module.h) and the secrets in the query string: the
+ * appkey of an extension, and the token unless it is NULL (it then goes in a header). */
 static bool url_build(const struct admin_ctx *ctx, const struct url_request *ur,
 		      const PGresult *res, const char *token, char *url)
 {
@@ -172,18 +174,35 @@ static bool url_build(const struct admin_ctx *ctx, const struct url_request *ur,
 
 	if (ext && !admin_open_secret(ctx, "appkey", target, res, 0, 3, appkey, TOKEN_APPKEY_LEN))
 		return false;
-	int n = snprintf(url, URL_MAX, "%s%s%s%s?%s%s%szapikey=%s", ctx->w->cfg->public_url,
+	int n = snprintf(url, URL_MAX, "%s%s%s%s%s%s%s%s%s%s", ctx->w->cfg->public_url,
 			 module_path_prefix(ur->module), target, module_path_suffix(ur->module),
-			 ext ? "appkey=" : "", appkey, ext ? "&" : "", token);
+			 ext || token ? "?" : "", ext ? "appkey=" : "", appkey,
+			 ext && token ? "&" : "", token ? "zapikey=" : "", token ? token : "");
 	OPENSSL_cleanse(appkey, sizeof(appkey));
 	return n > 0 && n < URL_MAX;
+}
+
+/* The same call as a curl command line with the token in "Authorization: Bearer", which keeps
+ * it out of URLs and the logs that record them (docs/api-webhooks.md, "Authentication"). */
+static bool curl_build(const struct admin_ctx *ctx, const struct url_request *ur,
+		       const PGresult *res, const char *token, char *curl)
+{
+	char url[URL_MAX];
+	bool ok = url_build(ctx, ur, res, NULL, url);
+	int n = ok ? snprintf(curl, CURL_MAX,
+			      "curl -X POST '%s' -H 'Authorization: Bearer %s'"
+			      " -H 'Content-Type: application/json' -d '{\"text\":\"Hello\"}'",
+			      url, token)
+		   : 0;
+	OPENSSL_cleanse(url, sizeof(url));
+	return n > 0 && n < CURL_MAX;
 }
 
 static void url_done(PGresult *res, void *arg)
 {
 	struct admin_ctx *ctx = arg;
 	const struct url_request *ur = ctx->data;
-	char token[TOKEN_LEN + 64], url[URL_MAX];
+	char token[TOKEN_LEN + 64], url[URL_MAX], curl[CURL_MAX];
 	cJSON *body;
 
 	if (!admin_result_one_token(ctx, res))
@@ -196,15 +215,19 @@ static void url_done(PGresult *res, void *arg)
 		return;
 	}
 	if (!admin_open_secret(ctx, "token", ctx->token_id, res, 0, 1, token, TOKEN_LEN) ||
-	    !url_build(ctx, ur, res, token, url)) {
+	    !url_build(ctx, ur, res, token, url) || !curl_build(ctx, ur, res, token, curl)) {
 		OPENSSL_cleanse(token, sizeof(token));
+		OPENSSL_cleanse(url, sizeof(url));
+		OPENSSL_cleanse(curl, sizeof(curl));
 		admin_reply_error(ctx, 500, "internal", "cannot build the URL");
 		return;
 	}
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "url", url);
+	cJSON_AddStringToObject(body, "curl", curl);
 	OPENSSL_cleanse(token, sizeof(token));
 	OPENSSL_cleanse(url, sizeof(url));
+	OPENSSL_cleanse(curl, sizeof(curl));
 	admin_reply(ctx, 200, body);
 }
 

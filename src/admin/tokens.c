@@ -114,9 +114,15 @@ static const char usage_sql[] =
 cJSON *admin_token_json(const PGresult *res, int row)
 {
 	static const struct admin_member members[] = {
-		{ "id", 0, false },	    { "name", 1, false },
-		{ "invocations", 2, true }, { "last_invoked_at", 3, false },
-		{ "status", 4, false },	    { "created_at", 5, false },
+		{ "id", 0, false },
+		{ "name", 1, false },
+		{ "invocations", 2, true },
+		{ "last_invoked_at", 3, false },
+		{ "status", 4, false },
+		{ "created_at", 5, false },
+		/* Why and when it was disabled (sql/010_token_revoke.sql); null when active. */
+		{ "disabled_reason", 6, false },
+		{ "disabled_at", 7, false },
 	};
 
 	cJSON *obj = admin_row_object(res, row, members, sizeof(members) / sizeof(members[0]));
@@ -176,8 +182,8 @@ static void list_done(PGresult *res, void *arg)
 	cJSON_AddNumberToObject(body, "limit", HG_TOKEN_LIMIT);
 	tokens = cJSON_AddArrayToObject(body, "tokens");
 	for (int i = 0; i < PQntuples(res); i++)
-		cJSON_AddItemToArray(tokens,
-				     admin_token_last_used(admin_token_json(res, i), res, i, TOKEN_NCOLS));
+		cJSON_AddItemToArray(tokens, admin_token_last_used(admin_token_json(res, i), res, i,
+								   TOKEN_NCOLS));
 	admin_reply(ctx, 200, body);
 }
 

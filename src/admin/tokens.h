@@ -15,10 +15,12 @@
 /* The columns of a token in every answer, in admin_token_json's order: t names the token row, c
  * its exact counters (hookgate.token_counts; webhook_tokens' own columns lag up to a fold). */
 #define TOKEN_COLS(t, c)                                                                           \
-	t "public_id, " t "name, " c "invocations, " ADMIN_SQL_TIME(                               \
-		c "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(t "created_at") ", "         \
-		TOKEN_LIFE_COLS(t)
-#define TOKEN_BASE_NCOLS 6 /* then the TOKEN_LIFE_COLS */
+	t "public_id, " t "name, " c                                                               \
+	  "invocations, " ADMIN_SQL_TIME(c "last_invoked_at") ", " t "status, " ADMIN_SQL_TIME(    \
+		  t "created_at") ", " t                                                           \
+				  "disabled_reason, " ADMIN_SQL_TIME(                              \
+					  t "disabled_at") ", " TOKEN_LIFE_COLS(t)
+#define TOKEN_BASE_NCOLS 8 /* then the TOKEN_LIFE_COLS */
 #define TOKEN_NCOLS (TOKEN_BASE_NCOLS + TOKEN_LIFE_NCOLS)
 #define TOKEN_COUNTS_JOIN(t) " JOIN hookgate.token_counts c ON c.token_id = " t "id"
 

@@ -8,6 +8,7 @@
 #endif
 
 #include "core/config.h"
+#include "core/header_list.h"
 #include "core/log.h"
 
 #include <ctype.h>
@@ -93,6 +94,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "0", "3650d"),
 	KEY("limits", "token_rate", CFG_DOUBLE, "0", false, true, token_rate, "0", "1000000"),
 	KEY("limits", "token_burst", CFG_INT, "20", false, true, token_burst, "1", "1000000"),
+	KEY("limits", "idempotency_headers", CFG_STRING, HG_IDEMPOTENCY_HEADERS, false, true,
+	    idempotency_headers, NULL, NULL),
 	KEY("delivery", "workers", CFG_INT, "1", false, false, delivery_workers, "0", "64"),
 	KEY("delivery", "timeout", CFG_DURATION, "15s", false, true, delivery_timeout_ms, "1s",
 	    "5m"),
@@ -760,6 +763,19 @@ static bool cfg_resolve_node_name(struct cfg_parser *p)
 	return true;
 }
 
+/* Split again by each webhook worker; checked here so that a bad list is refused at start-up
+ * and on reload (the old config stays). */
+static bool cfg_idempotency_headers_ok(struct cfg_parser *p)
+{
+	struct header_list list;
+	char why[160];
+
+	if (header_list_parse(p->cfg->idempotency_headers, "Idempotency-Key", &list, why,
+			      sizeof(why)))
+		return true;
+	return cfg_fail(p->err, p->errlen, p->file, 0, "limits.idempotency_headers: %s", why);
+}
+
 /* Checks that involve more than one key, or a key's absence. */
 static bool cfg_validate(struct cfg_parser *p)
 {
@@ -772,6 +788,8 @@ static bool cfg_validate(struct cfg_parser *p)
 			return cfg_fail(p->err, p->errlen, p->file, 0, "%s.%s is required",
 					k->section, k->name);
 	}
+	if (!cfg_idempotency_headers_ok(p))
+		return false;
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		return cfg_fail(p->err, p->errlen, p->file, 0,
 				"server.tls_cert and server.tls_key must be set together");

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define HG_IDEMPOTENCY_HEADERS "Idempotency-Key, webhook-id, X-GitHub-Delivery"
+
 struct hg_config {
 	/* [server] */
 	char *listen;		      /* "127.0.0.1:8080" */
@@ -40,6 +42,9 @@ struct hg_config {
 	/* [limits] */
 	double token_rate; /* calls/s per token, 0 = off */
 	int token_burst;
+	/* Headers whose value is a call's idempotency key, the first present wins; holds
+	 * Idempotency-Key (core/header_list.h) */
+	char *idempotency_headers;
 	/* [delivery] */
 	int delivery_workers; /* delivery worker processes, 0 = no delivery */
 	int64_t delivery_timeout_ms;

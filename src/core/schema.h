@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* schema: the migration level these binaries need, the number of the last sql/NNN_*.sql file
  * (001_schema, 002_ingest, 003_admin, 004_delivery,
- * 005_admin_delivery, 006_rate_shares, 007_nodes, 008_org, 009_token_lifecycle). hookgated
- * refuses to start against a database whose hookgate.schema_migrations does not reach it;
- * raise it with each new sql/NNN_*.sql file. */
+ * 005_admin_delivery, 006_rate_shares, 007_nodes, 008_org, 009_token_lifecycle,
+ * 010_token_revoke). hookgated refuses to start against a database whose
+ * hookgate.schema_migrations does not reach it; raise it with each new sql/NNN_*.sql file. */
 #ifndef HG_SCHEMA_H
 #define HG_SCHEMA_H
 
-#define HG_SCHEMA_VERSION 9
+#define HG_SCHEMA_VERSION 10
 
 /* SQLSTATE raised by the five-token trigger (sql/001_schema.sql); callers map it, never the
  * text. */

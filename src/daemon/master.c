@@ -38,6 +38,7 @@
 #define RESPAWN_BACKOFF_MAX_MS 10000
 #define QUIT_WAIT_MS 1000
 #define RATELIMIT_SLOTS 65536
+#define REVOKE_BUDGET_SLOTS 4096 /* client addresses reporting leaked tokens */
 /* Metrics slots (about 1.5 KiB each, touched only when taken): room for the master and
  * several generations of the largest configuration during reloads; a dead process's slot is
  * taken over by the next process. */
@@ -67,6 +68,8 @@ struct master {
 	/* Token buckets shared by every webhook worker, of every generation: made before the
 	 * first fork so that a reload keeps the buckets. */
 	struct ratelimit *ratelimit;
+	/* Likewise for the reports of leaked tokens, keyed by client address (webhook/revoke.h). */
+	struct ratelimit *revoke_budget;
 	/* This hookgated among the nodes that share the rate limits (housekeeping/rate_shares.h):
 	 * made with the table, so that a reload keeps it. */
 	int64_t node_id;
@@ -172,6 +175,7 @@ __attribute__((noreturn)) static void master_child(struct master *m, struct mast
 		.parent_fd = m->alive_pipe[0],
 		.ready_fd = m->ready_pipe[1],
 		.ratelimit = m->ratelimit,
+		.revoke_budget = m->revoke_budget,
 		.node_id = m->node_id,
 		.restarted = slot->spawned,
 	};
@@ -555,8 +559,9 @@ static void master_setup(struct master *m, const char *config_path, bool foregro
 	if (!master_make_slots(m))
 		die("out of memory");
 	m->ratelimit = ratelimit_create(RATELIMIT_SLOTS);
-	if (m->ratelimit == NULL)
-		die("cannot create the shared rate-limit table: %s", strerror(errno));
+	m->revoke_budget = ratelimit_create(REVOKE_BUDGET_SLOTS);
+	if (m->ratelimit == NULL || m->revoke_budget == NULL)
+		die("cannot create the shared rate-limit tables: %s", strerror(errno));
 	uint64_t id;
 	if (!crypto_random(&id, sizeof(id)))
 		die("cannot draw a random node id");
@@ -599,6 +604,7 @@ int master_run(const char *config_path, bool foreground)
 	free(m.slots);
 	free(m.retiring);
 	ratelimit_destroy(m.ratelimit);
+	ratelimit_destroy(m.revoke_budget);
 	cfg_free(&m.cfg);
 	log_close();
 	return 0;

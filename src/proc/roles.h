@@ -33,6 +33,8 @@ struct role_args {
 	int ready_fd;  /* write end of the master's ready pipe: the worker writes its pid there
 			* once its loop serves; -1 for none */
 	struct ratelimit *ratelimit; /* token buckets the master shares between all processes */
+	/* The webhook workers' buckets of leaked-token reports, by client address */
+	struct ratelimit *revoke_budget;
 	int64_t node_id; /* random, made once by the master: the same in every generation */
 	bool restarted;	 /* replaces a process of the same slot that died */
 };

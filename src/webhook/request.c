@@ -2,6 +2,7 @@
 /* webhook_request: see webhook_request.h. Every function here reads caller-owned text only and
  * bounds every copy, so a hostile request can at worst be refused. */
 #include "webhook/request.h"
+#include "webhook/auth.h"
 #include "http/media.h"
 #include "lib/jsontext.h"
 #include "lib/percent.h"
@@ -61,14 +62,17 @@ bool webhook_route_parse(const char *path, struct webhook_route *out)
 	return false;
 }
 
-bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type)
+bool webhook_body_needed(bool post, const char *path, const char *query, const char *authorization,
+			 const char *content_type)
 {
 	struct webhook_route route;
 	struct webhook_query q;
+	struct webhook_auth auth;
 	if (!post || !webhook_route_parse(path, &route) || !route.name_valid)
 		return false;
-	if (webhook_query_parse(query, &q) != WEBHOOK_QUERY_OK || !q.has_zapikey ||
-	    !token_check_format(q.zapikey, q.zapikey_len))
+	if (webhook_query_parse(query, &q) != WEBHOOK_QUERY_OK ||
+	    !webhook_auth_resolve(&q, authorization, authorization ? 1 : 0, &auth) ||
+	    !auth.present || !token_check_format(auth.token, auth.len))
 		return false;
 	return webhook_body_kind_accepted(route.module, webhook_content_type(content_type));
 }

@@ -36,10 +36,12 @@ bool webhook_route_parse(const char *path, struct webhook_route *out);
 
 /* For a call that announced its body (Expect: 100-continue): false when the answer cannot
  * depend on the body, because the head alone has it refused — not POST, a path or query that
- * does not parse, no token or a malformed one, no such endpoint or a bad name, a content type
- * the endpoint does not take (content_type: the header, NULL when absent or repeated). The
- * worker then answers without reading the body. */
-bool webhook_body_needed(bool post, const char *path, const char *query, const char *content_type);
+ * does not parse, no token or a malformed one (in the query or the Authorization header, NULL
+ * when absent; a repeated one is the caller's to refuse), no such endpoint or a bad name, a
+ * content type the endpoint does not take (content_type: the header, NULL when absent or
+ * repeated). The worker then answers without reading the body. */
+bool webhook_body_needed(bool post, const char *path, const char *query, const char *authorization,
+			 const char *content_type);
 
 enum webhook_query_result {
 	WEBHOOK_QUERY_OK,

@@ -20,11 +20,13 @@
 
 /* The token whose current or previous secret has this hash (sql/009_token_lifecycle.sql): one
  * probe of each unique index, and at most one row. Times as wall clock milliseconds. A token
- * whose owner is disabled (sql/008_org.sql) is refused like a disabled one. */
+ * whose owner is disabled (sql/008_org.sql) is refused like a disabled one; one reported
+ * exposed (sql/010_token_revoke.sql) says so in its refusal. */
 #define TC_COLS(gen)                                                                               \
-	"SELECT id, user_id, CASE WHEN owner_disabled THEN 'disabled' ELSE status END, "             \
-	"public_id, " gen ", "                                         \
-	"(extract(epoch FROM expires_at) * 1000)::bigint, networks::text[], targets, "
+	"SELECT id, user_id, CASE WHEN owner_disabled THEN 'disabled' ELSE status END, "           \
+	"public_id, " gen ", "                                                                     \
+	"(extract(epoch FROM expires_at) * 1000)::bigint, networks::text[], targets, "             \
+	"disabled_reason IS NOT DISTINCT FROM 'exposed', "
 // clang-format off
 static const char tc_sql[] =
 	TC_COLS("generation") "NULL::bigint FROM hookgate.webhook_tokens"
@@ -71,7 +73,8 @@ static enum token_cache_result tc_parse(const PGresult *res, struct token_info *
 	snprintf(info->public_id, sizeof(info->public_id), "%s", PQgetvalue(res, 0, 3));
 	info->generation = (int)strtol(PQgetvalue(res, 0, 4), NULL, 10);
 	info->expires_ms = tc_ms(res, 5);
-	info->valid_until_ms = tc_ms(res, 8);
+	info->valid_until_ms = tc_ms(res, 9);
+	info->exposed = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
 	return strcmp(PQgetvalue(res, 0, 2), "active") == 0 ? TOKEN_CACHE_ACTIVE
 							    : TOKEN_CACHE_DISABLED;
 }

@@ -8,6 +8,7 @@
  * usage row and invocation count are durable before it is answered. */
 #include "webhook/worker.h"
 #include "core/crypto.h"
+#include "core/header_list.h"
 #include "lib/encoding.h"
 #include "http/reply.h"
 #include "webhook/ingest.h"
@@ -20,11 +21,14 @@
 #include "webhook/token_cache.h"
 #include "webhook/token_limits.h"
 #include "webhook/request.h"
+#include "webhook/revoke.h"
+#include "webhook/auth.h"
 #include "proc/worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #define WEBHOOK_MAX_BATCH 256
@@ -36,6 +40,8 @@ struct webhook_role {
 	struct token_cache *tokens;
 	struct ingest *ingest;
 	struct ratelimit *ratelimit;
+	struct ratelimit *revoke_budget; /* reports per client address (webhook/revoke.h) */
+	struct header_list idem_headers; /* limits.idempotency_headers, in order */
 };
 
 struct webhook_call {
@@ -43,6 +49,7 @@ struct webhook_call {
 	struct http_request *req;
 	struct webhook_route route;
 	struct webhook_query query;
+	struct webhook_auth auth; /* the token presented, in the query or the header */
 	bool route_ok;
 	char message[200]; /* the human part of a refusal decided here */
 	int retry_after;   /* for 429 */
@@ -190,6 +197,31 @@ static int call_fix(struct webhook_call *call, int status, const char *code, con
 	return status;
 }
 
+/* The call's idempotency key: the value of the first header of limits.idempotency_headers it
+ * carries (docs/api-webhooks.md, "Idempotency"). Idempotency-Key keeps its rule: sent twice or
+ * not a valid key, the call is refused (false). A sender's delivery id (webhook-id,
+ * X-GitHub-Delivery) that breaks the rule is passed over instead: senders set it for their own
+ * reasons, and refusing it would refuse calls that were accepted before. */
+static bool call_idem_key(struct webhook_call *call, const char **key)
+{
+	const struct header_list *list = &role_of(call->w)->idem_headers;
+	int n;
+
+	*key = NULL;
+	for (int i = 0; i < list->n; i++) {
+		const char *v = http_header(call->req, list->names[i], &n);
+		if (v == NULL)
+			continue;
+		if (n == 1 && webhook_idempotency_key_valid(v)) {
+			*key = v;
+			return true;
+		}
+		if (strcasecmp(list->names[i], "Idempotency-Key") == 0)
+			return false;
+	}
+	return true;
+}
+
 /* The request's own checks, in the order of docs/api-webhooks.md, "How a call is handled"; 0 when
  * PostgreSQL decides. */
 static int call_check_request(struct webhook_call *call)
@@ -203,11 +235,9 @@ static int call_check_request(struct webhook_call *call)
 				"the body is over server.max_body_size");
 	if (!call->route.name_valid)
 		return call_fix(call, 404, "not_found", message_for("not_found"));
-	const char *idem = http_header(req, "Idempotency-Key", &n);
-	if (n > 1 || (idem && !webhook_idempotency_key_valid(idem)))
+	if (!call_idem_key(call, &call->ic.idem_key))
 		return call_fix(call, 400, "invalid_request",
 				"Idempotency-Key must be 1-128 printable characters, sent once");
-	call->ic.idem_key = idem;
 	const char *ctype = http_header(req, "Content-Type", &n);
 	const char *code = NULL;
 	int status =
@@ -311,7 +341,11 @@ static void call_on_token(enum token_cache_result result, const struct token_inf
 	call->ic.generation = token->generation;
 	call->ic.status = INGEST_STATUS_DECIDE;
 	if (result == TOKEN_CACHE_DISABLED)
-		call_fix(call, 401, "token_disabled", message_for("token_disabled"));
+		call_fix(call, 401, "token_disabled",
+			 token->exposed
+				 ? "the token was reported exposed (leaked) and is disabled; "
+				   "its owner must replace it"
+				 : message_for("token_disabled"));
 	else if (!call_limits_refuse(call, token, now_ms) && !call_rate_limited(call))
 		call_check_request(call);
 	call_fill(call);
@@ -338,20 +372,27 @@ static void webhook_call_start(struct worker *w, struct http_request *req)
 			    call->query.reason ? call->query.reason : "bad query string");
 		return;
 	}
+	int n;
+	const char *authz = http_header(req, "Authorization", &n);
+	if (!webhook_auth_resolve(&call->query, authz, n, &call->auth)) {
+		call_refuse(call, 400, "invalid_request", call->auth.reason);
+		return;
+	}
 	if (call->route_ok && req->method != HTTP_METHOD_POST) {
 		http_add_header(req, "Allow", "POST");
 		call_refuse(call, 405, "method_not_allowed", "webhook endpoints take POST");
 		return;
 	}
-	if (!call->query.has_zapikey) {
-		call_refuse(call, 401, "token_missing", "the zapikey query parameter is missing");
+	if (!call->auth.present) {
+		call_refuse(call, 401, "token_missing",
+			    "no token: send the zapikey query parameter or Authorization: Bearer");
 		return;
 	}
-	if (!token_check_format(call->query.zapikey, call->query.zapikey_len)) {
+	if (!token_check_format(call->auth.token, call->auth.len)) {
 		call_refuse(call, 401, "token_invalid", message_for("token_invalid"));
 		return;
 	}
-	token_cache_lookup(role_of(w)->tokens, call->query.zapikey, call_on_token, call);
+	token_cache_lookup(role_of(w)->tokens, call->auth.token, call_on_token, call);
 }
 
 static void webhook_route(struct worker *w, struct http_request *req)
@@ -365,17 +406,22 @@ static void webhook_route(struct worker *w, struct http_request *req)
 		worker_healthz(w, req);
 		return;
 	}
+	if (strcmp(req->path, REVOKE_PATH) == 0) {
+		webhook_revoke(w, role_of(w)->revoke_budget, req);
+		return;
+	}
 	webhook_call_start(w, req);
 }
 
 /* Expect: 100-continue: a call refused from its head alone is answered without its body. */
 static bool webhook_body_check(struct worker *w, const struct http_request *req)
 {
-	int n;
+	int n, na;
 	const char *ctype = http_header(req, "Content-Type", &n);
+	const char *authz = http_header(req, "Authorization", &na);
 	(void)w;
-	return webhook_body_needed(req->method == HTTP_METHOD_POST, req->path, req->query,
-				   n == 1 ? ctype : NULL);
+	return na <= 1 && webhook_body_needed(req->method == HTTP_METHOD_POST, req->path,
+					      req->query, authz, n == 1 ? ctype : NULL);
 }
 
 static void webhook_on_db_connect(void *arg)
@@ -388,6 +434,13 @@ static void webhook_on_db_connect(void *arg)
 static bool webhook_setup(struct worker *w)
 {
 	struct webhook_role *role = role_of(w);
+	char why[160];
+	/* cfg_load checked the list already. */
+	if (!header_list_parse(w->cfg->idempotency_headers, "Idempotency-Key", &role->idem_headers,
+			       why, sizeof(why))) {
+		log_error("limits.idempotency_headers: %s", why);
+		return false;
+	}
 	role->tokens = token_cache_new(w->db, &w->keys);
 	role->ingest = ingest_new(w->base, w->db, WEBHOOK_MAX_BATCH, WEBHOOK_BATCH_DELAY_US,
 				  w->cfg->node_name);
@@ -406,7 +459,8 @@ static bool webhook_teardown(struct worker *w)
 
 int webhook_worker_main(const struct role_args *args)
 {
-	struct webhook_role role = { .ratelimit = args->ratelimit };
+	struct webhook_role role = { .ratelimit = args->ratelimit,
+				     .revoke_budget = args->revoke_budget };
 	struct worker w = {
 		.max_body = args->cfg->max_body_size,
 		.route = webhook_route,

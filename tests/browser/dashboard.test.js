@@ -354,7 +354,7 @@ test('Get Webhook URL for each module; each URL works (204)', async () => {
 		assertEq(await webhook(url), '204', module + (option ? ' ' + option : '') + ' URL');
 		if (module === 'Channels') {
 			await shot('07-webhook-url');
-			await dlg.getByRole('button', { name: 'Copy' }).click();
+			await dlg.getByRole('button', { name: 'Copy', exact: true }).click();
 			await page.locator('#url-status', { hasText: 'Copied' }).waitFor();
 			assertEq(await clipboard(), url, 'clipboard after Copy of the URL');
 		}
@@ -435,6 +435,54 @@ test('phone width (390 px): the token list fits without horizontal scrolling', a
 	assert(await row('token-3').locator('button.copy').isVisible(), 'copy button shown');
 	await shot('08-phone-token-list');
 	await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('Get Webhook URL also shows a curl line with the token in a header; it works (204)',
+     async () => {
+	await page.getByRole('button', { name: 'Get Webhook URL' }).click();
+	const dlg = page.locator('#dlg-url');
+	await dlg.waitFor({ state: 'visible' });
+	await dlg.getByLabel('Token').selectOption(ids.get('token-4'));
+	await dlg.getByLabel('Channels', { exact: true }).check();
+	const re = /^curl -X POST '([^']+)' -H 'Authorization: Bearer (hgt_[0-9A-Za-z]+)'/;
+	await page.waitForFunction((src) => new RegExp(src).test(
+		document.querySelector('#url-curl').value), re.source);
+	const line = await page.locator('#url-curl').inputValue();
+	const [, url, token] = line.match(re);
+	assertEq(url, WEBHOOK + '/api/v2/channelsbyname/general/message', 'the URL has no token');
+	assertEq(token, secrets.get('token-4'), 'the header holds the chosen token');
+	const res = await fetch(url, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
+		body: JSON.stringify({ text: 'from the curl line' }),
+	});
+	assertEq(String(res.status), '204', 'the call of the curl line');
+	await dlg.getByRole('button', { name: 'Copy curl line' }).click();
+	await page.locator('#url-status', { hasText: 'Copied' }).waitFor();
+	assertEq(await clipboard(), line, 'clipboard after Copy of the curl line');
+	await dlg.getByRole('button', { name: 'Close' }).click();
+	await dlg.waitFor({ state: 'hidden' });
+});
+
+test('a token reported leaked shows "Reported exposed" and when in the list; calls get 401',
+     async () => {
+	const res = await fetch(WEBHOOK + '/api/v2/tokens/revoke', {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify(['not a token', secrets.get('token-2')]),
+	});
+	assertEq(String(res.status), '202', 'the report is accepted');
+	await page.reload();
+	const note = row('token-2').locator('.disabled-note');
+	await note.waitFor();
+	assert(/^Reported exposed \(leaked\) (just now|.*ago)$/.test(await note.textContent()),
+	       'the reason and the time: ' + await note.textContent());
+	assert(/\d{4}-\d\d-\d\dT/.test(await note.getAttribute('title')), 'exact time in the title');
+	assertEq(await row('token-2').getByRole('switch').getAttribute('aria-checked'), 'false',
+		 'the switch shows it disabled');
+	assertEq(await webhook(channelPath(secrets.get('token-2'))), '401 token_disabled',
+		 'a call with the exposed token');
+	await shot('09-token-exposed');
 });
 
 /* ---- destinations: a real receiver ---------------------------------------------------------- */

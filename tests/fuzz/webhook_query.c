@@ -65,8 +65,8 @@ static void check_body_needed(const char *path, const char *query, const char *c
 {
 	struct webhook_route r;
 	struct webhook_query q;
-	FUZZ_CHECK(!webhook_body_needed(false, path, query, ctype));
-	if (!webhook_body_needed(true, path, query, ctype))
+	FUZZ_CHECK(!webhook_body_needed(false, path, query, NULL, ctype));
+	if (!webhook_body_needed(true, path, query, NULL, ctype))
 		return;
 	FUZZ_CHECK(webhook_route_parse(path, &r) && r.name_valid);
 	FUZZ_CHECK(webhook_query_parse(query, &q) == WEBHOOK_QUERY_OK && q.has_zapikey);

@@ -206,7 +206,8 @@ T1=$(jstr id) S1=$(jstr secret)
 like "$T1" '^tk_[0-9A-Za-z]{16}$' "token id tk_…"
 like "$S1" '^hgt_[0-9A-Za-z]{33}$' "secret hgt_…"
 token_re='"id":"tk_[0-9A-Za-z]+","name":"Deploy bot","invocations":0,"last_invoked_at":null,'
-token_re+='"status":"active","created_at":"[0-9TZ:-]+","expires_at":null,"expired":false,'
+token_re+='"status":"active","created_at":"[0-9TZ:-]+","disabled_reason":null,"disabled_at":null,'
+token_re+='"expires_at":null,"expired":false,'
 token_re+='"expiring_soon":false,"networks":null,"targets":null,"generation":1,"previous_until":null'
 like "$HTTP_BODY" "^\\{\"token\":\\{$token_re,\"secret\":\"hgt_[0-9A-Za-z]+\"\\}\\}$" \
 	"201 body shape"

@@ -147,17 +147,19 @@ START_TEST(test_body_needed)
 	const char *msg = "/api/v2/channelsbyname/general/message";
 	const char *tok = "zapikey=hgt_Hookgate0123456789abcdefXYZ2eun9i";
 	const char *json = "application/json";
-	ck_assert(webhook_body_needed(true, msg, tok, json));
-	ck_assert(webhook_body_needed(true, "/api/v2/bots/b/incoming", tok, "text/plain"));
-	ck_assert(!webhook_body_needed(false, msg, tok, json));		       /* 405 */
-	ck_assert(!webhook_body_needed(true, msg, NULL, json));		       /* 401 */
-	ck_assert(!webhook_body_needed(true, msg, "zapikey=hgt_short", json)); /* 401 */
-	ck_assert(!webhook_body_needed(true, msg, "zapikey=%zz", json));       /* 400 */
-	ck_assert(!webhook_body_needed(true, "/api/v2/nowhere", tok, json));   /* 401 or 404 */
-	ck_assert(!webhook_body_needed(true, "/api/v2/channelsbyname/a-b/message", tok, json));
-	ck_assert(!webhook_body_needed(true, "/api/v2/channelsbyname/%zz/message", tok, json));
-	ck_assert(!webhook_body_needed(true, msg, tok, "text/plain")); /* 415 */
-	ck_assert(!webhook_body_needed(true, msg, tok, NULL));
+	ck_assert(webhook_body_needed(true, msg, tok, NULL, json));
+	ck_assert(webhook_body_needed(true, "/api/v2/bots/b/incoming", tok, NULL, "text/plain"));
+	ck_assert(!webhook_body_needed(false, msg, tok, NULL, json));		     /* 405 */
+	ck_assert(!webhook_body_needed(true, msg, NULL, NULL, json));		     /* 401 */
+	ck_assert(!webhook_body_needed(true, msg, "zapikey=hgt_short", NULL, json)); /* 401 */
+	ck_assert(!webhook_body_needed(true, msg, "zapikey=%zz", NULL, json));	     /* 400 */
+	ck_assert(!webhook_body_needed(true, "/api/v2/nowhere", tok, NULL, json)); /* 401 or 404 */
+	ck_assert(
+		!webhook_body_needed(true, "/api/v2/channelsbyname/a-b/message", tok, NULL, json));
+	ck_assert(
+		!webhook_body_needed(true, "/api/v2/channelsbyname/%zz/message", tok, NULL, json));
+	ck_assert(!webhook_body_needed(true, msg, tok, NULL, "text/plain")); /* 415 */
+	ck_assert(!webhook_body_needed(true, msg, tok, NULL, NULL));
 }
 END_TEST
 
