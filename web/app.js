@@ -444,6 +444,8 @@
 			if (ev.target === tr || ev.target.tagName === 'TD')
 				openUsage(t);
 		});
+		for (const f of hooks.tokenRow)
+			f(tr, t);
 		return tr;
 	}
 
@@ -583,7 +585,11 @@
 			err.hidden = false;
 			return;
 		}
-		const r = await act(() => api('POST', '/tokens', { name }), (text) => {
+		const body = { name };
+		for (const f of hooks.createBody)
+			if (!f(body))
+				return;
+		const r = await act(() => api('POST', '/tokens', body), (text) => {
 			err.textContent = text;
 			err.hidden = false;
 		});
@@ -1233,6 +1239,16 @@
 				d.close();
 			});
 	}
+
+	/* ---- hooks for the modules loaded after this file (token-life.js) ---------------------- */
+
+	/* tokenRow(tr, t): a token's row once built; createBody(body): adds members to a token's
+	 * creation, or shows why not in the dialog and returns false. */
+	const hooks = { tokenRow: [], createBody: [] };
+	window.hookgate = Object.freeze({
+		hooks, api, act, el, cell, notify, showError, openDialog, exactTime, relativeTime,
+		when, copyField, loadTokens, tokens: () => state.tokens,
+	});
 
 	wire();
 	start();

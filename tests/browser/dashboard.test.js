@@ -170,7 +170,8 @@ test('the page is served with a strict CSP, nosniff and no-cache; sign-in asks L
 	assert(/frame-ancestors 'none'/.test(h['content-security-policy']), 'frame-ancestors');
 	assertEq(h['x-content-type-options'], 'nosniff', 'X-Content-Type-Options');
 	assertEq(h['cache-control'], 'no-cache', 'Cache-Control');
-	for (const [file, type] of [['app.js', /^text\/javascript/], ['app.css', /^text\/css/]]) {
+	for (const [file, type] of [['app.js', /^text\/javascript/], ['app.css', /^text\/css/],
+				    ['token-life.js', /^text\/javascript/]]) {
 		const r = await fetch(ADMIN + '/admin/' + file);
 		assertEq(r.status, 200, file + ' status');
 		assert(type.test(r.headers.get('content-type')), file + ' content type');
@@ -427,14 +428,20 @@ test('keyboard: Tab reaches Generate New Token, Enter opens its dialog, focus is
 	await focusReturnsTo('generate');
 });
 
-test('phone width (390 px): the token list fits without horizontal scrolling', async () => {
+/* At phone width (390 px) the token list fits without horizontal scrolling and a row's part is
+ * shown; then a screenshot. */
+async function phoneListFits(name, part, shotName) {
 	await page.setViewportSize({ width: 390, height: 844 });
-	await row('token-3').waitFor();
+	await row(name).waitFor();
 	const width = await page.evaluate(() => document.documentElement.scrollWidth);
 	assert(width <= 390, 'page width ' + width);
-	assert(await row('token-3').locator('button.copy').isVisible(), 'copy button shown');
-	await shot('08-phone-token-list');
+	assert(await row(name).locator(part).isVisible(), part + ' shown');
+	await shot(shotName);
 	await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+test('phone width (390 px): the token list fits without horizontal scrolling', async () => {
+	await phoneListFits('token-3', 'button.copy', '08-phone-token-list');
 });
 
 test('Get Webhook URL also shows a curl line with the token in a header; it works (204)',
@@ -846,6 +853,202 @@ test('phone width (375 px): destinations and attempts fit without horizontal scr
 	await shot('17-phone-attempts');
 	await page.keyboard.press('Escape');
 	await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+/* ---- a token's lifecycle: expiry, rotation with a grace period, limits (token-life.js) ------ */
+
+const HOUR_MS = 3600 * 1000;
+
+/* The value of a datetime-local input ms from now, in the browser's time zone. */
+async function localTime(ms) {
+	return page.evaluate((ms) => {
+		const d = new Date(Date.now() + ms);
+		const p = (n) => String(n).padStart(2, '0');
+		return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' +
+			p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+	}, ms);
+}
+
+async function openLimits(name) {
+	await row(name).getByRole('button', { name: 'Expiry and limits of ' + name }).click();
+	const dlg = page.locator('#dlg-limits');
+	await dlg.waitFor({ state: 'visible' });
+	return dlg;
+}
+
+async function saveLimits(dlg) {
+	await dlg.getByRole('button', { name: 'Save', exact: true }).click();
+	await dlg.waitFor({ state: 'hidden' });
+}
+
+async function rotate(name, choice) {
+	await row(name).getByRole('button', { name: 'Rotate the secret of ' + name }).click();
+	const dlg = page.locator('#dlg-trotate');
+	await dlg.waitFor({ state: 'visible' });
+	if (choice)
+		await dlg.getByLabel(choice, { exact: true }).check();
+	await dlg.getByRole('button', { name: 'Rotate', exact: true }).click();
+	await page.locator('#dlg-secret').waitFor({ state: 'visible' });
+	return page.locator('#secret-value').inputValue();
+}
+
+test('Generate New Token with an expiry in 3 days: a past one is refused in the page; the list ' +
+     'flags it as expiring within 7 days; it works (204)', async () => {
+	await page.getByRole('button', { name: 'Generate New Token' }).click();
+	const dlg = page.locator('#dlg-create');
+	await dlg.getByLabel('Name').fill('life-1');
+	await dlg.getByLabel('Expires (optional)').fill(await localTime(-HOUR_MS));
+	await dlg.getByRole('button', { name: 'Generate' }).click();
+	await page.locator('#create-error', { hasText: 'must be in the future' }).waitFor();
+	await dlg.getByLabel('Expires (optional)').fill(await localTime(73 * HOUR_MS));
+	await dlg.getByRole('button', { name: 'Generate' }).click();
+	await page.locator('#dlg-secret').waitFor({ state: 'visible' });
+	secrets.set('life-1', await page.locator('#secret-value').inputValue());
+	await page.locator('#dlg-secret').getByRole('button', { name: 'Done' }).click();
+	await row('life-1').waitFor();
+	ids.set('life-1', await row('life-1').locator('button.tid').textContent());
+	const exp = row('life-1').locator('.life-expiry');
+	assertEq(await exp.textContent(), 'Expires in 3 days (within 7 days)', 'the expiry');
+	assert(await exp.evaluate((e) => e.classList.contains('soon')), 'flagged as expiring soon');
+	assert(/\d{4}-\d\d-\d\dT/.test(await exp.getAttribute('title')), 'exact time in the title');
+	assertEq(await row('life-1').locator('.life-gen').textContent(), 'Secret generation 1',
+		 'generation');
+	assertEq(await row('ci-pipeline').locator('.life-expiry').textContent(), 'No expiry',
+		 'a token without expiry');
+	assertEq(await webhook(channelPath(secrets.get('life-1'))), '204', 'a call');
+	await shot('09-token-expiring-soon');
+});
+
+test('Rotate… with a 1 hour grace after a confirmation: the new secret shown once with Copy; ' +
+     'both secrets work during the grace; without grace the previous one is refused (401)',
+     async () => {
+	const old = secrets.get('life-1');
+	await row('life-1').getByRole('button', { name: 'Rotate the secret of life-1' }).click();
+	const dlg = page.locator('#dlg-trotate');
+	await dlg.waitFor({ state: 'visible' });
+	await dlg.getByLabel('Other duration').fill('8d');
+	await dlg.getByRole('button', { name: 'Rotate', exact: true }).click();
+	await page.locator('#trotate-error', { hasText: 'at most 7 days' }).waitFor();
+	await dlg.getByLabel('1 hour', { exact: true }).check();
+	await shot('10-token-rotate');
+	await dlg.getByRole('button', { name: 'Rotate', exact: true }).click();
+	const sdlg = page.locator('#dlg-secret');
+	await sdlg.waitFor({ state: 'visible' });
+	assertEq(await sdlg.locator('h2').textContent(), 'New secret of “life-1” (generation 2)',
+		 'the title');
+	const fresh = await page.locator('#secret-value').inputValue();
+	assert(/^hgt_[0-9A-Za-z]+$/.test(fresh) && fresh !== old, 'a new secret: ' + fresh);
+	assert(/keeps working until/.test(await page.locator('#secret-help').textContent()),
+	       'the dialog says until when the previous secret works');
+	await page.locator('#secret-copy').click();
+	await page.locator('#secret-status', { hasText: 'Copied' }).waitFor();
+	assertEq(await clipboard(), fresh, 'clipboard after Copy of the new secret');
+	await shot('11-token-rotated-secret');
+	await sdlg.getByRole('button', { name: 'Done' }).click();
+	await sdlg.waitFor({ state: 'hidden' });
+	assertEq(await page.locator('#secret-value').inputValue(), '', 'the secret left the page');
+	assertEq(await webhook(channelPath(old)), '204', 'the previous secret during the grace');
+	assertEq(await webhook(channelPath(fresh)), '204', 'the new secret');
+	assertEq(await row('life-1').locator('button.tid').textContent(), ids.get('life-1'),
+		 'the id stays');
+	assertEq(await row('life-1').locator('.life-gen').textContent(), 'Secret generation 2',
+		 'generation');
+	assert(/^Previous secret valid until ./.test(
+		await row('life-1').locator('.life-grace').textContent()), 'the grace is shown');
+	const third = await rotate('life-1', null); /* the dialog's default: no grace */
+	assert(/no longer works/.test(await page.locator('#secret-help').textContent()),
+	       'the dialog says the previous secret no longer works');
+	await page.keyboard.press('Escape');
+	await page.locator('#dlg-secret').waitFor({ state: 'hidden' });
+	assertEq(await webhook(channelPath(fresh)), '401 token_invalid', 'the previous secret');
+	assertEq(await webhook(channelPath(third)), '204', 'the newest secret');
+	assertEq(await row('life-1').locator('.life-gen').textContent(), 'Secret generation 3',
+		 'generation');
+	assertEq(await row('life-1').locator('.life-grace').count(), 0, 'no grace shown');
+	secrets.set('life-1', third);
+});
+
+test('Limits…: values the API refuses are explained next to their field; a network elsewhere ' +
+     'refuses calls (403 forbidden_source), a target elsewhere too (403 forbidden); shown after ' +
+     'a reload; removed, calls work again', async () => {
+	const secret = secrets.get('life-1');
+	let dlg = await openLimits('life-1');
+	await dlg.getByLabel(/^Networks/).fill('10.0.0.1/8');
+	await dlg.getByRole('button', { name: 'Save', exact: true }).click();
+	const nerr = page.locator('#limits-networks-error');
+	await nerr.waitFor({ state: 'visible' });
+	assert(/cidr/i.test(await nerr.textContent()), 'the API says why: ' + await nerr.textContent());
+	assert(await page.locator('#limits-targets-error').isHidden(), 'no error at Targets');
+	await shot('12-token-limits-error');
+	await dlg.getByLabel(/^Networks/).fill('10.0.0.0/8\n192.0.2.0/24');
+	await saveLimits(dlg);
+	await row('life-1').locator('.life-networks', { hasText: '10.0.0.0/8, 192.0.2.0/24' }).waitFor();
+	assertEq(await webhook(channelPath(secret)), '403 forbidden_source', 'a call from 127.0.0.1');
+
+	dlg = await openLimits('life-1');
+	await dlg.getByLabel(/^Networks/).fill('127.0.0.0/8');
+	await dlg.getByLabel(/^Targets/).fill('room:general');
+	await dlg.getByRole('button', { name: 'Save', exact: true }).click();
+	const terr = page.locator('#limits-targets-error');
+	await terr.waitFor({ state: 'visible' });
+	assert(/channel:NAME/.test(await terr.textContent()), 'the API says why: ' +
+	       await terr.textContent());
+	await dlg.getByLabel(/^Targets/).fill('channel:elsewhere\nbot:helper');
+	await saveLimits(dlg);
+	/* A wider network reaches the webhook workers' caches by NOTIFY: milliseconds. */
+	await eventually('the wider network', async () =>
+		await webhook(channelPath(secret)) === '403 forbidden');
+	await page.reload();
+	await row('life-1').locator('.life-networks', { hasText: 'Networks: 127.0.0.0/8' }).waitFor();
+	assertEq(await row('life-1').locator('.life-targets').textContent(),
+		 'Targets: channel:elsewhere, bot:helper', 'the targets after a reload');
+	await shot('13-token-limits');
+	dlg = await openLimits('life-1');
+	assertEq(await dlg.getByLabel(/^Targets/).inputValue(), 'channel:elsewhere\nbot:helper',
+		 'the form shows the targets');
+	await dlg.getByLabel(/^Networks/).fill('');
+	await dlg.getByLabel(/^Targets/).fill('');
+	await saveLimits(dlg);
+	await eventually('no limits', async () => await webhook(channelPath(secret)) === '204');
+	await row('life-1').locator('.life-networks').waitFor({ state: 'detached' });
+	assertEq(await row('life-1').locator('.life-targets').count(), 0, 'no targets shown');
+});
+
+test('Limits…: an expiry a few seconds ahead; once past, the list marks the token Expired and ' +
+     'calls get 401 token_expired; No expiry makes it work again', async () => {
+	const secret = secrets.get('life-1');
+	let dlg = await openLimits('life-1');
+	await dlg.getByLabel('Expires', { exact: true }).fill(await localTime(-60000));
+	await dlg.getByRole('button', { name: 'Save', exact: true }).click();
+	await page.locator('#limits-expires-error', { hasText: 'must be in the future' }).waitFor();
+	await dlg.getByLabel('Expires', { exact: true }).fill(await localTime(4000));
+	await saveLimits(dlg);
+	await eventually('the expiry', async () =>
+		await webhook(channelPath(secret)) === '401 token_expired', 15000);
+	await page.reload();
+	const exp = row('life-1').locator('.life-expiry.expired');
+	await exp.waitFor();
+	assert(/^Expired /.test(await exp.textContent()), 'marked: ' + await exp.textContent());
+	await shot('14-token-expired');
+	dlg = await openLimits('life-1');
+	await dlg.getByRole('button', { name: 'No expiry' }).click();
+	await saveLimits(dlg);
+	await eventually('no expiry', async () => await webhook(channelPath(secret)) === '204');
+	await row('life-1').locator('.life-expiry', { hasText: 'No expiry' }).waitFor();
+});
+
+test('keyboard and phone width: Enter on Limits… puts the focus in Expires, Escape gives it ' +
+     'back; at 390 px the list with its new column fits', async () => {
+	const limits = row('life-1').getByRole('button', { name: 'Expiry and limits of life-1' });
+	await limits.focus();
+	await page.keyboard.press('Enter');
+	await page.locator('#dlg-limits').waitFor({ state: 'visible' });
+	assertEq(await page.evaluate(() => document.activeElement.id), 'limits-expires', 'focus');
+	await page.keyboard.press('Escape');
+	await page.locator('#dlg-limits').waitFor({ state: 'hidden' });
+	await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+	assert(await limits.evaluate((b) => b === document.activeElement), 'focus back on Limits…');
+	await phoneListFits('life-1', '.life-expiry', '15-phone-token-life');
 });
 
 test('2FA session expiry (ttl 10 s): the next action leads back to sign-in and the code step',
