@@ -168,8 +168,8 @@ static bool batch_fields(const struct ingest_batch *b, struct pgbin_array f[F_CO
 
 static const char *static_code(const char *code)
 {
-	static const char *const known[] = { "token_invalid", "token_disabled", "owner_disabled",
-					     "forbidden",     "not_found",	 "token_expired",
+	static const char *const known[] = { "token_invalid",	"token_disabled", "owner_disabled",
+					     "forbidden",	"not_found",	  "token_expired",
 					     "forbidden_source" };
 	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
 		if (strcmp(code, known[k]) == 0)
