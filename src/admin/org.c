@@ -155,12 +155,7 @@ static void audit_done(PGresult *res, void *arg)
 	int limit = *(int *)ctx->data, n;
 	cJSON *body, *rows;
 
-	if (res && strncmp(admin_sqlstate(res), "22", 2) == 0) {
-		admin_reply_error(ctx, 400, "invalid_request",
-				  "before is not a cursor of this API");
-		return;
-	}
-	if (!admin_result(ctx, res, 0))
+	if (admin_page_cursor_refused(ctx, res) || !admin_result(ctx, res, 0))
 		return;
 	n = PQntuples(res);
 	body = cJSON_CreateObject();

@@ -464,6 +464,14 @@ void admin_page_next(cJSON *body, const char *cursor)
 		cJSON_AddNullToObject(body, "next");
 }
 
+bool admin_page_cursor_refused(struct admin_ctx *ctx, const PGresult *res)
+{
+	if (res == NULL || strncmp(admin_sqlstate(res), "22", 2) != 0)
+		return false;
+	admin_reply_error(ctx, 400, "invalid_request", "before is not a cursor of this API");
+	return true;
+}
+
 static void usage_done(PGresult *res, void *arg)
 {
 	struct admin_ctx *ctx = arg;
@@ -471,13 +479,7 @@ static void usage_done(PGresult *res, void *arg)
 	cJSON *body, *rows;
 	int n;
 
-	/* A cursor of the right shape can still name an impossible date (month 13). */
-	if (res && strncmp(admin_sqlstate(res), "22", 2) == 0) {
-		admin_reply_error(ctx, 400, "invalid_request",
-				  "before is not a cursor of this API");
-		return;
-	}
-	if (!admin_result(ctx, res, 0))
+	if (admin_page_cursor_refused(ctx, res) || !admin_result(ctx, res, 0))
 		return;
 	if (PQntuples(res) == 0) {
 		admin_reply_error(ctx, 404, "not_found", "no such token");

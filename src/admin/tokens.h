@@ -51,6 +51,9 @@ cJSON *admin_token_last_used(cJSON *token, const PGresult *res, int row, int col
 bool admin_page_params(struct admin_ctx *ctx, int *limit, char *at, char *seq);
 /* "next": the cursor text (at|seq of the last row shown) encoded, or null for "". */
 void admin_page_next(cJSON *body, const char *cursor);
+/* A page's statement refused the cursor's values (SQLSTATE class 22: a cursor of the right
+ * shape can still name an impossible date, month 13): true once answered 400. */
+bool admin_page_cursor_refused(struct admin_ctx *ctx, const PGresult *res);
 #define ADMIN_CURSOR_TEXT_MAX 64
 
 /* Opens a sealed secret (token: aad "token:<public_id>", appkey: "appkey:<app_id>") from a
