@@ -429,13 +429,15 @@ test('keyboard: Tab reaches Generate New Token, Enter opens its dialog, focus is
 });
 
 /* At phone width (390 px) the token list fits without horizontal scrolling and a row's part is
- * shown; then a screenshot. */
-async function phoneListFits(name, part, shotName) {
+ * shown (and what check says); then a screenshot. */
+async function phoneListFits(name, part, shotName, check) {
 	await page.setViewportSize({ width: 390, height: 844 });
 	await row(name).waitFor();
 	const width = await page.evaluate(() => document.documentElement.scrollWidth);
 	assert(width <= 390, 'page width ' + width);
 	assert(await row(name).locator(part).isVisible(), part + ' shown');
+	if (check)
+		await check();
 	await shot(shotName);
 	await page.setViewportSize({ width: 1280, height: 800 });
 }
@@ -916,6 +918,9 @@ test('Generate New Token with an expiry in 3 days: a past one is refused in the 
 	assertEq(await row('ci-pipeline').locator('.life-expiry').textContent(), 'No expiry',
 		 'a token without expiry');
 	assertEq(await webhook(channelPath(secrets.get('life-1'))), '204', 'a call');
+	const wrap = await page.locator('#tokens-table').evaluate((t) => [
+		t.parentElement.scrollWidth, t.parentElement.clientWidth]);
+	assert(wrap[0] <= wrap[1], 'the list fits at 1280 px without scrolling: ' + wrap);
 	await shot('18-token-expiring-soon');
 });
 
@@ -977,7 +982,8 @@ test('Limits…: values the API refuses are explained next to their field; a net
 	await dlg.getByRole('button', { name: 'Save', exact: true }).click();
 	const nerr = page.locator('#limits-networks-error');
 	await nerr.waitFor({ state: 'visible' });
-	assert(/cidr/i.test(await nerr.textContent()), 'the API says why: ' + await nerr.textContent());
+	assert(/^Invalid cidr value.*host bits zero/.test(await nerr.textContent()),
+	       'the API says why, the page how: ' + await nerr.textContent());
 	assert(await page.locator('#limits-targets-error').isHidden(), 'no error at Targets');
 	await shot('21-token-limits-error');
 	await dlg.getByLabel(/^Networks/).fill('10.0.0.0/8\n192.0.2.0/24');
@@ -1048,7 +1054,11 @@ test('keyboard and phone width: Enter on Limits… puts the focus in Expires, Es
 	await page.locator('#dlg-limits').waitFor({ state: 'hidden' });
 	await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
 	assert(await limits.evaluate((b) => b === document.activeElement), 'focus back on Limits…');
-	await phoneListFits('life-1', '.life-expiry', '24-phone-token-life');
+	await phoneListFits('life-1', '.life-expiry', '24-phone-token-life', async () => {
+		const box = await row('life-1').getByRole('button', { name: /^Delete/ }).boundingBox();
+		assert(box && box.x + box.width <= 390, 'Delete within the screen: ' +
+		       JSON.stringify(box));
+	});
 });
 
 test('2FA session expiry (ttl 10 s): the next action leads back to sign-in and the code step',
