@@ -233,6 +233,12 @@
 		return { body, problems };
 	}
 
+	/* PostgreSQL's message says what is wrong with a CIDR, not how it should be. */
+	const HINTS = { networks: ' A network is an address and a prefix length, with the host ' +
+		'bits zero: 10.0.0.0/8, 2001:db8::/32.' };
+
+	const sentence = (t) => t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+
 	/* Which field a 400 of the API is about, from its message (PostgreSQL's, for a CIDR). */
 	function errorField(message) {
 		if (/cidr|network/i.test(message))
@@ -262,7 +268,7 @@
 		const r = await hg.act(() => hg.api('PUT', '/tokens/' + t.id + '/limits', body),
 				       (text, err) => {
 			const f = err.status === 400 ? errorField(err.message) : '';
-			limitErrors({ [f]: text });
+			limitErrors({ [f]: f ? sentence(text) + (HINTS[f] || '') : text });
 			if (f)
 				$('limits-' + f).focus();
 		});

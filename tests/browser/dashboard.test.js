@@ -429,13 +429,15 @@ test('keyboard: Tab reaches Generate New Token, Enter opens its dialog, focus is
 });
 
 /* At phone width (390 px) the token list fits without horizontal scrolling and a row's part is
- * shown; then a screenshot. */
-async function phoneListFits(name, part, shotName) {
+ * shown (and what check says); then a screenshot. */
+async function phoneListFits(name, part, shotName, check) {
 	await page.setViewportSize({ width: 390, height: 844 });
 	await row(name).waitFor();
 	const width = await page.evaluate(() => document.documentElement.scrollWidth);
 	assert(width <= 390, 'page width ' + width);
 	assert(await row(name).locator(part).isVisible(), part + ' shown');
+	if (check)
+		await check();
 	await shot(shotName);
 	await page.setViewportSize({ width: 1280, height: 800 });
 }
@@ -916,7 +918,10 @@ test('Generate New Token with an expiry in 3 days: a past one is refused in the 
 	assertEq(await row('ci-pipeline').locator('.life-expiry').textContent(), 'No expiry',
 		 'a token without expiry');
 	assertEq(await webhook(channelPath(secrets.get('life-1'))), '204', 'a call');
-	await shot('09-token-expiring-soon');
+	const wrap = await page.locator('#tokens-table').evaluate((t) => [
+		t.parentElement.scrollWidth, t.parentElement.clientWidth]);
+	assert(wrap[0] <= wrap[1], 'the list fits at 1280 px without scrolling: ' + wrap);
+	await shot('18-token-expiring-soon');
 });
 
 test('Rotate… with a 1 hour grace after a confirmation: the new secret shown once with Copy; ' +
@@ -930,7 +935,7 @@ test('Rotate… with a 1 hour grace after a confirmation: the new secret shown o
 	await dlg.getByRole('button', { name: 'Rotate', exact: true }).click();
 	await page.locator('#trotate-error', { hasText: 'at most 7 days' }).waitFor();
 	await dlg.getByLabel('1 hour', { exact: true }).check();
-	await shot('10-token-rotate');
+	await shot('19-token-rotate');
 	await dlg.getByRole('button', { name: 'Rotate', exact: true }).click();
 	const sdlg = page.locator('#dlg-secret');
 	await sdlg.waitFor({ state: 'visible' });
@@ -943,7 +948,7 @@ test('Rotate… with a 1 hour grace after a confirmation: the new secret shown o
 	await page.locator('#secret-copy').click();
 	await page.locator('#secret-status', { hasText: 'Copied' }).waitFor();
 	assertEq(await clipboard(), fresh, 'clipboard after Copy of the new secret');
-	await shot('11-token-rotated-secret');
+	await shot('20-token-rotated-secret');
 	await sdlg.getByRole('button', { name: 'Done' }).click();
 	await sdlg.waitFor({ state: 'hidden' });
 	assertEq(await page.locator('#secret-value').inputValue(), '', 'the secret left the page');
@@ -977,9 +982,10 @@ test('Limits…: values the API refuses are explained next to their field; a net
 	await dlg.getByRole('button', { name: 'Save', exact: true }).click();
 	const nerr = page.locator('#limits-networks-error');
 	await nerr.waitFor({ state: 'visible' });
-	assert(/cidr/i.test(await nerr.textContent()), 'the API says why: ' + await nerr.textContent());
+	assert(/^Invalid cidr value.*host bits zero/.test(await nerr.textContent()),
+	       'the API says why, the page how: ' + await nerr.textContent());
 	assert(await page.locator('#limits-targets-error').isHidden(), 'no error at Targets');
-	await shot('12-token-limits-error');
+	await shot('21-token-limits-error');
 	await dlg.getByLabel(/^Networks/).fill('10.0.0.0/8\n192.0.2.0/24');
 	await saveLimits(dlg);
 	await row('life-1').locator('.life-networks', { hasText: '10.0.0.0/8, 192.0.2.0/24' }).waitFor();
@@ -1002,7 +1008,7 @@ test('Limits…: values the API refuses are explained next to their field; a net
 	await row('life-1').locator('.life-networks', { hasText: 'Networks: 127.0.0.0/8' }).waitFor();
 	assertEq(await row('life-1').locator('.life-targets').textContent(),
 		 'Targets: channel:elsewhere, bot:helper', 'the targets after a reload');
-	await shot('13-token-limits');
+	await shot('22-token-limits');
 	dlg = await openLimits('life-1');
 	assertEq(await dlg.getByLabel(/^Targets/).inputValue(), 'channel:elsewhere\nbot:helper',
 		 'the form shows the targets');
@@ -1029,7 +1035,7 @@ test('Limits…: an expiry a few seconds ahead; once past, the list marks the to
 	const exp = row('life-1').locator('.life-expiry.expired');
 	await exp.waitFor();
 	assert(/^Expired /.test(await exp.textContent()), 'marked: ' + await exp.textContent());
-	await shot('14-token-expired');
+	await shot('23-token-expired');
 	dlg = await openLimits('life-1');
 	await dlg.getByRole('button', { name: 'No expiry' }).click();
 	await saveLimits(dlg);
@@ -1048,7 +1054,11 @@ test('keyboard and phone width: Enter on Limits… puts the focus in Expires, Es
 	await page.locator('#dlg-limits').waitFor({ state: 'hidden' });
 	await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
 	assert(await limits.evaluate((b) => b === document.activeElement), 'focus back on Limits…');
-	await phoneListFits('life-1', '.life-expiry', '15-phone-token-life');
+	await phoneListFits('life-1', '.life-expiry', '24-phone-token-life', async () => {
+		const box = await row('life-1').getByRole('button', { name: /^Delete/ }).boundingBox();
+		assert(box && box.x + box.width <= 390, 'Delete within the screen: ' +
+		       JSON.stringify(box));
+	});
 });
 
 test('2FA session expiry (ttl 10 s): the next action leads back to sign-in and the code step',
