@@ -36,6 +36,7 @@ static const struct web_file web_files[] = {
 	{ "index.html", "text/html; charset=utf-8" },
 	{ "app.js", "text/javascript; charset=utf-8" },
 	{ "app.css", "text/css; charset=utf-8" },
+	{ "org.js", "text/javascript; charset=utf-8" },
 };
 #define NWEB_FILES (sizeof(web_files) / sizeof(web_files[0]))
 
