@@ -142,6 +142,18 @@ async function signInAndWait(user, password, screen) {
 	await page.locator(screen).waitFor({ state: 'visible' });
 }
 
+/* A user's first sign-in: enrollment with a TOTP code, past the recovery codes to the token
+ * list. Returns the TOTP secret. */
+async function firstSignIn(user, password) {
+	await signInAndWait(user, password, '#screen-enroll');
+	const secret = (await page.locator('#enroll-secret').textContent()).replace(/\s+/g, '');
+	await page.locator('#screen-enroll').getByLabel('Code').fill(await nextCode(secret));
+	await page.getByRole('button', { name: 'Confirm' }).click();
+	await page.getByRole('button', { name: /continue/ }).click();
+	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
+	return secret;
+}
+
 async function createToken(name) {
 	await page.getByRole('button', { name: 'Generate New Token' }).click();
 	const dlg = page.locator('#dlg-create');
@@ -924,7 +936,8 @@ test('a disabled user signs in with the right password: a clear message, no sess
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	const notice = page.locator('#notice', { hasText: 'disabled' });
 	await notice.waitFor();
-	assert(/account is disabled.*administrator/.test(await notice.textContent()),
+	assert(/^This account is disabled: it cannot sign in\. Ask an administrator/.test(
+		       await notice.textContent()),
 	       'the message: ' + await notice.textContent());
 	assert(await page.locator('#screen-signin').isVisible(), 'still the sign-in form');
 	assert(await page.locator('#views').isHidden(), 'no views offered');
@@ -962,12 +975,7 @@ async function orgConfirm(label) {
 
 test("an administrator's Organisation view: every user's tokens, no secrets; search and " +
      'filters; disable (the next call gets 401), enable, usage history, delete', async () => {
-	await signInAndWait(ADMIN_USER, ADMIN_PASSWORD, '#screen-enroll');
-	const secret = (await page.locator('#enroll-secret').textContent()).replace(/\s+/g, '');
-	await page.locator('#screen-enroll').getByLabel('Code').fill(await nextCode(secret));
-	await page.getByRole('button', { name: 'Confirm' }).click();
-	await page.getByRole('button', { name: /continue/ }).click();
-	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
+	await firstSignIn(ADMIN_USER, ADMIN_PASSWORD);
 	await page.getByRole('button', { name: 'Organisation' }).click();
 	await page.locator('#org-body tr').first().waitFor();
 	assertEq(await orgRow('token-3').count(), 1, "alice's token-3 is listed");
@@ -1027,12 +1035,7 @@ test("Audit (an administrator): everyone's events, an administrator's change nam
 test('2FA session expiry (ttl 10 s): the next action leads back to sign-in and the code step',
      async () => {
 	await page.goto(ADMIN_SHORT + '/admin/');
-	await signInAndWait(USER2, PASSWORD2, '#screen-enroll');
-	const secret = (await page.locator('#enroll-secret').textContent()).replace(/\s+/g, '');
-	await page.locator('#screen-enroll').getByLabel('Code').fill(await nextCode(secret));
-	await page.getByRole('button', { name: 'Confirm' }).click();
-	await page.getByRole('button', { name: /continue/ }).click();
-	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
+	const secret = await firstSignIn(USER2, PASSWORD2);
 	await page.locator('#countdown', { hasText: 'Session expired' }).waitFor({ timeout: 20000 });
 	await page.getByRole('button', { name: 'Generate New Token' }).click();
 	await page.locator('#dlg-create').getByLabel('Name').fill('late');
