@@ -54,6 +54,9 @@
 		invalid_url: 'A handler URL starts with http:// or https://, has a host, no user name ' +
 			'or password, and at most 2048 characters.',
 		busy: 'A test event to this destination is still under way. Try again in a moment.',
+		user_disabled: 'This account is disabled: it cannot sign in. Ask an administrator ' +
+			'to enable it.',
+		admin_required: 'Only an administrator may do this.',
 	};
 
 	/* "the database is not available" → "The database is not available." */
@@ -168,6 +171,7 @@
 		state.timer = null;
 		$('session-info').hidden = true;
 		$('attention').hidden = true;
+		document.dispatchEvent(new CustomEvent('hookgate:signedout'));
 	}
 
 	function showSignIn(message) {
@@ -229,6 +233,7 @@
 		state.expiresAt = Date.parse(expiresAt) + 1000;
 		$('user-name').textContent = user && (user.display_name || user.login) || '';
 		$('session-info').hidden = false;
+		document.dispatchEvent(new CustomEvent('hookgate:session', { detail: user || {} }));
 		clearInterval(state.timer);
 		tick();
 		state.timer = setInterval(tick, 1000);
@@ -487,6 +492,7 @@
 		reason.hidden = !full;
 		$('get-url').disabled = state.tokens.length === 0;
 		$('get-url').title = state.tokens.length === 0 ? 'Generate a token first' : '';
+		document.dispatchEvent(new CustomEvent('hookgate:tokens', { detail: state.tokens }));
 	}
 
 	function startRename(tr, t) {
@@ -1240,14 +1246,17 @@
 			});
 	}
 
-	/* ---- hooks for the modules loaded after this file (token-life.js) ---------------------- */
+	/* ---- for the modules loaded after this file ------------------------------------------- */
 
-	/* tokenRow(tr, t): a token's row once built; createBody(body): adds members to a token's
-	 * creation, or shows why not in the dialog and returns false. */
+	/* token-life.js uses the hooks: tokenRow(tr, t), a token's row once built; createBody(body),
+	 * adds members to a token's creation, or shows why not in the dialog and returns false.
+	 * org.js (last use, the Organisation and Audit views) hears of sign-in, sign-out and each
+	 * rendering of the token list through the events above. */
 	const hooks = { tokenRow: [], createBody: [] };
 	window.hookgate = Object.freeze({
-		hooks, api, act, el, cell, notify, showError, openDialog, exactTime, relativeTime,
-		when, copyField, loadTokens, tokens: () => state.tokens,
+		hooks, api, act, el, cell, show, showTokens, notify, showError, openDialog, openUsage,
+		exactTime, relativeTime, when, copyField, disabledNote, loadTokens,
+		tokens: () => state.tokens,
 	});
 
 	wire();

@@ -37,6 +37,7 @@ static const struct web_file web_files[] = {
 	{ "app.js", "text/javascript; charset=utf-8" },
 	{ "app.css", "text/css; charset=utf-8" },
 	{ "token-life.js", "text/javascript; charset=utf-8" },
+	{ "org.js", "text/javascript; charset=utf-8" },
 };
 #define NWEB_FILES (sizeof(web_files) / sizeof(web_files[0]))
 

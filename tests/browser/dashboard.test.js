@@ -142,6 +142,18 @@ async function signInAndWait(user, password, screen) {
 	await page.locator(screen).waitFor({ state: 'visible' });
 }
 
+/* A user's first sign-in: enrollment with a TOTP code, past the recovery codes to the token
+ * list. Returns the TOTP secret. */
+async function firstSignIn(user, password) {
+	await signInAndWait(user, password, '#screen-enroll');
+	const secret = (await page.locator('#enroll-secret').textContent()).replace(/\s+/g, '');
+	await page.locator('#screen-enroll').getByLabel('Code').fill(await nextCode(secret));
+	await page.getByRole('button', { name: 'Confirm' }).click();
+	await page.getByRole('button', { name: /continue/ }).click();
+	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
+	return secret;
+}
+
 async function createToken(name) {
 	await page.getByRole('button', { name: 'Generate New Token' }).click();
 	const dlg = page.locator('#dlg-create');
@@ -171,7 +183,7 @@ test('the page is served with a strict CSP, nosniff and no-cache; sign-in asks L
 	assertEq(h['x-content-type-options'], 'nosniff', 'X-Content-Type-Options');
 	assertEq(h['cache-control'], 'no-cache', 'Cache-Control');
 	for (const [file, type] of [['app.js', /^text\/javascript/], ['app.css', /^text\/css/],
-				    ['token-life.js', /^text\/javascript/]]) {
+				    ['token-life.js', /^text\/javascript/], ['org.js', /^text\/javascript/]]) {
 		const r = await fetch(ADMIN + '/admin/' + file);
 		assertEq(r.status, 200, file + ' status');
 		assert(type.test(r.headers.get('content-type')), file + ' content type');
@@ -491,7 +503,7 @@ test('a token reported leaked shows "Reported exposed" and when in the list; cal
 		 'the switch shows it disabled');
 	assertEq(await webhook(channelPath(secrets.get('token-2'))), '401 token_disabled',
 		 'a call with the exposed token');
-	await shot('09-token-exposed');
+	await shot('08-token-exposed');
 });
 
 /* ---- destinations: a real receiver ---------------------------------------------------------- */
@@ -1059,17 +1071,186 @@ test('keyboard and phone width: Enter on Limits… puts the focus in Expires, Es
 		assert(box && box.x + box.width <= 390, 'Delete within the screen: ' +
 		       JSON.stringify(box));
 	});
+
+/* ---- oversight: last use, disabled users, the Organisation and Audit views (web/org.js) ----- */
+
+const ADMIN_USER = env('HG_ADMIN_USER'), ADMIN_PASSWORD = env('HG_ADMIN_PASSWORD');
+/* How many tokens USER holds when the oversight cases start (the cases above make and delete
+ * some): what the administrator's Organisation view must list for that owner. */
+let ownTokens = 0;
+const DISABLED_USER = env('HG_DISABLED_USER'), DISABLED_PASSWORD = env('HG_DISABLED_PASSWORD');
+
+/* The time of each audit row, from the exact time in its title: "… (2026-01-02T…Z)". */
+async function auditTimes() {
+	const titles = await page.locator('#audit-body td[data-label="Time"] span')
+		.evaluateAll((spans) => spans.map((s) => s.title));
+	return titles.map((t) => Date.parse(/\(([^)]+)\)$/.exec(t)[1]));
+}
+
+/* The first page of the audit log, then "Older events": more rows, still newest first. */
+async function pageAudit() {
+	await page.getByRole('button', { name: 'Audit', exact: true }).click();
+	const rows = page.locator('#audit-body tr');
+	await rows.first().waitFor();
+	assertEq(await rows.count(), 20, 'rows of the first page');
+	await page.getByRole('button', { name: 'Older events' }).click();
+	await page.waitForFunction(() => document.querySelectorAll('#audit-body tr').length > 20);
+	const times = await auditTimes();
+	for (let i = 1; i < times.length; i++)
+		assert(times[i] <= times[i - 1], 'newest first, row ' + i);
+}
+
+test('the token list shows where each token was last used from: address, user agent and when',
+     async () => {
+	await page.goto(ADMIN + '/admin/');
+	await row('token-4').waitFor();
+	const res = await fetch(WEBHOOK + channelPath(secrets.get('token-4')), {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', 'User-Agent': 'org-test-agent/1.0' },
+		body: JSON.stringify({ text: 'where from' }),
+	});
+	assertEq(res.status, 204, 'the call');
+	/* An expiry in 3 days, for the Organisation view's "expiring" filter below. */
+	const put = await page.evaluate(async ([id, at]) => (await fetch(
+		'/admin/api/tokens/' + id + '/limits', {
+			method: 'PUT',
+			headers: { 'Content-Type': 'application/json',
+				   'X-CSRF-Token': sessionStorage.getItem('hookgate.csrf') },
+			body: JSON.stringify({ expires_at: at }),
+		})).status, [ids.get('token-4'), new Date(Date.now() + 3 * 86400000).toISOString()]);
+	assertEq(put, 200, 'token-4 expires in 3 days');
+	await page.reload();
+	const last = row('token-4').locator('td.last-use');
+	await last.waitFor();
+	assertEq(await page.locator('#th-last-from').textContent(), 'Last used from', 'the column');
+	assertEq(await last.locator('.addr').textContent(), '127.0.0.1', 'client address');
+	assertEq(await last.locator('.ua').textContent(), 'org-test-agent/1.0', 'user agent');
+	assert(/just now|minute/.test(await last.locator('.when').textContent()), 'when');
+	assert(/\d{4}-\d\d-\d\dT/.test(await last.locator('.when').getAttribute('title')),
+	       'the exact time on hover');
+	assert(await page.locator('#views [data-view="screen-org"]').isHidden(),
+	       'no Organisation view for a user who is not an administrator');
+	ownTokens = await page.locator('#tokens-body tr').count();
+	await shot('24-last-used-from');
+});
+
+test("Audit (a user): only their own events, newest first, paged with Older events", async () => {
+	await pageAudit();
+	const users = await page.locator('#audit-body td[data-label="User"]').allTextContents();
+	assert(users.every((u) => u === USER), 'only ' + USER + "'s events: " + users.join(', '));
+	await shot('25-audit');
+	await page.getByRole('button', { name: 'My tokens' }).click();
+	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
+});
+
+test('a disabled user signs in with the right password: a clear message, no session', async () => {
+	await page.getByRole('button', { name: 'Sign out' }).click();
+	await page.locator('#screen-signin').waitFor({ state: 'visible' });
+	await page.getByLabel('Login').fill(DISABLED_USER);
+	await page.getByLabel('Password').fill(DISABLED_PASSWORD);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	const notice = page.locator('#notice', { hasText: 'disabled' });
+	await notice.waitFor();
+	assert(/^This account is disabled: it cannot sign in\. Ask an administrator/.test(
+		       await notice.textContent()),
+	       'the message: ' + await notice.textContent());
+	assert(await page.locator('#screen-signin').isVisible(), 'still the sign-in form');
+	assert(await page.locator('#views').isHidden(), 'no views offered');
+	await shot('26-disabled-user');
+});
+
+const orgRow = (name) => page.locator('#org-body tr').filter({
+	has: page.locator('.org-name', { hasText: new RegExp('^' + name + '$') }),
+});
+
+/* Fills the Organisation filters, searches and waits for the list to hold `rows` rows. */
+async function orgSearch(filters, rows) {
+	const f = Object.assign({ q: '', owner: '', status: '', unused: '', expiring: '' }, filters);
+	await page.getByLabel('Search').fill(f.q);
+	await page.getByLabel('Owner').fill(f.owner);
+	await page.locator('#org-status').selectOption(f.status);
+	await page.getByLabel('Unused for (days)').fill(f.unused);
+	await page.locator('#org-expiring').selectOption(f.expiring);
+	await page.locator('#form-org').getByRole('button', { name: 'Search' }).click();
+	await page.waitForFunction((n) => {
+		const c = document.getElementById('org-count').textContent;
+		return n === 0 ? /^No token/.test(c) : new RegExp('^' + n + ' tokens?\\.').test(c);
+	}, rows);
+	return page.locator('#org-body tr').count();
+}
+
+async function orgConfirm(label) {
+	const dlg = page.locator('#dlg-org-confirm');
+	await dlg.waitFor({ state: 'visible' });
+	assert(new RegExp(USER).test(await dlg.locator('#org-confirm-text').textContent()),
+	       'the confirmation names the owner');
+	await dlg.getByRole('button', { name: label, exact: true }).click();
+	await dlg.waitFor({ state: 'hidden' });
+}
+
+test("an administrator's Organisation view: every user's tokens, no secrets; search and " +
+     'filters; disable (the next call gets 401), enable, usage history, delete', async () => {
+	await firstSignIn(ADMIN_USER, ADMIN_PASSWORD);
+	await page.getByRole('button', { name: 'Organisation' }).click();
+	await page.locator('#org-body tr').first().waitFor();
+	assertEq(await orgRow('token-3').count(), 1, "alice's token-3 is listed");
+	assert(!/hgt_/.test(await page.locator('#screen-org').innerHTML()), 'no secret in the view');
+	assertEq(await page.locator('#org-body').getByRole('button', { name: /copy|url/i }).count(),
+		 0, "no Copy and no webhook URL for others' tokens");
+	assertEq(await orgSearch({ q: 'TOKEN-3' }, 1), 1, 'search (ignoring case)');
+	assertEq(await orgSearch({ owner: USER, status: 'disabled' }, 1), 1, 'owner and status');
+	assertEq(await orgRow('token-2').count(), 1, 'the disabled one is token-2');
+	assertEq(await orgSearch({ expiring: 'soon' }, 1), 1, 'expiring within 7 days');
+	assertEq(await orgRow('token-4').count(), 1, 'the expiring one is token-4');
+	assertEq(await orgSearch({ unused: '1' }, 0), 0, 'none unused for a day');
+	await orgSearch({ owner: USER }, ownTokens);
+	await shot('27-organisation');
+
+	await orgRow('token-3').getByRole('button', { name: /^Disable token/ }).click();
+	await orgConfirm('Disable');
+	await orgRow('token-3').getByRole('button', { name: /^Enable token/ }).waitFor();
+	assertEq(await webhook(channelPath(secrets.get('token-3'))), '401 token_disabled',
+		 'a call with the token an administrator disabled');
+	await orgRow('token-3').getByRole('button', { name: /^Usage history/ }).click();
+	const first = page.locator('#usage-body tr').first();
+	await first.waitFor();
+	assertEq(await first.locator('td[data-label="Status"]').textContent(), '401',
+		 'the usage history shows the refused call');
+	await page.keyboard.press('Escape');
+	await page.locator('#dlg-usage').waitFor({ state: 'hidden' });
+	await orgRow('token-3').getByRole('button', { name: /^Enable token/ }).click();
+	await orgConfirm('Enable');
+	await orgRow('token-3').getByRole('button', { name: /^Disable token/ }).waitFor();
+	assertEq(await webhook(channelPath(secrets.get('token-3'))), '204', 'enabled again');
+
+	await orgRow('token-2').getByRole('button', { name: /^Delete token/ }).click();
+	await orgConfirm('Delete');
+	await orgRow('token-2').waitFor({ state: 'detached' });
+	assert(/^401 /.test(await webhook(channelPath(secrets.get('token-2')))),
+	       'a call with the deleted token is refused');
+
+	await page.setViewportSize({ width: 390, height: 800 });
+	assert(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, 'page width');
+	await shot('28-phone-organisation');
+	await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test("Audit (an administrator): everyone's events, an administrator's change named, paged",
+     async () => {
+	await pageAudit();
+	const users = await page.locator('#audit-body td[data-label="User"]').allTextContents();
+	assert(users.includes(ADMIN_USER) && users.includes(USER), 'several users: ' + users);
+	const change = page.locator('#audit-body tr', { hasText: 'token.disable' }).first();
+	assertEq(await change.locator('td[data-label="User"]').textContent(), USER, 'the owner');
+	assertEq(await change.locator('td[data-label="By"]').textContent(),
+		 ADMIN_USER + ' (administrator)', 'the administrator who did it');
+	await shot('29-audit-admin');
 });
 
 test('2FA session expiry (ttl 10 s): the next action leads back to sign-in and the code step',
      async () => {
 	await page.goto(ADMIN_SHORT + '/admin/');
-	await signInAndWait(USER2, PASSWORD2, '#screen-enroll');
-	const secret = (await page.locator('#enroll-secret').textContent()).replace(/\s+/g, '');
-	await page.locator('#screen-enroll').getByLabel('Code').fill(await nextCode(secret));
-	await page.getByRole('button', { name: 'Confirm' }).click();
-	await page.getByRole('button', { name: /continue/ }).click();
-	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
+	const secret = await firstSignIn(USER2, PASSWORD2);
 	await page.locator('#countdown', { hasText: 'Session expired' }).waitFor({ timeout: 20000 });
 	await page.getByRole('button', { name: 'Generate New Token' }).click();
 	await page.locator('#dlg-create').getByLabel('Name').fill('late');

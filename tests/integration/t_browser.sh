@@ -23,7 +23,8 @@ pg_start
 loopback='allow_networks = 127.0.0.0/8, ::1/128'
 hg_config '[server]' "web_dir = $HG_SRCDIR/web" '[delivery]' "$loopback"
 hg_migrate >/dev/null || bail_out "migrate failed"
-for who in alice erin; do
+# olga is an administrator (the Organisation view); dora is disabled (her sign-in is refused).
+for who in alice erin olga dora; do
 	hgctl user add "$who" --display-name "User ${who^}" <<<"$(pw "$who")" >/dev/null ||
 		bail_out "user add $who failed"
 done
@@ -33,6 +34,8 @@ done
 		hgctl bot add helper --owner alice &&
 		hgctl extension add ext1 --owner alice
 } >/dev/null || bail_out "cannot create the channel, bot and extension"
+{ hgctl user grant-admin olga && hgctl user disable dora; } >/dev/null ||
+	bail_out "cannot make olga an administrator and disable dora"
 # hg_start waits for the ports of the latest hg_config: start each daemon right after its own.
 cp "$HG_CONF" "$HG_TMP/long.conf"
 hg_start "$HG_TMP/long.conf" || bail_out "hookgated (long sessions) does not start"
@@ -52,5 +55,7 @@ HG_ADMIN_URL=http://127.0.0.1:$ADMIN_LONG \
 	HG_ADMIN_URL_SHORT=http://127.0.0.1:$HG_ADMIN_PORT \
 	HG_WEBHOOK_URL=http://127.0.0.1:$PORT_LONG \
 	HG_USER=alice HG_PASSWORD=$(pw alice) HG_USER2=erin HG_PASSWORD2=$(pw erin) \
+	HG_ADMIN_USER=olga HG_ADMIN_PASSWORD=$(pw olga) \
+	HG_DISABLED_USER=dora HG_DISABLED_PASSWORD=$(pw dora) \
 	HG_SCREENSHOTS=$shots HG_BROWSER_PROFILE=$HG_TMP/profile HG_CHROMIUM=$chromium \
 	timeout 300 bash "$HG_SRCDIR/tests/browser/run.sh" "$HG_BUILDDIR/tests/browser-deps"
