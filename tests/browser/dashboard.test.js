@@ -503,7 +503,7 @@ test('a token reported leaked shows "Reported exposed" and when in the list; cal
 		 'the switch shows it disabled');
 	assertEq(await webhook(channelPath(secrets.get('token-2'))), '401 token_disabled',
 		 'a call with the exposed token');
-	await shot('08-token-exposed');
+	await shot('31-token-exposed');
 });
 
 /* ---- destinations: a real receiver ---------------------------------------------------------- */
@@ -1071,6 +1071,7 @@ test('keyboard and phone width: Enter on Limits… puts the focus in Expires, Es
 		assert(box && box.x + box.width <= 390, 'Delete within the screen: ' +
 		       JSON.stringify(box));
 	});
+});
 
 /* ---- oversight: last use, disabled users, the Organisation and Audit views (web/org.js) ----- */
 
@@ -1131,14 +1132,14 @@ test('the token list shows where each token was last used from: address, user ag
 	assert(await page.locator('#views [data-view="screen-org"]').isHidden(),
 	       'no Organisation view for a user who is not an administrator');
 	ownTokens = await page.locator('#tokens-body tr').count();
-	await shot('24-last-used-from');
+	await shot('25-last-used-from');
 });
 
 test("Audit (a user): only their own events, newest first, paged with Older events", async () => {
 	await pageAudit();
 	const users = await page.locator('#audit-body td[data-label="User"]').allTextContents();
 	assert(users.every((u) => u === USER), 'only ' + USER + "'s events: " + users.join(', '));
-	await shot('25-audit');
+	await shot('26-audit');
 	await page.getByRole('button', { name: 'My tokens' }).click();
 	await page.locator('#screen-tokens').waitFor({ state: 'visible' });
 });
@@ -1156,7 +1157,7 @@ test('a disabled user signs in with the right password: a clear message, no sess
 	       'the message: ' + await notice.textContent());
 	assert(await page.locator('#screen-signin').isVisible(), 'still the sign-in form');
 	assert(await page.locator('#views').isHidden(), 'no views offered');
-	await shot('26-disabled-user');
+	await shot('27-disabled-user');
 });
 
 const orgRow = (name) => page.locator('#org-body tr').filter({
@@ -1204,7 +1205,7 @@ test("an administrator's Organisation view: every user's tokens, no secrets; sea
 	assertEq(await orgRow('token-4').count(), 1, 'the expiring one is token-4');
 	assertEq(await orgSearch({ unused: '1' }, 0), 0, 'none unused for a day');
 	await orgSearch({ owner: USER }, ownTokens);
-	await shot('27-organisation');
+	await shot('28-organisation');
 
 	await orgRow('token-3').getByRole('button', { name: /^Disable token/ }).click();
 	await orgConfirm('Disable');
@@ -1231,7 +1232,7 @@ test("an administrator's Organisation view: every user's tokens, no secrets; sea
 
 	await page.setViewportSize({ width: 390, height: 800 });
 	assert(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, 'page width');
-	await shot('28-phone-organisation');
+	await shot('29-phone-organisation');
 	await page.setViewportSize({ width: 1280, height: 800 });
 });
 
@@ -1244,7 +1245,7 @@ test("Audit (an administrator): everyone's events, an administrator's change nam
 	assertEq(await change.locator('td[data-label="User"]').textContent(), USER, 'the owner');
 	assertEq(await change.locator('td[data-label="By"]').textContent(),
 		 ADMIN_USER + ' (administrator)', 'the administrator who did it');
-	await shot('29-audit-admin');
+	await shot('30-audit-admin');
 });
 
 test('2FA session expiry (ttl 10 s): the next action leads back to sign-in and the code step',
