@@ -57,6 +57,8 @@
 		user_disabled: 'This account is disabled: it cannot sign in. Ask an administrator ' +
 			'to enable it.',
 		admin_required: 'Only an administrator may do this.',
+		token_exposed: 'This token was reported leaked: its secret is public. Rotate it ' +
+			'(Rotate…, without a grace period) before enabling it.',
 	};
 
 	/* "the database is not available" → "The database is not available." */

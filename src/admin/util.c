@@ -8,6 +8,7 @@
 #include "lib/jsontext.h"
 #include "lib/percent.h"
 #include "core/log.h"
+#include "core/schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +124,11 @@ static void reply_db_error(struct admin_ctx *ctx, const PGresult *res)
 	/* The primary message only: the detail may quote parameter values. */
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
+	if (strcmp(state, HG_SQLSTATE_TOKEN_EXPOSED) == 0) {
+		/* Not a failure: the token's state refuses it (sql/011_exposed_tokens.sql). */
+		admin_reply_error(ctx, 409, "token_exposed", msg ? msg : "rotate the token first");
+		return;
+	}
 	log_error("admin: database error %s: %s", state, msg ? msg : "");
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
 	    strncmp(state, "57", 2) == 0 || strncmp(state, "58", 2) == 0) {

@@ -94,6 +94,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "0", "3650d"),
 	KEY("limits", "token_rate", CFG_DOUBLE, "0", false, true, token_rate, "0", "1000000"),
 	KEY("limits", "token_burst", CFG_INT, "20", false, true, token_burst, "1", "1000000"),
+	KEY("limits", "revoke_rate", CFG_DOUBLE, "1", false, true, revoke_rate, "0.001", "1000"),
+	KEY("limits", "revoke_burst", CFG_INT, "10", false, true, revoke_burst, "1", "1000"),
 	KEY("limits", "idempotency_headers", CFG_STRING, HG_IDEMPOTENCY_HEADERS, false, true,
 	    idempotency_headers, NULL, NULL),
 	KEY("delivery", "workers", CFG_INT, "1", false, false, delivery_workers, "0", "64"),

@@ -42,6 +42,9 @@ struct hg_config {
 	/* [limits] */
 	double token_rate; /* calls/s per token, 0 = off */
 	int token_burst;
+	/* Leaked-token reports per second per client address, and their burst */
+	double revoke_rate;
+	int revoke_burst;
 	/* Headers whose value is a call's idempotency key, the first present wins; holds
 	 * Idempotency-Key (core/header_list.h) */
 	char *idempotency_headers;

@@ -99,12 +99,14 @@ static int token_create(struct ctl_ctx *ctx, int argc, char **argv)
 }
 
 /* Counters from hookgate.token_counts: exact, where webhook_tokens' own columns lag up to a
- * fold behind. */
+ * fold behind. Why and when a token was disabled (owner or exposed; sql/010_token_revoke.sql)
+ * too, as the dashboard shows them. */
 // clang-format off
 static const char token_list_sql[] =
 	"SELECT t.public_id AS id, t.name, t.status, c.invocations,"
 	" " CTL_SQL_TIME("c.last_invoked_at") " AS last_invoked_at,"
-	" " CTL_SQL_TIME("t.created_at") " AS created_at"
+	" " CTL_SQL_TIME("t.created_at") " AS created_at,"
+	" t.disabled_reason, " CTL_SQL_TIME("t.disabled_at") " AS disabled_at"
 	" FROM hookgate.webhook_tokens t JOIN hookgate.token_counts c ON c.token_id = t.id"
 	" WHERE t.user_id = $1 AND t.deleted_at IS NULL ORDER BY t.created_at, t.id";
 // clang-format on

@@ -86,7 +86,8 @@ static int revoke_hashes(const struct worker *w, const cJSON *list, char *out)
 	return n;
 }
 
-static bool revoke_refused(struct ratelimit *rl, struct http_request *req)
+static bool revoke_refused(const struct hg_config *cfg, struct ratelimit *rl,
+			   struct http_request *req)
 {
 	char buf[16];
 	int retry = 1;
@@ -96,8 +97,8 @@ static bool revoke_refused(struct ratelimit *rl, struct http_request *req)
 		http_respond_error(req, 405, "method_not_allowed", "use POST");
 		return true;
 	}
-	if (!ratelimit_take(rl, ratelimit_addr_key(req->client_addr), REVOKE_RATE, REVOKE_BURST,
-			    req->started_us, &retry)) {
+	if (!ratelimit_take(rl, ratelimit_addr_key(req->client_addr), cfg->revoke_rate,
+			    cfg->revoke_burst, req->started_us, &retry)) {
 		snprintf(buf, sizeof(buf), "%d", retry);
 		http_add_header(req, "Retry-After", buf);
 		http_respond_error(req, 429, "rate_limited",
@@ -117,7 +118,7 @@ void webhook_revoke(struct worker *w, struct ratelimit *rl, struct http_request 
 	char hashes[2 + REVOKE_MAX_CANDIDATES * REVOKE_HASH_TEXT];
 	unsigned char addr[16];
 
-	if (revoke_refused(rl, req))
+	if (revoke_refused(w->cfg, rl, req))
 		return;
 	cJSON *list = revoke_parse(req);
 	if (list == NULL) {

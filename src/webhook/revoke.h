@@ -11,9 +11,8 @@
 
 #define REVOKE_PATH "/api/v2/tokens/revoke"
 #define REVOKE_MAX_CANDIDATES 100
-/* Reports per client address (ratelimit_addr_key), across all webhook workers. */
-#define REVOKE_RATE 1.0
-#define REVOKE_BURST 10
+/* Reports are limited per client address (ratelimit_addr_key), across all webhook workers, by
+ * limits.revoke_rate and limits.revoke_burst. */
 
 struct ratelimit;
 

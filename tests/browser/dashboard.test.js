@@ -485,7 +485,8 @@ test('Get Webhook URL also shows a curl line with the token in a header; it work
 	await dlg.waitFor({ state: 'hidden' });
 });
 
-test('a token reported leaked shows "Reported exposed" and when in the list; calls get 401',
+test('a token reported leaked shows "Reported exposed" and when in the list; calls get 401; ' +
+     'enabling it says to rotate it first',
      async () => {
 	const res = await fetch(WEBHOOK + '/api/v2/tokens/revoke', {
 		method: 'POST',
@@ -503,6 +504,13 @@ test('a token reported leaked shows "Reported exposed" and when in the list; cal
 		 'the switch shows it disabled');
 	assertEq(await webhook(channelPath(secrets.get('token-2'))), '401 token_disabled',
 		 'a call with the exposed token');
+	await row('token-2').getByRole('switch').click();
+	const notice = page.locator('#notice', { hasText: 'reported leaked' });
+	await notice.waitFor();
+	assert(/Rotate it \(Rotate…, without a grace period\) before enabling it/.test(
+		       await notice.textContent()), 'enabling it says to rotate first');
+	assertEq(await row('token-2').getByRole('switch').getAttribute('aria-checked'), 'false',
+		 'still disabled');
 	await shot('31-token-exposed');
 });
 

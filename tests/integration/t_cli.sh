@@ -250,8 +250,9 @@ is "$RC/$OUT" "0/token $tok_id disabled" "token disable"
 run_ctl --json token list alice
 ok "token list --json parses" json_valid "$OUT"
 want="\\{\"id\":\"$tok_id\",\"name\":\"CI pipeline\",\"status\":\"disabled\",\"invocations\":0,"
-want+='"last_invoked_at":null,"created_at":"[0-9T:Z-]+"\}'
-like "$OUT" "$want" "token list shows it disabled"
+want+='"last_invoked_at":null,"created_at":"[0-9T:Z-]+","disabled_reason":"owner",'
+want+='"disabled_at":"[0-9T:Z-]+"\}'
+like "$OUT" "$want" "token list shows it disabled, why (owner) and when"
 run_ctl token enable "$tok_id"
 is "$RC/$(pg_sql "SELECT status FROM hookgate.webhook_tokens WHERE public_id = '$tok_id'")" \
 	"0/active" "token enable"
