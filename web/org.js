@@ -224,8 +224,9 @@
 	function askStatus(t) {
 		const disable = t.status === 'active';
 		const why = disable ? 'Every call with it is refused (401) until it is enabled again.' :
-			t.disabled_reason === 'exposed' ? 'It was reported leaked: its owner should ' +
-			'replace it rather than use it again.' : 'Calls with it work again at once.';
+			t.disabled_reason === 'exposed' ? 'It was reported leaked: it cannot be enabled ' +
+			'until its owner rotates its secret (without a grace period).' :
+			'Calls with it work again at once.';
 		askConfirm((disable ? 'Disable ' : 'Enable ') + tokenTitle(t) + '? ' + why +
 			   ' The change is audited with your login.', disable ? 'Disable' : 'Enable',
 			   async () => {

@@ -137,9 +137,17 @@
 
 	function askRotate(t) {
 		state.rotate = t;
+		/* A leaked secret must stop at once: the API refuses a grace for an exposed token. */
+		const exposed = t.disabled_reason === 'exposed';
 		$('trotate-text').textContent = 'A new secret for “' + t.name + '” (' + t.id + '): its ' +
-			'id, name, status, counters and history stay. Integrations must switch to the new ' +
-			'secret before the previous one stops working.';
+			'id, name, status, counters and history stay. ' + (exposed ?
+			'It was reported leaked, so the leaked secret stops now; the token stays ' +
+			'disabled until you enable it.' :
+			'Integrations must switch to the new secret before the previous one stops ' +
+			'working.');
+		for (const r of document.querySelectorAll('#form-trotate input[name=grace]'))
+			r.disabled = exposed && r.value !== '0';
+		$('trotate-other').disabled = exposed;
 		document.querySelector('#form-trotate input[name=grace][value="0"]').checked = true;
 		$('trotate-other').value = '';
 		hg.showError($('trotate-error'), '');

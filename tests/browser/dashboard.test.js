@@ -511,7 +511,16 @@ test('a token reported leaked shows "Reported exposed" and when in the list; cal
 		       await notice.textContent()), 'enabling it says to rotate first');
 	assertEq(await row('token-2').getByRole('switch').getAttribute('aria-checked'), 'false',
 		 'still disabled');
+	await row('token-2').getByRole('button', { name: 'Rotate the secret of token-2' }).click();
+	const dlg = page.locator('#dlg-trotate');
+	await dlg.waitFor({ state: 'visible' });
+	assert(await dlg.getByLabel('1 hour', { exact: true }).isDisabled(),
+	       'Rotate… offers no grace period for it');
+	assert(/reported leaked, so the leaked secret stops now/.test(
+		await page.locator('#trotate-text').textContent()), 'and says why');
 	await shot('31-token-exposed');
+	await page.keyboard.press('Escape');
+	await dlg.waitFor({ state: 'hidden' });
 });
 
 /* ---- destinations: a real receiver ---------------------------------------------------------- */
