@@ -56,19 +56,27 @@ ok "no token in the log, with or without its prefix" \
 post "$(channel_path general "${TOK_B:0:20}x")" '{"text":"x"}'
 is "$HTTP_STATUS" 401 "a malformed token is refused"
 
-# PostgreSQL gone: the batches fail, each worker says so at warn, once per 5 s at most
-pg_stop
+# PostgreSQL hung (SIGSTOP to all its processes): the batches get no answer by their deadline,
+# each worker says so at warn, once per 5 s at most. A stopped PostgreSQL would race: a worker
+# that sees its connections close first drops its token cache and answers 503 at the token
+# look-up, before any batch is sent.
+pg_signal_all STOP
+url="http://127.0.0.1:$HG_PORT$(channel_path general "$TOK_A")"
+curls=()
 for i in $(seq 1 20); do
-	post "$(channel_path general "$TOK_A")" '{"text":"down"}'
+	curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 -X POST --data-binary '{"text":"down"}' \
+		-H 'Content-Type: application/json' "$url" >>"$HG_TMP/hung-codes" &
+	curls+=("$!")
 done
-is "$HTTP_STATUS" 503 "with PostgreSQL stopped, calls get 503"
+wait "${curls[@]}"
+is "$(sort -u "$HG_TMP/hung-codes" | tr '\n' ' ')" "503 " "with PostgreSQL hung, all 20 calls get 503"
 fail_lines() { grep '"level":"warn"' "$LOG" | grep -c 'ingest batch of [0-9]* calls failed: '; }
 wait_until 3000 test "$(fail_lines)" -ge 1
 FAILS=$(fail_lines)
 hg_result "$((FAILS >= 1))" "a failed batch is logged at warn with its size and cause"
 hg_result "$((FAILS <= 4))" "rate-limited: $FAILS lines for 20 failed calls on 2 workers"
+pg_signal_all CONT
 ok "the log is still one JSON object per line" json_lines_ok
-pg_start_again
 ok "hookgated stops with status 0" hg_stop
 
 # journald: JOURNAL_STREAM names hookgated's stderr (the log file: device and inode)
